@@ -1,0 +1,192 @@
+// JS values <-> IValues for boxed dispatcher calls, guided by each op's schema.
+#include <sstream>
+
+#include "core/ops.h"
+#include "napi/common.h"
+
+namespace tlcv {
+namespace {
+
+std::string describe(const c10::FunctionSchema& schema, const c10::Argument& arg) {
+  return "argument '" + arg.name() + "' of " + schema.name() + "." + schema.overload_name();
+}
+
+int64_t to_int(const Napi::Value& v, const std::string& where) {
+  if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "expected an integer for " + where);
+  const double d = v.As<Napi::Number>().DoubleValue();
+  if (d != static_cast<double>(static_cast<int64_t>(d))) {
+    throw Napi::TypeError::New(v.Env(), "expected an integer for " + where + " but received " + std::to_string(d));
+  }
+  return static_cast<int64_t>(d);
+}
+
+c10::IValue to_ivalue(const Napi::Value& v, const c10::TypePtr& type, const c10::Argument& arg, const std::string& where);
+
+c10::IValue list_to_ivalue(const Napi::Value& v, const c10::TypePtr& elem, const c10::Argument& arg, const std::string& where) {
+  const auto kind = elem->kind();
+  if (!v.IsArray()) {
+    // int[2] accepts a single int, as in Python (kernel_size=3).
+    if (v.IsNumber() && (kind == c10::TypeKind::IntType || kind == c10::TypeKind::FloatType)) {
+      const size_t n = arg.N().has_value() ? static_cast<size_t>(*arg.N()) : 1;
+      if (kind == c10::TypeKind::IntType) return std::vector<int64_t>(n, to_int(v, where));
+      return std::vector<double>(n, v.As<Napi::Number>().DoubleValue());
+    }
+    throw Napi::TypeError::New(v.Env(), "expected an array for " + where);
+  }
+  auto arr = v.As<Napi::Array>();
+  const uint32_t n = arr.Length();
+  if (kind == c10::TypeKind::IntType) {
+    std::vector<int64_t> out(n);
+    for (uint32_t i = 0; i < n; ++i) out[i] = to_int(arr.Get(i), where);
+    return out;
+  }
+  if (kind == c10::TypeKind::FloatType) {
+    std::vector<double> out(n);
+    for (uint32_t i = 0; i < n; ++i) out[i] = arr.Get(i).As<Napi::Number>().DoubleValue();
+    return out;
+  }
+  if (kind == c10::TypeKind::BoolType) {
+    c10::List<bool> out;
+    for (uint32_t i = 0; i < n; ++i) out.push_back(arr.Get(i).ToBoolean().Value());
+    return out;
+  }
+  if (kind == c10::TypeKind::TensorType) {
+    c10::List<at::Tensor> out;
+    for (uint32_t i = 0; i < n; ++i) out.push_back(unwrap_tensor(arr.Get(i), where.c_str()));
+    return out;
+  }
+  if (kind == c10::TypeKind::OptionalType) {
+    c10::List<c10::optional<at::Tensor>> out;
+    for (uint32_t i = 0; i < n; ++i) {
+      const Napi::Value e = arr.Get(i);
+      if (e.IsNull() || e.IsUndefined()) out.push_back(c10::nullopt);
+      else out.push_back(unwrap_tensor(e, where.c_str()));
+    }
+    return out;
+  }
+  throw Napi::TypeError::New(v.Env(), "unsupported list type " + elem->str() + " for " + where);
+}
+
+c10::IValue to_ivalue(const Napi::Value& v, const c10::TypePtr& type, const c10::Argument& arg, const std::string& where) {
+  switch (type->kind()) {
+    case c10::TypeKind::OptionalType:
+      if (v.IsNull() || v.IsUndefined()) return c10::IValue();
+      return to_ivalue(v, type->expectRef<c10::OptionalType>().getElementType(), arg, where);
+    case c10::TypeKind::TensorType:
+      return unwrap_tensor(v, where.c_str());
+    case c10::TypeKind::IntType:
+      return to_int(v, where);
+    case c10::TypeKind::FloatType:
+      return v.As<Napi::Number>().DoubleValue();
+    case c10::TypeKind::BoolType:
+      return v.ToBoolean().Value();
+    case c10::TypeKind::NumberType: {
+      if (v.IsBoolean()) return c10::Scalar(v.As<Napi::Boolean>().Value());
+      const double d = v.As<Napi::Number>().DoubleValue();
+      // A whole JS number is an int Scalar, as a Python int would be; it keeps integer tensors integer.
+      if (d == static_cast<double>(static_cast<int64_t>(d))) return c10::Scalar(static_cast<int64_t>(d));
+      return c10::Scalar(d);
+    }
+    case c10::TypeKind::StringType:
+      return v.ToString().Utf8Value();
+    case c10::TypeKind::DeviceObjType:
+      return c10::Device(v.ToString().Utf8Value());
+    case c10::TypeKind::ListType:
+      return list_to_ivalue(v, type->expectRef<c10::ListType>().getElementType(), arg, where);
+    default:
+      // ScalarType, Layout and MemoryFormat travel as ints.
+      if (v.IsNumber()) return to_int(v, where);
+      throw Napi::TypeError::New(v.Env(), "unsupported type " + type->str() + " for " + where);
+  }
+}
+
+Napi::Value from_ivalue(Napi::Env env, const c10::IValue& v) {
+  if (v.isTensor()) {
+    const at::Tensor& t = v.toTensor();
+    if (!t.defined()) return env.Null();
+    return wrap_tensor(env, t);
+  }
+  if (v.isNone()) return env.Null();
+  if (v.isInt()) return Napi::Number::New(env, static_cast<double>(v.toInt()));
+  if (v.isDouble()) return Napi::Number::New(env, v.toDouble());
+  if (v.isBool()) return Napi::Boolean::New(env, v.toBool());
+  if (v.isString()) return Napi::String::New(env, v.toStringRef());
+  if (v.isTuple() || v.isList()) {
+    const auto elems = v.isTuple() ? v.toTupleRef().elements().vec() : v.toListRef().vec();
+    auto arr = Napi::Array::New(env, elems.size());
+    for (size_t i = 0; i < elems.size(); ++i) arr.Set(static_cast<uint32_t>(i), from_ivalue(env, elems[i]));
+    return arr;
+  }
+  if (v.isScalar()) return Napi::Number::New(env, v.toScalar().toDouble());
+  throw Napi::TypeError::New(env, "unsupported return type " + v.tagKind());
+}
+
+Napi::Value resolve(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const int id = resolve_op(info[0].ToString().Utf8Value(), info[1].ToString().Utf8Value());
+    return Napi::Number::New(info.Env(), id);
+  });
+}
+
+Napi::Value schema_string(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    std::ostringstream os;
+    os << op_schema(info[0].As<Napi::Number>().Int32Value());
+    return Napi::String::New(info.Env(), os.str());
+  });
+}
+
+Napi::Value overloads(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const auto names = op_overloads(info[0].ToString().Utf8Value());
+    auto arr = Napi::Array::New(info.Env(), names.size());
+    for (size_t i = 0; i < names.size(); ++i) arr.Set(static_cast<uint32_t>(i), Napi::String::New(info.Env(), names[i]));
+    return arr;
+  });
+}
+
+// callOp(id, args, discard): args fill the schema's arguments in order; undefined takes the default.
+Napi::Value call(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const int id = info[0].As<Napi::Number>().Int32Value();
+    auto args = info[1].As<Napi::Array>();
+    const bool discard = info.Length() > 2 && info[2].ToBoolean().Value();
+    const c10::FunctionSchema& schema = op_schema(id);
+    const auto& params = schema.arguments();
+    if (args.Length() > params.size()) {
+      throw Napi::TypeError::New(env, schema.name() + " takes " + std::to_string(params.size()) + " arguments, got " + std::to_string(args.Length()));
+    }
+    torch::jit::Stack stack;
+    stack.reserve(params.size());
+    for (size_t i = 0; i < params.size(); ++i) {
+      const auto& p = params[i];
+      const Napi::Value v = i < args.Length() ? args.Get(static_cast<uint32_t>(i)) : env.Undefined();
+      if (v.IsUndefined()) {
+        if (p.default_value().has_value()) stack.push_back(*p.default_value());
+        else if (p.type()->kind() == c10::TypeKind::OptionalType) stack.emplace_back();
+        else throw Napi::TypeError::New(env, "missing " + describe(schema, p));
+        continue;
+      }
+      stack.push_back(to_ivalue(v, p.type(), p, describe(schema, p)));
+    }
+    call_op(id, stack);
+    if (discard) return env.Undefined();
+    if (stack.size() == 1) return from_ivalue(env, stack[0]);
+    auto out = Napi::Array::New(env, stack.size());
+    for (size_t i = 0; i < stack.size(); ++i) out.Set(static_cast<uint32_t>(i), from_ivalue(env, stack[i]));
+    return out;
+  });
+}
+
+}  // namespace
+
+void register_ivalue(Napi::Env env, Napi::Object exports) {
+  exports.Set("resolveOp", Napi::Function::New(env, resolve));
+  exports.Set("opSchema", Napi::Function::New(env, schema_string));
+  exports.Set("opOverloads", Napi::Function::New(env, overloads));
+  exports.Set("callOp", Napi::Function::New(env, call));
+}
+
+}  // namespace tlcv

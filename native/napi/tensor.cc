@@ -1,0 +1,126 @@
+// Tensor handles: creation from JS memory, reading back, release and live statistics.
+#include <sstream>
+
+#include "napi/common.h"
+
+namespace tlcv {
+
+Napi::Value wrap_tensor(Napi::Env env, at::Tensor t) {
+  TensorBox* box = box_tensor(std::move(t));
+  Napi::MemoryManagement::AdjustExternalMemory(env, box->bytes);
+  // The finalizer is only a safety net: JS code releases handles explicitly.
+  return Napi::External<TensorBox>::New(env, box, [](Napi::Env e, TensorBox* b) {
+    const int64_t bytes = release_box(b);
+    if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(e, -bytes);
+    delete b;
+  });
+}
+
+TensorBox* unwrap_box(const Napi::Value& v, const char* what) {
+  if (!v.IsExternal()) {
+    throw Napi::TypeError::New(v.Env(), std::string("expected a tensor handle for ") + what);
+  }
+  return v.As<Napi::External<TensorBox>>().Data();
+}
+
+at::Tensor& unwrap_tensor(const Napi::Value& v, const char* what) {
+  TensorBox* box = unwrap_box(v, what);
+  if (box->released) {
+    throw_torch_error(v.Env(), std::string("tensor ") + what + " was used after dispose()", "disposed");
+  }
+  return box->tensor;
+}
+
+namespace {
+
+Napi::Value from_buffer(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto view = info[0].As<Napi::TypedArray>();
+    auto shape_js = info[1].As<Napi::Array>();
+    const auto dtype = static_cast<c10::ScalarType>(info[2].As<Napi::Number>().Int32Value());
+    std::vector<int64_t> shape(shape_js.Length());
+    for (uint32_t i = 0; i < shape_js.Length(); ++i) shape[i] = shape_js.Get(i).As<Napi::Number>().Int64Value();
+    auto* data = static_cast<uint8_t*>(view.ArrayBuffer().Data()) + view.ByteOffset();
+    // Copy: JS may reuse or detach the buffer after this call returns.
+    at::Tensor t = at::from_blob(data, shape, at::TensorOptions().dtype(dtype)).clone();
+    return wrap_tensor(info.Env(), std::move(t));
+  });
+}
+
+Napi::Value to_buffer(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    at::Tensor t = unwrap_tensor(info[0], "self").detach().to(at::kCPU).contiguous();
+    auto buf = Napi::ArrayBuffer::New(info.Env(), t.nbytes());
+    if (t.nbytes() > 0) std::memcpy(buf.Data(), t.data_ptr(), t.nbytes());
+    return buf;
+  });
+}
+
+Napi::Value meta(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const at::Tensor& t = unwrap_tensor(info[0], "self");
+    Napi::Env env = info.Env();
+    auto out = Napi::Object::New(env);
+    auto shape = Napi::Array::New(env, t.dim());
+    for (int64_t i = 0; i < t.dim(); ++i) shape.Set(static_cast<uint32_t>(i), Napi::Number::New(env, static_cast<double>(t.size(i))));
+    out.Set("shape", shape);
+    out.Set("dtype", Napi::Number::New(env, static_cast<int>(t.scalar_type())));
+    out.Set("device", Napi::String::New(env, t.device().str()));
+    out.Set("requiresGrad", Napi::Boolean::New(env, t.requires_grad()));
+    return out;
+  });
+}
+
+Napi::Value release(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    TensorBox* box = unwrap_box(info[0], "self");
+    const int64_t bytes = release_box(box);
+    if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -bytes);
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value is_released(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), unwrap_box(info[0], "self")->released);
+}
+
+Napi::Value stats(const Napi::CallbackInfo& info) {
+  const LiveStats s = live_stats();
+  auto out = Napi::Object::New(info.Env());
+  out.Set("count", Napi::Number::New(info.Env(), static_cast<double>(s.count)));
+  out.Set("bytes", Napi::Number::New(info.Env(), static_cast<double>(s.bytes)));
+  out.Set("created", Napi::Number::New(info.Env(), static_cast<double>(s.created)));
+  return out;
+}
+
+Napi::Value item(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    const at::Tensor& t = unwrap_tensor(info[0], "self");
+    TORCH_CHECK(t.numel() == 1, "item() needs a tensor with one element, got ", t.numel());
+    if (t.scalar_type() == at::kBool) return Napi::Boolean::New(info.Env(), t.item<bool>());
+    return Napi::Number::New(info.Env(), t.item<double>());
+  });
+}
+
+Napi::Value to_string(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    std::ostringstream os;
+    os << unwrap_tensor(info[0], "self");
+    return Napi::String::New(info.Env(), os.str());
+  });
+}
+
+}  // namespace
+
+void register_tensor(Napi::Env env, Napi::Object exports) {
+  exports.Set("fromBuffer", Napi::Function::New(env, from_buffer));
+  exports.Set("toBuffer", Napi::Function::New(env, to_buffer));
+  exports.Set("meta", Napi::Function::New(env, meta));
+  exports.Set("release", Napi::Function::New(env, release));
+  exports.Set("isReleased", Napi::Function::New(env, is_released));
+  exports.Set("liveStats", Napi::Function::New(env, stats));
+  exports.Set("item", Napi::Function::New(env, item));
+  exports.Set("toString", Napi::Function::New(env, to_string));
+}
+
+}  // namespace tlcv

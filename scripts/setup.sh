@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# All the set-up a fresh Debian machine needs, as root: system packages, npm packages, the addon.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+pkgs=(libtorch-dev python3-torch python3-torchvision dataset-fashion-mnist chromium fonts-dejavu-core)
+missing=()
+for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if ((${#missing[@]})); then
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+npm ci --no-audit --no-fund

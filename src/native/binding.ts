@@ -1,0 +1,81 @@
+/** The one place that loads the native addon, typed as one interface. */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TlcvError, TorchError } from '../errors.js';
+
+/** An opaque handle to a libtorch tensor owned by the addon. */
+export type Handle = { readonly __brand: 'TensorHandle' };
+
+export interface TensorMeta {
+  shape: number[];
+  dtype: number;
+  device: string;
+  requiresGrad: boolean;
+}
+
+export interface RuntimeInfo {
+  threads: number;
+  torchVersion: string;
+  cudaAvailable: boolean;
+  cudaDeviceCount: number;
+  gradEnabled: boolean;
+}
+
+export interface NativeBinding {
+  setErrorClass(cls: typeof TorchError): void;
+  fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): Handle;
+  toBuffer(h: Handle): ArrayBuffer;
+  meta(h: Handle): TensorMeta;
+  release(h: Handle): void;
+  isReleased(h: Handle): boolean;
+  liveStats(): { count: number; bytes: number; created: number };
+  item(h: Handle): number | boolean;
+  toString(h: Handle): string;
+  resolveOp(name: string, overload: string): number;
+  opSchema(id: number): string;
+  opOverloads(name: string): string[];
+  callOp(id: number, args: unknown[], discard?: boolean): unknown;
+  backward(h: Handle, grad: Handle | null, retainGraph: boolean): void;
+  grad(h: Handle): Handle | null;
+  setGrad(h: Handle, g: Handle | null): void;
+  setRequiresGrad(h: Handle, on: boolean): void;
+  setNumThreads(n: number): void;
+  runtimeInfo(): RuntimeInfo;
+  manualSeed(seed: number): void;
+  setGradEnabled(on: boolean): boolean;
+  inferenceMode(enter: boolean): void;
+  setAutocast(device: string, enabled: boolean, dtype: number): boolean;
+}
+
+function findAddon(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i += 1) {
+    const candidate = join(dir, 'build', 'Release', 'tlcv_native.node');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new TlcvError(
+    'NATIVE_LOAD',
+    'tlcv native addon not built: run `npm ci` (or `npm run build:native`) after installing libtorch (apt-get install libtorch-dev, or set LIBTORCH=/path/to/libtorch)',
+  );
+}
+
+function load(): NativeBinding {
+  const path = findAddon();
+  const require = createRequire(import.meta.url);
+  try {
+    const addon = require(path) as NativeBinding;
+    addon.setErrorClass(TorchError);
+    return addon;
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new TlcvError(
+      'NATIVE_LOAD',
+      `could not load ${path}: ${why}\nPossible fixes: install libtorch (apt-get install libtorch-dev), or set LIBTORCH to the libtorch folder it was built against and rebuild with npm run build:native`,
+    );
+  }
+}
+
+export const native: NativeBinding = load();

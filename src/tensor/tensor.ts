@@ -1,0 +1,341 @@
+/**
+ * The typed facade over a libtorch tensor. Every method that makes a tensor registers
+ * it in the current `tidy` scope; call `dispose()` on tensors made outside a scope.
+ */
+import { native, type Handle, type TensorMeta } from '../native/binding.js';
+import { TlcvError, argumentError } from '../errors.js';
+import { dtypeCode, dtypeFromCode, typedArrayFor, MEMORY_FORMAT, type DType, type MemoryFormat, type TypedArray } from './dtype.js';
+import { invoke, invokeInPlace, setHandleWrapper } from './invoke.js';
+import { trackInScope, keep } from './scope.js';
+
+export type TensorLike = Tensor | number;
+export type NestedArray = number | boolean | NestedArray[];
+
+const scalarOrTensor = (name: string, other: TensorLike): string =>
+  typeof other === 'number' ? `${name}.Scalar` : `${name}.Tensor`;
+
+export class Tensor {
+  #handle: Handle | null;
+  #meta: TensorMeta | null = null;
+
+  constructor(handle: Handle) {
+    this.#handle = handle;
+    trackInScope(this);
+  }
+
+  get handle(): Handle {
+    if (this.#handle === null) throw new TlcvError('DISPOSED', 'tensor was used after dispose()');
+    return this.#handle;
+  }
+
+  private get meta(): TensorMeta {
+    this.#meta ??= native.meta(this.handle);
+    return this.#meta;
+  }
+
+  get shape(): number[] {
+    return [...this.meta.shape];
+  }
+  get dtype(): DType {
+    return dtypeFromCode(this.meta.dtype);
+  }
+  get device(): string {
+    return this.meta.device;
+  }
+  get ndim(): number {
+    return this.meta.shape.length;
+  }
+  get numel(): number {
+    return this.meta.shape.reduce((a, b) => a * b, 1);
+  }
+  size(dim: number): number {
+    const s = this.meta.shape;
+    const d = dim < 0 ? dim + s.length : dim;
+    if (d < 0 || d >= s.length) throw argumentError('dim', `an index in [-${s.length}, ${s.length})`, dim);
+    return s[d]!;
+  }
+
+  get isDisposed(): boolean {
+    return this.#handle === null;
+  }
+  dispose(): void {
+    if (this.#handle !== null) {
+      native.release(this.#handle);
+      this.#handle = null;
+    }
+  }
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+  /** Keeps this tensor alive past every enclosing tidy scope. */
+  keep(): this {
+    return keep(this);
+  }
+
+  toTypedArray(): TypedArray {
+    return typedArrayFor(this.dtype, native.toBuffer(this.handle));
+  }
+  /** Flat array of JS numbers (int64 converted, bool as 0/1). */
+  toFlatArray(): number[] {
+    const a = this.toTypedArray();
+    return Array.from(a as ArrayLike<number | bigint>, Number);
+  }
+  toArray(): NestedArray {
+    const flat = this.toFlatArray();
+    const shape = this.meta.shape;
+    const build = (dim: number, offset: number): NestedArray => {
+      if (dim === shape.length) return this.dtype === 'bool' ? flat[offset] !== 0 : flat[offset]!;
+      const stride = shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+      return Array.from({ length: shape[dim]! }, (_, i) => build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
+  }
+  item(): number {
+    return Number(native.item(this.handle));
+  }
+  toString(): string {
+    return native.toString(this.handle);
+  }
+
+  // autograd
+  get requiresGrad(): boolean {
+    return native.meta(this.handle).requiresGrad;
+  }
+  set requiresGrad(on: boolean) {
+    native.setRequiresGrad(this.handle, on);
+  }
+  requiresGrad_(on = true): this {
+    native.setRequiresGrad(this.handle, on);
+    return this;
+  }
+  /** A new handle to the gradient each call (dispose it or read it inside tidy). */
+  get grad(): Tensor | null {
+    const g = native.grad(this.handle);
+    return g === null ? null : new Tensor(g);
+  }
+  set grad(g: Tensor | null) {
+    native.setGrad(this.handle, g === null ? null : g.handle);
+  }
+  backward(gradient?: Tensor, retainGraph = false): void {
+    native.backward(this.handle, gradient?.handle ?? null, retainGraph);
+  }
+  detach(): Tensor {
+    return invoke('detach', [this]) as Tensor;
+  }
+
+  // conversion
+  clone(): Tensor {
+    return invoke('clone', [this]) as Tensor;
+  }
+  contiguous(format: MemoryFormat = 'contiguous'): Tensor {
+    return invoke('contiguous', [this, MEMORY_FORMAT[format]]) as Tensor;
+  }
+  to(target: DType | string | { dtype?: DType; device?: string; memoryFormat?: MemoryFormat }): Tensor {
+    const o = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
+    const mf = o.memoryFormat === undefined ? null : MEMORY_FORMAT[o.memoryFormat];
+    return invoke('to.dtype_layout', [this, o.dtype === undefined ? null : dtypeCode(o.dtype), null, o.device ?? null, null, false, false, mf]) as Tensor;
+  }
+  float(): Tensor {
+    return this.to('float32');
+  }
+  long(): Tensor {
+    return this.to('int64');
+  }
+
+  // views and joins
+  reshape(shape: number[]): Tensor {
+    return invoke('reshape', [this, shape]) as Tensor;
+  }
+  view(shape: number[]): Tensor {
+    return invoke('view', [this, shape]) as Tensor;
+  }
+  permute(dims: number[]): Tensor {
+    return invoke('permute', [this, dims]) as Tensor;
+  }
+  transpose(d0: number, d1: number): Tensor {
+    return invoke('transpose.int', [this, d0, d1]) as Tensor;
+  }
+  squeeze(dim?: number): Tensor {
+    return (dim === undefined ? invoke('squeeze', [this]) : invoke('squeeze.dim', [this, dim])) as Tensor;
+  }
+  unsqueeze(dim: number): Tensor {
+    return invoke('unsqueeze', [this, dim]) as Tensor;
+  }
+  flatten(startDim = 0, endDim = -1): Tensor {
+    return invoke('flatten.using_ints', [this, startDim, endDim]) as Tensor;
+  }
+  narrow(dim: number, start: number, length: number): Tensor {
+    return invoke('narrow', [this, dim, start, length]) as Tensor;
+  }
+  slice(dim: number, start?: number, end?: number, step = 1): Tensor {
+    return invoke('slice.Tensor', [this, dim, start ?? null, end ?? null, step]) as Tensor;
+  }
+  indexSelect(dim: number, index: Tensor): Tensor {
+    return invoke('index_select', [this, dim, index]) as Tensor;
+  }
+  gather(dim: number, index: Tensor): Tensor {
+    return invoke('gather', [this, dim, index]) as Tensor;
+  }
+  /** Advanced indexing along the first dims (PyTorch's `t[idx]`). */
+  index(indices: (Tensor | null)[]): Tensor {
+    return invoke('index.Tensor', [this, indices]) as Tensor;
+  }
+  maskedFill(mask: Tensor, value: number): Tensor {
+    return invoke('masked_fill.Scalar', [this, mask, value]) as Tensor;
+  }
+  maskedSelect(mask: Tensor): Tensor {
+    return invoke('masked_select', [this, mask]) as Tensor;
+  }
+  expand(shape: number[]): Tensor {
+    return invoke('expand', [this, shape]) as Tensor;
+  }
+  repeat(times: number[]): Tensor {
+    return invoke('repeat', [this, times]) as Tensor;
+  }
+
+  // element-wise math (broadcasting)
+  add(other: TensorLike, alpha = 1): Tensor {
+    return invoke(scalarOrTensor('add', other), [this, other, alpha]) as Tensor;
+  }
+  sub(other: TensorLike, alpha = 1): Tensor {
+    return invoke(scalarOrTensor('sub', other), [this, other, alpha]) as Tensor;
+  }
+  mul(other: TensorLike): Tensor {
+    return invoke(scalarOrTensor('mul', other), [this, other]) as Tensor;
+  }
+  div(other: TensorLike): Tensor {
+    return invoke(scalarOrTensor('div', other), [this, other]) as Tensor;
+  }
+  pow(exponent: TensorLike): Tensor {
+    return invoke(typeof exponent === 'number' ? 'pow.Tensor_Scalar' : 'pow.Tensor_Tensor', [this, exponent]) as Tensor;
+  }
+  maximum(other: Tensor): Tensor {
+    return invoke('maximum', [this, other]) as Tensor;
+  }
+  minimum(other: Tensor): Tensor {
+    return invoke('minimum', [this, other]) as Tensor;
+  }
+  clamp(min?: number, max?: number): Tensor {
+    return invoke('clamp', [this, min ?? null, max ?? null]) as Tensor;
+  }
+  matmul(other: Tensor): Tensor {
+    return invoke('matmul', [this, other]) as Tensor;
+  }
+  unary(name: 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'sigmoid' | 'tanh' | 'relu' | 'sign' | 'floor' | 'ceil' | 'round' | 'logical_not' | 'isfinite' | 'reciprocal' | 'sin' | 'cos'): Tensor {
+    return invoke(name, [this]) as Tensor;
+  }
+  neg(): Tensor {
+    return this.unary('neg');
+  }
+  abs(): Tensor {
+    return this.unary('abs');
+  }
+  exp(): Tensor {
+    return this.unary('exp');
+  }
+  log(): Tensor {
+    return this.unary('log');
+  }
+  sqrt(): Tensor {
+    return this.unary('sqrt');
+  }
+
+  // comparisons
+  eq(other: TensorLike): Tensor {
+    return invoke(scalarOrTensor('eq', other), [this, other]) as Tensor;
+  }
+  ne(other: TensorLike): Tensor {
+    return invoke(scalarOrTensor('ne', other), [this, other]) as Tensor;
+  }
+  lt(other: TensorLike): Tensor {
+    return invoke(scalarOrTensor('lt', other), [this, other]) as Tensor;
+  }
+  le(other: TensorLike): Tensor {
+    return invoke(scalarOrTensor('le', other), [this, other]) as Tensor;
+  }
+  gt(other: TensorLike): Tensor {
+    return invoke(scalarOrTensor('gt', other), [this, other]) as Tensor;
+  }
+  ge(other: TensorLike): Tensor {
+    return invoke(scalarOrTensor('ge', other), [this, other]) as Tensor;
+  }
+
+  // reductions; dim undefined reduces everything
+  sum(dim?: number | number[], keepdim = false): Tensor {
+    return (dim === undefined ? invoke('sum', [this]) : invoke('sum.dim_IntList', [this, dim, keepdim])) as Tensor;
+  }
+  mean(dim?: number | number[], keepdim = false): Tensor {
+    return (dim === undefined ? invoke('mean', [this]) : invoke('mean.dim', [this, dim, keepdim])) as Tensor;
+  }
+  std(dim?: number | number[], unbiased = true, keepdim = false): Tensor {
+    return invoke('std.dim', [this, dim ?? null, unbiased, keepdim]) as Tensor;
+  }
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  max(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    if (dim === undefined) return invoke('max', [this]) as Tensor;
+    const [values, indices] = invoke('max.dim', [this, dim, keepdim]) as [Tensor, Tensor];
+    return { values, indices };
+  }
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): { values: Tensor; indices: Tensor };
+  min(dim?: number, keepdim = false): Tensor | { values: Tensor; indices: Tensor } {
+    if (dim === undefined) return invoke('min', [this]) as Tensor;
+    const [values, indices] = invoke('min.dim', [this, dim, keepdim]) as [Tensor, Tensor];
+    return { values, indices };
+  }
+  argmax(dim?: number, keepdim = false): Tensor {
+    return invoke('argmax', [this, dim ?? null, keepdim]) as Tensor;
+  }
+  argmin(dim?: number, keepdim = false): Tensor {
+    return invoke('argmin', [this, dim ?? null, keepdim]) as Tensor;
+  }
+
+  // in-place, as optimizers need them; each returns this
+  add_(other: TensorLike, alpha = 1): this {
+    invokeInPlace(scalarOrTensor('add_', other), [this, other, alpha]);
+    return this;
+  }
+  sub_(other: TensorLike, alpha = 1): this {
+    invokeInPlace(scalarOrTensor('sub_', other), [this, other, alpha]);
+    return this;
+  }
+  mul_(other: TensorLike): this {
+    invokeInPlace(scalarOrTensor('mul_', other), [this, other]);
+    return this;
+  }
+  div_(other: TensorLike): this {
+    invokeInPlace(scalarOrTensor('div_', other), [this, other]);
+    return this;
+  }
+  addcmul_(t1: Tensor, t2: Tensor, value = 1): this {
+    invokeInPlace('addcmul_', [this, t1, t2, value]);
+    return this;
+  }
+  addcdiv_(t1: Tensor, t2: Tensor, value = 1): this {
+    invokeInPlace('addcdiv_', [this, t1, t2, value]);
+    return this;
+  }
+  zero_(): this {
+    invokeInPlace('zero_', [this]);
+    return this;
+  }
+  fill_(value: number): this {
+    invokeInPlace('fill_.Scalar', [this, value]);
+    return this;
+  }
+  copy_(src: Tensor): this {
+    invokeInPlace('copy_', [this, src]);
+    return this;
+  }
+  clamp_(min?: number, max?: number): this {
+    invokeInPlace('clamp_', [this, min ?? null, max ?? null]);
+    return this;
+  }
+}
+
+function isDType(s: string): s is DType {
+  return ['uint8', 'int8', 'int16', 'int32', 'int64', 'float16', 'float32', 'float64', 'bool', 'bfloat16'].includes(s);
+}
+
+setHandleWrapper((h) => new Tensor(h));
