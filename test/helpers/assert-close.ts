@@ -1,0 +1,22 @@
+/** Element-wise closeness, reporting the worst element so failures say where parity broke. */
+import assert from 'node:assert/strict';
+import type { Tensor } from '../../src/tensor/index.js';
+
+export function assertClose(actual: Tensor, expected: Tensor, opts: { rtol?: number; atol?: number; what?: string } = {}): void {
+  const what = opts.what ?? 'tensor';
+  assert.deepEqual(actual.shape, expected.shape, `${what}: shape`);
+  const a = actual.toFlatArray();
+  const e = expected.toFlatArray();
+  const rtol = opts.rtol ?? 1e-5;
+  const atol = opts.atol ?? 1e-6;
+  let worst = -1;
+  let worstErr = 0;
+  for (let i = 0; i < a.length; i += 1) {
+    const err = Math.abs(a[i]! - e[i]!) - (atol + rtol * Math.abs(e[i]!));
+    if (!(err <= 0) && (worst < 0 || err > worstErr || Number.isNaN(err))) {
+      worst = i;
+      worstErr = err;
+    }
+  }
+  assert.ok(worst < 0, `${what}: element ${worst} is ${a[worst]}, expected ${e[worst]} (rtol ${rtol}, atol ${atol})`);
+}
