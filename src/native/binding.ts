@@ -64,6 +64,9 @@ function findAddon(): string {
 
 function load(): NativeBinding {
   const path = findAddon();
+  // OpenMP workers that spin between ops starve everything else on a busy or small machine
+  // (measured 10-100x slower small ops at load 8 on 2 cores); users can still override it.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   const require = createRequire(import.meta.url);
   try {
     const addon = require(path) as NativeBinding;

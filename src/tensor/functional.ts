@@ -1,7 +1,9 @@
 /** Functional CNN ops, named and defaulted as torch.nn.functional names them. */
 import { argumentError } from '../errors.js';
+import { isFloating } from './dtype.js';
 import { invoke } from './invoke.js';
 import type { Tensor } from './tensor.js';
+import { checkOneOf, checkProbability, mismatchError } from './validate.js';
 
 type Pair = number | [number, number];
 
@@ -12,7 +14,14 @@ export interface Conv2dOptions {
   groups?: number;
 }
 
+/**
+ * 2-d convolution of input [N, C, H, W] (or [C, H, W]) with weight [out, C / groups, kH, kW].
+ * @example F.conv2d(x, w, b, { stride: 2, padding: 1 })
+ */
 export function conv2d(input: Tensor, weight: Tensor, bias: Tensor | null = null, o: Conv2dOptions = {}): Tensor {
+  // libtorch blames the stride ("expected stride to be ... a list of 1 values") for a weight of the wrong rank.
+  if (weight.ndim !== 4) throw mismatchError('weight', 'a 4-d tensor [outChannels, inChannels / groups, kH, kW]', `shape [${weight.shape.join(', ')}]`);
+  if (input.ndim !== 4 && input.ndim !== 3) throw mismatchError('input', 'a 4-d tensor [N, C, H, W] or a 3-d one [C, H, W]', `shape [${input.shape.join(', ')}]`);
   return invoke('conv2d', [input, weight, bias, o.stride ?? 1, o.padding ?? 0, o.dilation ?? 1, o.groups ?? 1]) as Tensor;
 }
 
@@ -64,7 +73,7 @@ export function batchNorm(input: Tensor, o: BatchNormOptions): Tensor {
 }
 
 export function dropout(input: Tensor, p: number, training: boolean): Tensor {
-  if (!(p >= 0 && p <= 1)) throw argumentError('p', 'a probability in [0, 1]', p);
+  checkProbability('p', p);
   return invoke('dropout', [input, p, training]) as Tensor;
 }
 
@@ -72,7 +81,8 @@ export const relu = (x: Tensor): Tensor => invoke('relu', [x]) as Tensor;
 /** relu6 is hardtanh(0, 6), exactly as PyTorch defines it. */
 export const relu6 = (x: Tensor): Tensor => invoke('hardtanh', [x, 0, 6]) as Tensor;
 export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => invoke('leaky_relu', [x, slope]) as Tensor;
-export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor => invoke('gelu', [x, approximate]) as Tensor;
+export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor =>
+  invoke('gelu', [x, checkOneOf('approximate', approximate, ['none', 'tanh'])]) as Tensor;
 export const sigmoid = (x: Tensor): Tensor => invoke('sigmoid', [x]) as Tensor;
 export const tanh = (x: Tensor): Tensor => invoke('tanh', [x]) as Tensor;
 export const softmax = (x: Tensor, dim: number): Tensor => invoke('softmax.int', [x, dim]) as Tensor;
@@ -88,14 +98,38 @@ export interface CrossEntropyOptions {
   labelSmoothing?: number;
 }
 
+const reductionCode = (r: Reduction | undefined): number => REDUCTION[checkOneOf('reduction', r ?? 'mean', ['none', 'mean', 'sum'])];
+
+/**
+ * Checks the target against the logits' shape, as libtorch's message ("0D or 1D target tensor
+ * expected") says neither what shape was wanted nor which tensor was wrong.
+ */
+function checkTarget(input: Tensor, target: Tensor): void {
+  const shape = input.shape;
+  const classIndexShape = shape.length === 1 ? [] : [shape[0]!, ...shape.slice(2)];
+  const got = target.shape;
+  const same = (a: number[], b: number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+  if (isFloating(target.dtype) ? same(got, shape) : same(got, classIndexShape)) return;
+  throw mismatchError(
+    'target',
+    `class indices (an integer tensor of shape [${classIndexShape.join(', ')}]) or probabilities (a float tensor of shape [${shape.join(', ')}])`,
+    `a ${target.dtype} tensor of shape [${got.join(', ')}]`,
+  );
+}
+
+/**
+ * Cross entropy of logits [N, C, ...] against class indices or class probabilities.
+ * @example F.crossEntropy(logits, labels, { labelSmoothing: 0.1 })
+ */
 export function crossEntropy(logits: Tensor, target: Tensor, o: CrossEntropyOptions = {}): Tensor {
   const ls = o.labelSmoothing ?? 0;
   if (!(ls >= 0 && ls <= 1)) throw argumentError('labelSmoothing', 'a number in [0, 1]', ls);
-  return invoke('cross_entropy_loss', [logits, target, o.weight ?? null, REDUCTION[o.reduction ?? 'mean'], o.ignoreIndex ?? -100, ls]) as Tensor;
+  checkTarget(logits, target);
+  return invoke('cross_entropy_loss', [logits, target, o.weight ?? null, reductionCode(o.reduction), o.ignoreIndex ?? -100, ls]) as Tensor;
 }
 
 export function nllLoss(logProbs: Tensor, target: Tensor, o: Omit<CrossEntropyOptions, 'labelSmoothing'> = {}): Tensor {
-  return invoke('nll_loss', [logProbs, target, o.weight ?? null, REDUCTION[o.reduction ?? 'mean'], o.ignoreIndex ?? -100]) as Tensor;
+  return invoke('nll_loss', [logProbs, target, o.weight ?? null, reductionCode(o.reduction), o.ignoreIndex ?? -100]) as Tensor;
 }
 
 export interface InterpolateOptions {
@@ -109,14 +143,16 @@ export function interpolate(input: Tensor, o: InterpolateOptions): Tensor {
   const size = o.size ?? null;
   const scales = o.scaleFactor === undefined ? null : typeof o.scaleFactor === 'number' ? [o.scaleFactor, o.scaleFactor] : o.scaleFactor;
   if (size === null && scales === null) throw argumentError('interpolate options', 'size or scaleFactor', o);
-  if ((o.mode ?? 'nearest') === 'nearest') return invoke('upsample_nearest2d.vec', [input, size, scales]) as Tensor;
+  if (checkOneOf('mode', o.mode ?? 'nearest', ['nearest', 'bilinear']) === 'nearest') return invoke('upsample_nearest2d.vec', [input, size, scales]) as Tensor;
   return invoke('upsample_bilinear2d.vec', [input, size, o.alignCorners ?? false, scales]) as Tensor;
 }
 
 /** Pads the last dims: pad = [left, right, top, bottom, ...] as F.pad takes it. */
 export function pad(input: Tensor, padding: number[], mode: 'constant' | 'reflect' | 'replicate' = 'constant', value = 0): Tensor {
-  if (mode === 'constant') return invoke('constant_pad_nd', [input, padding, value]) as Tensor;
-  return invoke(mode === 'reflect' ? 'reflection_pad2d' : 'replication_pad2d', [input, padding]) as Tensor;
+  if (checkOneOf('mode', mode, ['constant', 'reflect', 'replicate']) === 'constant') return invoke('constant_pad_nd', [input, padding, value]) as Tensor;
+  const dims = padding.length / 2;
+  if (!(dims === 1 || dims === 2 || dims === 3)) throw argumentError('padding', `2, 4 or 6 numbers for mode '${mode}'`, padding);
+  return invoke(`${mode === 'reflect' ? 'reflection' : 'replication'}_pad${dims}d`, [input, padding]) as Tensor;
 }
 
 /** theta: [N, 2, 3]; size: [N, C, H, W]. */
@@ -132,7 +168,9 @@ export function gridSample(
   grid: Tensor,
   o: { mode?: keyof typeof INTERP; paddingMode?: keyof typeof PADDING; alignCorners?: boolean } = {},
 ): Tensor {
-  return invoke('grid_sampler', [input, grid, INTERP[o.mode ?? 'bilinear'], PADDING[o.paddingMode ?? 'zeros'], o.alignCorners ?? false]) as Tensor;
+  const mode = checkOneOf('mode', o.mode ?? 'bilinear', ['bilinear', 'nearest', 'bicubic']);
+  const padding = checkOneOf('paddingMode', o.paddingMode ?? 'zeros', ['zeros', 'border', 'reflection']);
+  return invoke('grid_sampler', [input, grid, INTERP[mode], PADDING[padding], o.alignCorners ?? false]) as Tensor;
 }
 
 export const flip = (x: Tensor, dims: number[]): Tensor => invoke('flip', [x, dims]) as Tensor;

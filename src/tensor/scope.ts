@@ -14,16 +14,15 @@ export interface Disposable {
 }
 
 const scopes: Set<Disposable>[] = [];
-const kept = new WeakSet<Disposable>();
 
+/** Registers a new tensor with the innermost scope (a new tensor cannot have been kept yet). */
 export function trackInScope(t: Disposable): void {
   const top = scopes[scopes.length - 1];
-  if (top !== undefined && !kept.has(t)) top.add(t);
+  if (top !== undefined) top.add(t);
 }
 
 /** Excludes a tensor from disposal by every enclosing scope. */
 export function keep<T extends Disposable>(t: T): T {
-  kept.add(t);
   for (const s of scopes) s.delete(t);
   return t;
 }
@@ -72,6 +71,10 @@ export function tidy<T>(fn: () => T): T {
   if (result instanceof Promise) {
     for (const t of scope) t.dispose();
     throw new TlcvError('ARGUMENT', 'tidy() cannot run an async function: tensors would be disposed before it settles');
+  }
+  if (result === null || typeof result !== 'object') {
+    for (const t of scope) t.dispose();
+    return result;
   }
   const survivors = new Set<Disposable>();
   collect(result, survivors, 0);

@@ -3,16 +3,27 @@
  * it in the current `tidy` scope; call `dispose()` on tensors made outside a scope.
  */
 import { native, type Handle, type TensorMeta } from '../native/binding.js';
-import { TlcvError, argumentError } from '../errors.js';
+import { TlcvError, TorchError, argumentError } from '../errors.js';
 import { dtypeCode, dtypeFromCode, typedArrayFor, MEMORY_FORMAT, type DType, type MemoryFormat, type TypedArray } from './dtype.js';
 import { invoke, invokeInPlace, setHandleWrapper } from './invoke.js';
 import { trackInScope, keep } from './scope.js';
+import { decodeHalf } from './half.js';
+import { checkDevice, checkTargetShape, isDeviceString } from './validate.js';
 
 export type TensorLike = Tensor | number;
 export type NestedArray = number | boolean | NestedArray[];
 
-const scalarOrTensor = (name: string, other: TensorLike): string =>
-  typeof other === 'number' ? `${name}.Scalar` : `${name}.Tensor`;
+// Op names are built once per base name: a fresh `${name}.Tensor` string on every call would
+// be hashed again by the op-id lookup, and this sits on the path of every tiny op.
+const overloadNames = new Map<string, [scalar: string, tensor: string]>();
+function scalarOrTensor(name: string, other: TensorLike): string {
+  let pair = overloadNames.get(name);
+  if (pair === undefined) {
+    pair = [`${name}.Scalar`, `${name}.Tensor`];
+    overloadNames.set(name, pair);
+  }
+  return typeof other === 'number' ? pair[0] : pair[1];
+}
 
 export class Tensor {
   #handle: Handle | null;
@@ -41,6 +52,10 @@ export class Tensor {
   }
   get device(): string {
     return this.meta.device;
+  }
+  /** Element strides per dim; a channels-last [N, C, H, W] tensor has stride 1 on C. */
+  strides(): number[] {
+    return this.meta.shape.map((_, d) => invoke('stride.int', [this, d]) as number);
   }
   get ndim(): number {
     return this.meta.shape.length;
@@ -75,9 +90,11 @@ export class Tensor {
   toTypedArray(): TypedArray {
     return typedArrayFor(this.dtype, native.toBuffer(this.handle));
   }
-  /** Flat array of JS numbers (int64 converted, bool as 0/1). */
+  /** Flat array of JS numbers (int64 converted, bool as 0/1, 16-bit floats decoded). */
   toFlatArray(): number[] {
     const a = this.toTypedArray();
+    const dtype = this.dtype;
+    if (dtype === 'float16' || dtype === 'bfloat16') return decodeHalf(a as Uint16Array, dtype);
     return Array.from(a as ArrayLike<number | bigint>, Number);
   }
   toArray(): NestedArray {
@@ -90,6 +107,7 @@ export class Tensor {
     };
     return build(0, 0);
   }
+  /** The value of a one-element tensor; a bool tensor gives 0 or 1, int64 beyond 2^53 rounds. */
   item(): number {
     return Number(native.item(this.handle));
   }
@@ -130,8 +148,17 @@ export class Tensor {
   contiguous(format: MemoryFormat = 'contiguous'): Tensor {
     return invoke('contiguous', [this, MEMORY_FORMAT[format]]) as Tensor;
   }
+  /**
+   * Converts dtype, device or memory layout; returns a new handle (a view when nothing changes).
+   * @example x.to('float64'); x.to('cuda:0'); x.to({ memoryFormat: 'channelsLast' })
+   */
   to(target: DType | string | { dtype?: DType; device?: string; memoryFormat?: MemoryFormat }): Tensor {
-    const o = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: target }) : target;
+    const o = typeof target === 'string' ? (isDType(target) ? { dtype: target } : { device: checkTarget(target) }) : target;
+    if (o.device !== undefined) checkDevice('device', o.device);
+    if (o.dtype !== undefined) dtypeCode(o.dtype);
+    if (o.memoryFormat !== undefined && !(o.memoryFormat in MEMORY_FORMAT)) {
+      throw argumentError('memoryFormat', `one of ${Object.keys(MEMORY_FORMAT).join(', ')}`, o.memoryFormat);
+    }
     const mf = o.memoryFormat === undefined ? null : MEMORY_FORMAT[o.memoryFormat];
     return invoke('to.dtype_layout', [this, o.dtype === undefined ? null : dtypeCode(o.dtype), null, o.device ?? null, null, false, false, mf]) as Tensor;
   }
@@ -144,10 +171,10 @@ export class Tensor {
 
   // views and joins
   reshape(shape: number[]): Tensor {
-    return invoke('reshape', [this, shape]) as Tensor;
+    return invoke('reshape', [this, checkTargetShape('shape', shape)]) as Tensor;
   }
   view(shape: number[]): Tensor {
-    return invoke('view', [this, shape]) as Tensor;
+    return invoke('view', [this, checkTargetShape('shape', shape)]) as Tensor;
   }
   permute(dims: number[]): Tensor {
     return invoke('permute', [this, dims]) as Tensor;
@@ -219,7 +246,16 @@ export class Tensor {
     return invoke('clamp', [this, min ?? null, max ?? null]) as Tensor;
   }
   matmul(other: Tensor): Tensor {
-    return invoke('matmul', [this, other]) as Tensor;
+    try {
+      return invoke('matmul', [this, other]) as Tensor;
+    } catch (e) {
+      // libtorch's message ("expected scalar type Float but found Long") names neither tensor.
+      // Checked only after a failure: under autocast, mixed dtypes are legal.
+      if (e instanceof TlcvError && !this.isDisposed && !other.isDisposed && other.dtype !== this.dtype) {
+        throw new TorchError(`aten::matmul: expected other to have the dtype of self (${this.dtype}) but received dtype ${other.dtype}`);
+      }
+      throw e;
+    }
   }
   unary(name: 'neg' | 'abs' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'sigmoid' | 'tanh' | 'relu' | 'sign' | 'floor' | 'ceil' | 'round' | 'logical_not' | 'isfinite' | 'reciprocal' | 'sin' | 'cos'): Tensor {
     return invoke(name, [this]) as Tensor;
@@ -334,8 +370,14 @@ export class Tensor {
   }
 }
 
+const DTYPES = ['uint8', 'int8', 'int16', 'int32', 'int64', 'float16', 'float32', 'float64', 'bool', 'bfloat16'];
 function isDType(s: string): s is DType {
-  return ['uint8', 'int8', 'int16', 'int32', 'int64', 'float16', 'float32', 'float64', 'bool', 'bfloat16'].includes(s);
+  return DTYPES.includes(s);
+}
+
+function checkTarget(s: string): string {
+  if (!isDeviceString(s)) throw argumentError('target', `a dtype (${DTYPES.join(', ')}) or a device such as 'cpu' or 'cuda:0'`, s);
+  return checkDevice('target', s);
 }
 
 setHandleWrapper((h) => new Tensor(h));

@@ -1,0 +1,124 @@
+/**
+ * The surface every zoo model shares (timm's): forwardFeatures, forwardHead, resetClassifier,
+ * plus ordered layer groups (`stages`) that the trainer freezes and caches by.
+ */
+import { TlcvError, argumentError } from '../errors.js';
+import { Module } from '../nn/index.js';
+import type { Tensor } from '../tensor/index.js';
+
+/** Where a zoo entry's ImageNet weights live, and the sha256 they must have. */
+export interface PretrainedSource {
+  url: string;
+  /**
+   * The file's sha256 in hex. Where only the 8-hex prefix that torchvision puts in the file
+   * name is known, this holds that prefix and the check compares prefixes (as torch.hub does).
+   */
+  sha256: string;
+  /** File name inside the weights cache. */
+  file: string;
+}
+
+export interface ModelConfig {
+  name: string;
+  arch: string;
+  /** [channels, height, width] the model is built for. */
+  inputSize: [number, number, number];
+  minInputSize: [number, number, number];
+  mean: number[];
+  std: number[];
+  /** Module path of the first conv (its weight is adapted to other channel counts). */
+  firstConv: string;
+  /** Module path of the classifier layer that resetClassifier replaces. */
+  classifier: string;
+  numClasses: number;
+  /** Architecture settings (depths, width multiplier, dropout). */
+  options: Record<string, number | string | boolean | number[]>;
+  pretrained?: PretrainedSource;
+}
+
+/**
+ * A group of layers. Applying a model's stages in order equals its forward; each one can be
+ * called alone (the trainer caches the output of a frozen prefix). `prefixes` name the
+ * parameters the stage owns, ready for `freeze(prefixes)`.
+ */
+export interface Stage {
+  name: string;
+  prefixes: string[];
+  forward(x: Tensor): Tensor;
+}
+
+export abstract class ClassifierModel extends Module {
+  #config: ModelConfig;
+
+  constructor(config: ModelConfig) {
+    super();
+    this.#config = { ...config, inputSize: [...config.inputSize], minInputSize: [...config.minInputSize], mean: [...config.mean], std: [...config.std] };
+  }
+
+  /** The settings this model was built with (numClasses follows resetClassifier). */
+  get config(): ModelConfig {
+    return this.#config;
+  }
+  get numClasses(): number {
+    return this.#config.numClasses;
+  }
+
+  /** Backbone output before pooling: [N, C', H', W']. */
+  abstract forwardFeatures(x: Tensor): Tensor;
+  /** Pooling and classifier: features to logits [N, numClasses]. */
+  abstract forwardHead(features: Tensor): Tensor;
+  /** Ordered layer groups; the last `headStageCount` of them are the classifier head. */
+  abstract stages(): Stage[];
+  /** Builds the new classifier layer for `numClasses` outputs, initialised as the architecture does. */
+  protected abstract makeClassifier(numClasses: number): Module;
+
+  /** How many trailing stages make up the head (owning what resetClassifier replaces). */
+  get headStageCount(): number {
+    return 1;
+  }
+
+  forward(x: Tensor): Tensor {
+    this.checkInput(x);
+    return this.forwardHead(this.forwardFeatures(x));
+  }
+
+  /** Throws a readable error for input the model cannot take, before libtorch would. */
+  checkInput(x: Tensor): void {
+    const [c, minH, minW] = this.#config.minInputSize;
+    const s = x.shape;
+    if (s.length !== 4 || s[1] !== this.#config.inputSize[0] || s[2]! < minH || s[3]! < minW) {
+      throw new TlcvError(
+        'ARGUMENT',
+        `Expected input [N, ${c}, H, W] with H >= ${minH} and W >= ${minW} for ${this.#config.name} but received [${s.join(', ')}]`,
+      );
+    }
+  }
+
+  /**
+   * Replaces the classifier with a freshly initialised one for `numClasses` outputs, on the
+   * same device and dtype, and disposes the old one.
+   *
+   * @example
+   * const model = createModel('resnet18');
+   * model.resetClassifier(10);
+   */
+  resetClassifier(numClasses: number): void {
+    if (!Number.isInteger(numClasses) || numClasses < 1) throw argumentError('numClasses', 'a positive integer', numClasses);
+    const old = this.getSubmodule(this.#config.classifier);
+    const head = this.makeClassifier(numClasses);
+    const ref = old.parameters()[0];
+    if (ref !== undefined && (ref.device !== 'cpu' || ref.dtype !== 'float32')) head.to({ device: ref.device, dtype: ref.dtype });
+    head.train(this.training);
+    this.setSubmodule(this.#config.classifier, head);
+    this.#config = { ...this.#config, numClasses };
+  }
+}
+
+/** A stage that runs the given modules one after another. */
+export function chainStage(name: string, prefixes: string[], modules: Module[]): Stage {
+  return {
+    name,
+    prefixes,
+    forward: (x: Tensor): Tensor => modules.reduce((out, m) => m.forward(out), x),
+  };
+}

@@ -1,0 +1,8 @@
+/** The model zoo: registry, the models, pretrained weights. */
+export { ClassifierModel, chainStage, type ModelConfig, type PretrainedSource, type Stage } from './classifier.js';
+export { createModel, getModelConfig, listModels, registerModel, resolveConfig, type CreateModelOptions, type ModelBuilder } from './registry.js';
+export { SeedCnn, SEED_CNN_CONFIG } from './seed-cnn.js';
+export { ResNet, BasicBlock, Bottleneck, RESNET_CONFIGS } from './resnet.js';
+export { MobileNetV2, InvertedResidual, makeDivisible, MOBILENET_V2_CONFIGS } from './mobilenet-v2.js';
+export { adaptInputConv, loadPretrained, loadWeightsFile, readWeightsFile, type PretrainedReport } from './pretrained.js';
+export { defaultWeightsDir, downloadVerified, resolvePretrained, sha256Matches, type ResolveOptions } from './weights-cache.js';

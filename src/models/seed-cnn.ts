@@ -1,0 +1,97 @@
+/**
+ * seed-cnn: the spec's CustomModel, four 3x3 convs and three 2x2 poolings then a two-layer
+ * classifier. The spec hard-codes a flatten size of 256*7*7, which its own three poolings on
+ * 28x28 input do not produce (28 -> 14 -> 7 -> 3); here it is computed from the input size.
+ */
+import { TlcvError } from '../errors.js';
+import { Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential, type Module } from '../nn/index.js';
+import type { Tensor } from '../tensor/index.js';
+import { ClassifierModel, chainStage, type ModelConfig, type Stage } from './classifier.js';
+
+/**
+ * Defaults: 1x28x28 input (MNIST-sized) and mean/std 0.5/0.5, i.e. pixels in [0, 1] mapped to
+ * [-1, 1]. That normalisation suits any grayscale dataset without knowing its statistics.
+ */
+export const SEED_CNN_CONFIG: ModelConfig = {
+  name: 'seed-cnn',
+  arch: 'seed-cnn',
+  inputSize: [1, 28, 28],
+  minInputSize: [1, 8, 8],
+  mean: [0.5],
+  std: [0.5],
+  firstConv: 'features.0',
+  classifier: 'classifier.fc2',
+  numClasses: 10,
+  options: { dropout: 0.5, hidden: 512 },
+};
+
+/** Side length after the three 2x2 poolings (floor at each, as max_pool2d does). */
+const pooled = (n: number): number => Math.floor(Math.floor(Math.floor(n / 2) / 2) / 2);
+
+export class SeedCnn extends ClassifierModel {
+  readonly flatFeatures: number;
+
+  constructor(config: ModelConfig) {
+    super(config);
+    const [c, h, w] = config.inputSize;
+    const conv = (i: number, o: number): Conv2d => new Conv2d(i, o, 3, { padding: 1 });
+    this.registerModule(
+      'features',
+      new Sequential([conv(c, 64), new ReLU(), new MaxPool2d(2), conv(64, 128), new ReLU(), new MaxPool2d(2), conv(128, 256), new ReLU(), conv(256, 256), new ReLU(), new MaxPool2d(2)]),
+    );
+    this.flatFeatures = 256 * pooled(h) * pooled(w);
+    const hidden = Number(config.options.hidden ?? 512);
+    this.registerModule(
+      'classifier',
+      new Sequential({
+        fc1: new Linear(this.flatFeatures, hidden),
+        relu1: new ReLU(),
+        dropout1: new Dropout(Number(config.options.dropout ?? 0.5)),
+        fc2: new Linear(hidden, config.numClasses),
+      }),
+    );
+  }
+
+  private get features(): Sequential {
+    return this.child<Sequential>('features');
+  }
+  private get classifier(): Sequential {
+    return this.child<Sequential>('classifier');
+  }
+
+  override checkInput(x: Tensor): void {
+    super.checkInput(x);
+    const [, h, w] = this.config.inputSize;
+    if (pooled(x.shape[2]!) !== pooled(h) || pooled(x.shape[3]!) !== pooled(w)) {
+      throw new TlcvError(
+        'ARGUMENT',
+        `seed-cnn was built for ${this.config.inputSize.join('x')} input (its classifier takes ${this.flatFeatures} features) but received [${x.shape.join(', ')}]; create it with inputSize [${x.shape[2]}, ${x.shape[3]}]`,
+      );
+    }
+  }
+
+  forwardFeatures(x: Tensor): Tensor {
+    return this.features.forward(x);
+  }
+
+  forwardHead(features: Tensor): Tensor {
+    return this.classifier.forward(features.flatten(1));
+  }
+
+  protected makeClassifier(numClasses: number): Module {
+    return new Linear(this.classifier.get<Linear>('fc1').outFeatures, numClasses);
+  }
+
+  stages(): Stage[] {
+    const f = this.features.children();
+    const cls = this.classifier;
+    return [
+      chainStage('block1', ['features.0'], f.slice(0, 3)),
+      chainStage('block2', ['features.3'], f.slice(3, 6)),
+      chainStage('block3', ['features.6'], f.slice(6, 8)),
+      chainStage('block4', ['features.8'], f.slice(8, 11)),
+      chainStage('fc1', ['classifier.fc1'], [new Flatten(), cls.get('fc1'), cls.get('relu1'), cls.get('dropout1')]),
+      chainStage('head', ['classifier.fc2'], [cls.get('fc2')]),
+    ];
+  }
+}

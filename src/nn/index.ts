@@ -1,0 +1,12 @@
+/** Neural-network building blocks: the Module tree, layers, init and losses. */
+export { Module, type ToOptions } from './module.js';
+export { type LoadReport, type ShapeMismatch, type StateDictInput, checkStateDict, describeProblems, toStateMap } from './state-dict.js';
+export { Conv2d, type Conv2dOptions } from './conv.js';
+export { Linear } from './linear.js';
+export { BatchNorm2d, type BatchNorm2dOptions } from './batchnorm.js';
+export { ReLU, ReLU6 } from './activation.js';
+export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type PoolOptions } from './pooling.js';
+export { Dropout, Flatten, Identity } from './basic.js';
+export { Sequential } from './sequential.js';
+export { CrossEntropyLoss, type CrossEntropyLossOptions } from './losses.js';
+export * as init from './init.js';

@@ -1,0 +1,80 @@
+/**
+ * When the first stages are frozen and augmentation is off, their output never changes:
+ * compute it once and train the rest on the cached tensor, so each epoch costs only
+ * the trainable part. This is the main speed lever of transfer learning on a CPU.
+ */
+import { cat, inferenceMode, keep, tidy, fromTypedArray, type Tensor } from '../tensor/index.js';
+import { Rng } from '../data/index.js';
+import type { ClassifierModel } from '../models/index.js';
+import type { Batch, BatchSource } from '../train/trainer.js';
+import { forwardStages } from '../train/trainer.js';
+import { withPlan, type ExecutionPlan } from '../train/precision.js';
+
+/** Runs stages [0, upTo) over every batch; returns one kept float32 tensor. */
+export function computePrefixOutputs(model: ClassifierModel, upTo: number, source: BatchSource, plan: ExecutionPlan): Tensor {
+  const stages = model.stages().slice(0, upTo);
+  model.eval();
+  source.setEpoch(0);
+  const parts: Tensor[] = [];
+  inferenceMode(() => {
+    for (const batch of source) {
+      const out = tidy(() => {
+        const x = plan.channelsLast && batch.x.ndim === 4 ? batch.x.contiguous('channelsLast') : batch.x;
+        return withPlan(plan, () => forwardStages(stages, 0, x)).to('float32').contiguous();
+      });
+      parts.push(out);
+      batch.x.dispose();
+      batch.y.dispose();
+    }
+  });
+  // inference-mode tensors cannot enter autograd; a clone outside the mode can.
+  const all = tidy(() => cat(parts, 0).clone());
+  for (const p of parts) p.dispose();
+  return keep(all);
+}
+
+/** Batches over cached features, shuffled from (seed, epoch) like the DataLoader. */
+export class CachedBatches implements BatchSource {
+  readonly length: number;
+  #epoch = 0;
+
+  constructor(
+    private readonly features: Tensor,
+    private readonly labels: Int32Array,
+    private readonly o: { batchSize: number; shuffle: boolean; seed: number; dropLast: boolean },
+  ) {
+    const n = labels.length;
+    this.length = o.dropLast ? Math.floor(n / o.batchSize) : Math.ceil(n / o.batchSize);
+  }
+
+  setEpoch(epoch: number): void {
+    this.#epoch = epoch;
+  }
+
+  *[Symbol.iterator](): Iterator<Batch> {
+    const n = this.labels.length;
+    let order: Int32Array;
+    if (this.o.shuffle) {
+      order = new Rng(this.o.seed, 0xcac4e, this.#epoch).permutation(n);
+    } else {
+      order = Int32Array.from({ length: n }, (_, i) => i);
+    }
+    for (let b = 0; b < this.length; b += 1) {
+      const idx = order.subarray(b * this.o.batchSize, Math.min(n, (b + 1) * this.o.batchSize));
+      const ys = Int32Array.from(idx, (i) => this.labels[i]!);
+      const batch = tidy(() => {
+        const index = fromTypedArray(idx, [idx.length]).long();
+        return { x: keep(this.features.indexSelect(0, index)), y: keep(fromTypedArray(ys, [ys.length]).long()) };
+      });
+      yield batch;
+    }
+  }
+
+  dispose(): void {
+    this.features.dispose();
+  }
+}
+
+export function featureBytes(t: Tensor): number {
+  return t.numel * 4;
+}

@@ -1,0 +1,101 @@
+/**
+ * A model folder: model.safetensors (torchvision names), config.json (architecture,
+ * classes, input size, normalization), metrics.jsonl and report.html.
+ */
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { TlcvError } from '../errors.js';
+import { createModel, type ClassifierModel } from '../models/index.js';
+import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+
+export const CONFIG_FILE = 'config.json';
+export const WEIGHTS_FILE = 'model.safetensors';
+
+export interface ModelFolderConfig {
+  format: 'tlcv-model-1';
+  model: string;
+  numClasses: number;
+  classes: string[];
+  /** [channels, height, width] */
+  inputSize: [number, number, number];
+  mean: number[];
+  std: number[];
+  options: Record<string, number | string | boolean | number[]>;
+  weights: string;
+  provenance: Record<string, unknown>;
+}
+
+export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown> }): ModelFolderConfig {
+  mkdirSync(dir, { recursive: true });
+  const c = model.config;
+  const config: ModelFolderConfig = {
+    format: 'tlcv-model-1',
+    model: c.name,
+    numClasses: model.numClasses,
+    classes: info.classes,
+    inputSize: [...c.inputSize] as [number, number, number],
+    mean: [...c.mean],
+    std: [...c.std],
+    options: { ...c.options },
+    weights: WEIGHTS_FILE,
+    provenance: info.provenance ?? {},
+  };
+  writeSafetensors(join(dir, WEIGHTS_FILE), model.stateDict(), { format: 'pt', tlcv_model: c.name });
+  writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  return config;
+}
+
+function field(ok: boolean, path: string, name: string, expected: string, found: unknown): asserts ok {
+  if (!ok) throw new TlcvError('FILE', `${path}: field "${name}" must be ${expected}, found ${JSON.stringify(found)?.slice(0, 80)}`);
+}
+
+export function readModelConfig(dir: string): ModelFolderConfig {
+  const path = join(dir, CONFIG_FILE);
+  if (!existsSync(path)) throw new TlcvError('FILE', `${dir} is not a tlcv model folder: ${CONFIG_FILE} is missing`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new TlcvError('FILE', `${path}: not valid JSON (${(e as Error).message})`);
+  }
+  const c = raw as ModelFolderConfig;
+  field(typeof c === 'object' && c !== null, path, '(root)', 'an object', raw);
+  field(typeof c.model === 'string', path, 'model', 'a model name', c.model);
+  field(Number.isInteger(c.numClasses) && c.numClasses > 0, path, 'numClasses', 'a positive integer', c.numClasses);
+  field(Array.isArray(c.classes) && c.classes.length === c.numClasses, path, 'classes', `an array of ${c.numClasses} names`, c.classes);
+  field(Array.isArray(c.inputSize) && c.inputSize.length === 3 && c.inputSize.every((v) => Number.isInteger(v) && v > 0), path, 'inputSize', '[channels, height, width]', c.inputSize);
+  field(Array.isArray(c.mean) && Array.isArray(c.std), path, 'mean/std', 'arrays of numbers', [c.mean, c.std]);
+  // The weights path must stay inside the folder: a config cannot point tlcv elsewhere.
+  const weights = c.weights ?? WEIGHTS_FILE;
+  field(typeof weights === 'string' && basename(weights) === weights && weights !== '..' && weights !== '.', path, 'weights', 'a file name inside the model folder', weights);
+  return { ...c, weights, options: c.options ?? {} };
+}
+
+export function isModelFolder(p: string): boolean {
+  return existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, CONFIG_FILE));
+}
+
+/** Builds the architecture from config.json and loads its weights strictly. */
+export function loadModelFolder(dir: string): { model: ClassifierModel; config: ModelFolderConfig } {
+  const config = readModelConfig(dir);
+  const [channels, height, width] = config.inputSize;
+  const model = createModel(config.model, {
+    numClasses: config.numClasses,
+    inChannels: channels,
+    inputSize: [height, width],
+    ...(typeof config.options.alpha === 'number' ? { alpha: config.options.alpha } : {}),
+  });
+  const weightsPath = resolve(dir, config.weights);
+  if (!existsSync(weightsPath)) throw new TlcvError('FILE', `${dir}: weights file ${config.weights} is missing`);
+  const sd = readSafetensors(weightsPath);
+  try {
+    model.loadStateDict(sd, { strict: true });
+  } finally {
+    for (const t of sd.values()) t.dispose();
+  }
+  model.config.mean = config.mean;
+  model.config.std = config.std;
+  model.eval();
+  return { model, config };
+}

@@ -1,0 +1,87 @@
+/**
+ * Forward/backward parity of a zoo model against torchvision, using the fixtures written by
+ * test/peer/models_parity.py (same seed, same weights, same input).
+ */
+import assert from 'node:assert/strict';
+import { BatchNorm2d } from '../../src/nn/index.js';
+import { createModel } from '../../src/models/index.js';
+import { F, disposeAll, getNumThreads, manualSeed, tidy, type Tensor } from '../../src/tensor/index.js';
+import { assertClose } from './assert-close.js';
+import { runPeer } from './peer.js';
+
+export interface ParityCase {
+  model: string;
+  input: [number, number, number];
+  batch: number;
+  numClasses: number;
+  seed: number;
+}
+
+const maxAbs = (t: Tensor): number => tidy(() => t.abs().max().item());
+
+function withPrefix(all: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
+  const out = new Map<string, Tensor>();
+  for (const [k, v] of all) if (k.startsWith(prefix)) out.set(k.slice(prefix.length), v);
+  return out;
+}
+
+export function checkModelParity(c: ParityCase): void {
+  const [ch, h, w] = c.input;
+  const peer = runPeer('models_parity.py', [c.model, ch, h, w, c.batch, c.numClasses, c.seed, getNumThreads()].map(String));
+  const t = peer.tensors;
+  const get = (k: string): Tensor => {
+    const v = t.get(k);
+    assert.ok(v !== undefined, `peer fixture lacks ${k}`);
+    return v;
+  };
+  const sd = withPrefix(t, 'sd.');
+  manualSeed(c.seed);
+  const model = createModel(c.model, { numClasses: c.numClasses, inChannels: ch, inputSize: [h, w] });
+  try {
+    // Same seed, same construction order: conv and linear weights equal PyTorch's own init.
+    const bnPrefixes = [...model.namedModules()].filter(([, m]) => m instanceof BatchNorm2d).map(([p]) => `${p}.`);
+    const own = model.stateDict();
+    assert.deepEqual([...own.keys()], [...sd.keys()], 'state-dict keys and their order equal torchvision\'s');
+    for (const [k, v] of own) {
+      if (bnPrefixes.some((p) => k.startsWith(p))) continue;
+      assertClose(v, sd.get(k)!, { rtol: 1e-6, atol: 1e-7, what: `init of ${k}` });
+    }
+
+    const report = model.loadStateDict(sd);
+    assert.deepEqual(report, { missing: [], unexpected: [], mismatched: [] });
+    const x = get('x');
+    const y = get('y');
+    model.eval();
+    tidy(() => assertClose(model.forward(x), get('eval.logits'), { rtol: 1e-4, atol: 1e-4, what: `${c.model} eval logits` }));
+
+    model.train();
+    tidy(() => {
+      manualSeed(c.seed + 1);
+      const logits = model.forward(x);
+      const loss = F.crossEntropy(logits, y);
+      assertClose(logits, get('train.logits'), { rtol: 1e-4, atol: 1e-4, what: `${c.model} train logits` });
+      assertClose(loss, get('train.loss'), { rtol: 1e-5, atol: 1e-6, what: `${c.model} train loss` });
+      loss.backward();
+    });
+    const params = model.namedParameters();
+    for (const name of peer.meta.grad_names as string[]) {
+      tidy(() => {
+        const expected = get(`grad.${name}`);
+        const grad = params.get(name)!.grad;
+        assert.ok(grad !== null, `${name} has a gradient`);
+        assertClose(grad, expected, { rtol: 1e-4, atol: 1e-4 * maxAbs(expected), what: `grad of ${name}` });
+      });
+    }
+    const state = model.stateDict();
+    for (const bn of peer.meta.bn_names as string[]) {
+      for (const s of ['running_mean', 'running_var']) {
+        assertClose(state.get(`${bn}.${s}`)!, get(`after.${bn}.${s}`), { rtol: 1e-4, atol: 1e-5, what: `${bn}.${s} after one train step` });
+      }
+      assert.equal(state.get(`${bn}.num_batches_tracked`)!.item(), get(`after.${bn}.num_batches_tracked`).item());
+    }
+    model.zeroGrad();
+  } finally {
+    model.dispose();
+    disposeAll(t);
+  }
+}

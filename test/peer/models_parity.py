@@ -1,0 +1,105 @@
+"""Forward/backward parity fixtures for the model zoo.
+
+usage: models_parity.py OUT_DIR MODEL C H W BATCH NUM_CLASSES SEED THREADS
+
+THREADS is tlcv's intra-op thread count: parallel reductions then split the same way on
+both sides, so float rounding agrees as well as the maths.
+
+Builds MODEL with torchvision 0.14 (seed-cnn: the spec's CustomModel, written out below) right
+after torch.manual_seed(SEED), so its conv/linear weights are PyTorch's own init for that seed.
+BatchNorm affine parameters and running statistics are then randomised from a separate
+generator, so eval-mode parity really exercises them. Saves:
+  sd.<key>        the state dict (every key, torchvision names)
+  x, y            an input batch and labels
+  eval.logits     eval-mode logits
+  train.logits, train.loss   one train-mode forward after torch.manual_seed(SEED + 1) (dropout draws)
+  grad.<name>     gradients of the CE loss for a few parameters (names in meta.grad_names)
+  after.<key>     running stats of a few BatchNorms after that train forward (meta.bn_names)
+"""
+import sys
+from collections import OrderedDict
+
+import torch
+import torch.nn as nn
+import torchvision
+
+from tlcv_peer import save
+
+
+class CustomModel(nn.Module):
+    """The spec's model, with the flatten size computed from the input size."""
+
+    def __init__(self, c, h, w, num_classes):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(c, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(64, 128, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(128, 256, 3, padding=1), nn.ReLU(),
+            nn.Conv2d(256, 256, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        )
+        flat = 256 * (h // 8) * (w // 8)
+        self.classifier = nn.Sequential(OrderedDict(
+            fc1=nn.Linear(flat, 512), relu1=nn.ReLU(), dropout1=nn.Dropout(0.5), fc2=nn.Linear(512, num_classes)))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
+def build(name, c, h, w, n):
+    if name == "seed-cnn":
+        return CustomModel(c, h, w, n)
+    if name.startswith("resnet"):
+        return getattr(torchvision.models, name)(num_classes=n)
+    if name.startswith("mobilenet_v2"):
+        alpha = 0.35 if name == "mobilenet_v2_035" else 1.0
+        return torchvision.models.mobilenet_v2(width_mult=alpha, num_classes=n)
+    raise SystemExit(f"unknown model {name}")
+
+
+def main():
+    out, name = sys.argv[1], sys.argv[2]
+    c, h, w, batch, n, seed, threads = (int(v) for v in sys.argv[3:10])
+    torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    model = build(name, c, h, w, n)
+
+    g = torch.Generator().manual_seed(seed + 100)
+    bns = [(k, m) for k, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
+    with torch.no_grad():
+        for _, m in bns:
+            m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+            m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+            m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
+            m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+    tensors = OrderedDict((f"sd.{k}", v.clone()) for k, v in model.state_dict().items())
+
+    x = torch.randn(batch, c, h, w, generator=g)
+    y = torch.randint(0, n, (batch,), generator=g)
+    tensors["x"], tensors["y"] = x, y
+
+    model.eval()
+    with torch.no_grad():
+        tensors["eval.logits"] = model(x)
+
+    model.train()
+    torch.manual_seed(seed + 1)
+    logits = model(x)
+    loss = nn.functional.cross_entropy(logits, y)
+    loss.backward()
+    tensors["train.logits"], tensors["train.loss"] = logits, loss
+
+    params = list(model.named_parameters())
+    picks = sorted({0, 1, len(params) // 3, len(params) // 2, len(params) - 3, len(params) - 2, len(params) - 1})
+    grad_names = [params[i][0] for i in picks]
+    for k in grad_names:
+        tensors[f"grad.{k}"] = dict(params)[k].grad
+    bn_names = [bns[0][0], bns[len(bns) // 2][0], bns[-1][0]] if bns else []
+    sd = model.state_dict()
+    for b in bn_names:
+        for s in ("running_mean", "running_var", "num_batches_tracked"):
+            tensors[f"after.{b}.{s}"] = sd[f"{b}.{s}"]
+    save(out, tensors, {"grad_names": grad_names, "bn_names": bn_names})
+
+
+if __name__ == "__main__":
+    main()
