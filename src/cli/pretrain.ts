@@ -1,4 +1,5 @@
 import { createModel } from '../models/index.js';
+import { manualSeed } from '../tensor/index.js';
 import { runTraining, splitValidation } from '../train/run.js';
 import { loadDataset, conformDataset } from '../data/index.js';
 import { defineCommand } from './command.js';
@@ -30,6 +31,8 @@ export const pretrainCommand = defineCommand({
     createModel(modelName, { numClasses: 2 }).dispose();
     const raw = await loadDataset(spec, { onBadImage, log });
     const size = parseInputSize(p.flags['input-size'], [raw.height, raw.width]);
+    // libtorch seeds its generator from the OS: without this, --seed would not fix the initial weights.
+    manualSeed(options.seed);
     const model = createModel(modelName, {
       numClasses: raw.classes.length,
       inChannels: raw.channels,

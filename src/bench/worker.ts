@@ -1,0 +1,18 @@
+/**
+ * The tlcv worker process of `tlcv bench`: started by the harness with TLCV_THREADS and
+ * OMP_WAIT_POLICY set, it answers jobs on stdin (see protocol.ts). Not meant to be run by hand.
+ */
+import { serveJobs, type Job } from './protocol.js';
+import { gemm, hello, throughput } from './tlcv-kernels.js';
+import { makeWeights, memoryRun, precisionRun, transfer } from './tlcv-training.js';
+import type { GemmJob, MemoryJob, PrecisionJob, Shape3, ThroughputJob, TransferJob } from './jobs.js';
+
+await serveJobs({
+  hello: () => hello(),
+  throughput: (j: Job) => throughput(j as unknown as ThroughputJob),
+  gemm: (j: Job) => gemm(j as unknown as GemmJob),
+  weights: (j: Job) => makeWeights(j as unknown as { path: string; inputSize: Shape3; seed: number }),
+  transfer: (j: Job) => transfer(j as unknown as TransferJob),
+  precision: (j: Job) => precisionRun(j as unknown as PrecisionJob),
+  memory: (j: Job) => memoryRun(j as unknown as MemoryJob),
+});

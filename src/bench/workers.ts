@@ -1,0 +1,47 @@
+/**
+ * Starting the bench's worker processes: tlcv, the PyTorch peer and TF.js, each with the same
+ * thread count and OMP_WAIT_POLICY (PASSIVE unless the caller's environment says otherwise:
+ * libgomp's spinning workers otherwise starve everything else on a small, busy machine).
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TlcvError } from '../errors.js';
+import { WorkerProcess } from './protocol.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** bench/peer/bench.py of this package, found by walking up from this file. */
+export function peerScript(): string {
+  let dir = here;
+  for (let i = 0; i < 6; i += 1) {
+    const candidate = join(dir, 'bench', 'peer', 'bench.py');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new TlcvError('FILE', `bench/peer/bench.py not found above ${here}: the PyTorch peer script ships with the package`);
+}
+
+export interface WorkerEnv {
+  threads: number;
+  python: string;
+  /** Where the workers' stderr goes (null: kept for error messages only). */
+  echo: ((line: string) => void) | null;
+}
+
+function env(threads: number): NodeJS.ProcessEnv {
+  return { ...process.env, TLCV_THREADS: String(threads), OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', OMP_NUM_THREADS: String(threads) };
+}
+
+export function startTlcv(o: WorkerEnv, label = 'tlcv'): WorkerProcess {
+  return new WorkerProcess(label, process.execPath, [join(here, 'worker.js')], env(o.threads), o.echo);
+}
+
+export function startPeer(o: WorkerEnv, label = 'pytorch'): WorkerProcess {
+  // -u: unbuffered, so each answer line leaves as soon as it is written.
+  return new WorkerProcess(label, o.python, ['-u', peerScript()], env(o.threads), o.echo);
+}
+
+export function startTfjs(o: WorkerEnv): WorkerProcess {
+  return new WorkerProcess('tfjs', process.execPath, [join(here, 'tfjs-worker.js')], env(o.threads), o.echo);
+}
