@@ -2,7 +2,8 @@
 # All the set-up a fresh Debian machine needs, as root: system packages, npm packages, the addon.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-pkgs=(libtorch-dev python3-torch python3-torchvision dataset-fashion-mnist chromium fonts-dejavu-core)
+# OpenBLAS: libtorch links libblas.so.3, and the reference BLAS runs matmuls 10-30x slower.
+pkgs=(libtorch-dev libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist chromium fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

@@ -58,6 +58,8 @@ for (const augment of ['none', 'light']) {
       // The worst moment for a kill: the next epoch's line is half written, its checkpoint not at all.
       const lines = readFileSync(join(cut, 'metrics.jsonl'), 'utf8').split('\n').slice(0, at);
       writeFileSync(join(cut, 'metrics.jsonl'), `${lines.join('\n')}\n{"epoch":${at + 1},"trainLoss":2.3`);
+      // ...and the checkpoint's temp file, as a kill inside the atomic write leaves it.
+      writeFileSync(join(cut, `.checkpoint.safetensors.${run.child.pid}.0123456789ab.tmp`), 'half a checkpoint');
     }
 
     const resumed = runCli([...args, '--out', cut, '--resume']);

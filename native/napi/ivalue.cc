@@ -11,34 +11,49 @@ std::string describe(const c10::FunctionSchema& schema, const c10::Argument& arg
   return "argument '" + arg.name() + "' of " + schema.name() + "." + schema.overload_name();
 }
 
-int64_t to_int(const Napi::Value& v, const std::string& where) {
+// Names an argument for error messages; the string is built only when an error is thrown,
+// since building it on every call cost about 0.3 us per op.
+struct Where {
+  const c10::FunctionSchema& schema;
+  const c10::Argument& arg;
+  std::string str() const { return describe(schema, arg); }
+};
+
+at::Tensor& tensor_arg(const Napi::Value& v, const Where& w) {
+  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected a tensor for " + w.str());
+  TensorBox* box = v.As<Napi::External<TensorBox>>().Data();
+  if (box->released) unwrap_tensor(v, w.str().c_str());
+  return box->tensor;
+}
+
+int64_t to_int(const Napi::Value& v, const Where& w) {
   if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
-  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "expected an integer for " + where);
+  if (!v.IsNumber()) throw Napi::TypeError::New(v.Env(), "expected an integer for " + w.str());
   const double d = v.As<Napi::Number>().DoubleValue();
   if (d != static_cast<double>(static_cast<int64_t>(d))) {
-    throw Napi::TypeError::New(v.Env(), "expected an integer for " + where + " but received " + std::to_string(d));
+    throw Napi::TypeError::New(v.Env(), "expected an integer for " + w.str() + " but received " + std::to_string(d));
   }
   return static_cast<int64_t>(d);
 }
 
-c10::IValue to_ivalue(const Napi::Value& v, const c10::TypePtr& type, const c10::Argument& arg, const std::string& where);
+c10::IValue to_ivalue(const Napi::Value& v, const c10::TypePtr& type, const Where& w);
 
-c10::IValue list_to_ivalue(const Napi::Value& v, const c10::TypePtr& elem, const c10::Argument& arg, const std::string& where) {
+c10::IValue list_to_ivalue(const Napi::Value& v, const c10::TypePtr& elem, const Where& w) {
   const auto kind = elem->kind();
   if (!v.IsArray()) {
     // int[2] accepts a single int, as in Python (kernel_size=3).
     if (v.IsNumber() && (kind == c10::TypeKind::IntType || kind == c10::TypeKind::FloatType)) {
-      const size_t n = arg.N().has_value() ? static_cast<size_t>(*arg.N()) : 1;
-      if (kind == c10::TypeKind::IntType) return std::vector<int64_t>(n, to_int(v, where));
+      const size_t n = w.arg.N().has_value() ? static_cast<size_t>(*w.arg.N()) : 1;
+      if (kind == c10::TypeKind::IntType) return std::vector<int64_t>(n, to_int(v, w));
       return std::vector<double>(n, v.As<Napi::Number>().DoubleValue());
     }
-    throw Napi::TypeError::New(v.Env(), "expected an array for " + where);
+    throw Napi::TypeError::New(v.Env(), "expected an array for " + w.str());
   }
   auto arr = v.As<Napi::Array>();
   const uint32_t n = arr.Length();
   if (kind == c10::TypeKind::IntType) {
     std::vector<int64_t> out(n);
-    for (uint32_t i = 0; i < n; ++i) out[i] = to_int(arr.Get(i), where);
+    for (uint32_t i = 0; i < n; ++i) out[i] = to_int(arr.Get(i), w);
     return out;
   }
   if (kind == c10::TypeKind::FloatType) {
@@ -53,7 +68,7 @@ c10::IValue list_to_ivalue(const Napi::Value& v, const c10::TypePtr& elem, const
   }
   if (kind == c10::TypeKind::TensorType) {
     c10::List<at::Tensor> out;
-    for (uint32_t i = 0; i < n; ++i) out.push_back(unwrap_tensor(arr.Get(i), where.c_str()));
+    for (uint32_t i = 0; i < n; ++i) out.push_back(tensor_arg(arr.Get(i), w));
     return out;
   }
   if (kind == c10::TypeKind::OptionalType) {
@@ -61,22 +76,22 @@ c10::IValue list_to_ivalue(const Napi::Value& v, const c10::TypePtr& elem, const
     for (uint32_t i = 0; i < n; ++i) {
       const Napi::Value e = arr.Get(i);
       if (e.IsNull() || e.IsUndefined()) out.push_back(c10::nullopt);
-      else out.push_back(unwrap_tensor(e, where.c_str()));
+      else out.push_back(tensor_arg(e, w));
     }
     return out;
   }
-  throw Napi::TypeError::New(v.Env(), "unsupported list type " + elem->str() + " for " + where);
+  throw Napi::TypeError::New(v.Env(), "unsupported list type " + elem->str() + " for " + w.str());
 }
 
-c10::IValue to_ivalue(const Napi::Value& v, const c10::TypePtr& type, const c10::Argument& arg, const std::string& where) {
+c10::IValue to_ivalue(const Napi::Value& v, const c10::TypePtr& type, const Where& w) {
   switch (type->kind()) {
     case c10::TypeKind::OptionalType:
       if (v.IsNull() || v.IsUndefined()) return c10::IValue();
-      return to_ivalue(v, type->expectRef<c10::OptionalType>().getElementType(), arg, where);
+      return to_ivalue(v, type->expectRef<c10::OptionalType>().getElementType(), w);
     case c10::TypeKind::TensorType:
-      return unwrap_tensor(v, where.c_str());
+      return tensor_arg(v, w);
     case c10::TypeKind::IntType:
-      return to_int(v, where);
+      return to_int(v, w);
     case c10::TypeKind::FloatType:
       return v.As<Napi::Number>().DoubleValue();
     case c10::TypeKind::BoolType:
@@ -93,11 +108,11 @@ c10::IValue to_ivalue(const Napi::Value& v, const c10::TypePtr& type, const c10:
     case c10::TypeKind::DeviceObjType:
       return c10::Device(v.ToString().Utf8Value());
     case c10::TypeKind::ListType:
-      return list_to_ivalue(v, type->expectRef<c10::ListType>().getElementType(), arg, where);
+      return list_to_ivalue(v, type->expectRef<c10::ListType>().getElementType(), w);
     default:
       // ScalarType, Layout and MemoryFormat travel as ints.
-      if (v.IsNumber()) return to_int(v, where);
-      throw Napi::TypeError::New(v.Env(), "unsupported type " + type->str() + " for " + where);
+      if (v.IsNumber()) return to_int(v, w);
+      throw Napi::TypeError::New(v.Env(), "unsupported type " + type->str() + " for " + w.str());
   }
 }
 
@@ -169,7 +184,7 @@ Napi::Value call(const Napi::CallbackInfo& info) {
         else throw Napi::TypeError::New(env, "missing " + describe(schema, p));
         continue;
       }
-      stack.push_back(to_ivalue(v, p.type(), p, describe(schema, p)));
+      stack.push_back(to_ivalue(v, p.type(), Where{schema, p}));
     }
     call_op(id, stack);
     if (discard) return env.Undefined();

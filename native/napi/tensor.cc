@@ -5,13 +5,28 @@
 
 namespace tlcv {
 
+namespace {
+// V8 only needs a rough figure to schedule GC; reporting every small tensor costs more than
+// the op that made it, so changes are batched until they add up to 4 MiB.
+int64_t g_unreported = 0;
+constexpr int64_t kReportEvery = 4 << 20;
+
+void report_external(Napi::Env env, int64_t delta) {
+  g_unreported += delta;
+  if (g_unreported >= kReportEvery || g_unreported <= -kReportEvery) {
+    Napi::MemoryManagement::AdjustExternalMemory(env, g_unreported);
+    g_unreported = 0;
+  }
+}
+}  // namespace
+
 Napi::Value wrap_tensor(Napi::Env env, at::Tensor t) {
   TensorBox* box = box_tensor(std::move(t));
-  Napi::MemoryManagement::AdjustExternalMemory(env, box->bytes);
+  report_external(env, box->bytes);
   // The finalizer is only a safety net: JS code releases handles explicitly.
   return Napi::External<TensorBox>::New(env, box, [](Napi::Env e, TensorBox* b) {
     const int64_t bytes = release_box(b);
-    if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(e, -bytes);
+    if (bytes > 0) report_external(e, -bytes);
     delete b;
   });
 }
@@ -75,7 +90,7 @@ Napi::Value release(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     TensorBox* box = unwrap_box(info[0], "self");
     const int64_t bytes = release_box(box);
-    if (bytes > 0) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -bytes);
+    if (bytes > 0) report_external(info.Env(), -bytes);
     return info.Env().Undefined();
   });
 }

@@ -9,7 +9,8 @@ import { createInterface } from 'node:readline';
 
 export const ANSWER_MARK = '@@tlcv-bench ';
 
-export type Job = { kind: string } & Record<string, unknown>;
+/** A job: its kind and its fields (spread an interface-typed job: `request({ ...job })`). */
+export type Job = { kind: string; [field: string]: unknown };
 type Answer = { ok: true; result: unknown } | { ok: false; error: string };
 
 /** A worker process that answers jobs in order. */

@@ -72,7 +72,8 @@ export interface TargetCheck {
   name: string;
   target: string;
   measured: string;
-  met: boolean;
+  /** null where the issue asks only for the figure. */
+  met: boolean | null;
 }
 
 export interface BenchReport {

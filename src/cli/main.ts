@@ -11,8 +11,9 @@ import { predictCommand } from './predict.js';
 import { demoCommand } from './demo.js';
 import { modelsCommand, datasetsCommand } from './listings.js';
 import { augmentCommand } from './augment.js';
+import { benchCommand } from './bench.js';
 
-const COMMANDS: Command[] = [pretrainCommand, transferCommand, evaluateCommand, predictCommand, demoCommand, modelsCommand, datasetsCommand, augmentCommand];
+const COMMANDS: Command[] = [pretrainCommand, transferCommand, evaluateCommand, predictCommand, demoCommand, modelsCommand, datasetsCommand, augmentCommand, benchCommand];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

@@ -1,7 +1,6 @@
 import { TlcvError } from '../errors.js';
-import { F, fromTypedArray, inferenceMode, tensor, tidy } from '../tensor/index.js';
 import { decodeImage } from '../data/index.js';
-import { loadModelFolder } from '../transfer/model-folder.js';
+import { loadModelFolder, predictPixels } from '../transfer/model-folder.js';
 import { defineCommand } from './command.js';
 import { requireFlag } from './args.js';
 import { applyThreads } from './common.js';
@@ -27,14 +26,7 @@ export const predictCommand = defineCommand({
     try {
       for (const file of p.positional) {
         const pixels = await decodeImage(file, { channels: c, height: h, width: w });
-        const probs = inferenceMode(() =>
-          tidy(() => {
-            const x = fromTypedArray(pixels, [1, c, h, w]).float().div(255);
-            const mean = tensor(config.mean).reshape([1, c, 1, 1]);
-            const std = tensor(config.std).reshape([1, c, 1, 1]);
-            return F.softmax(model.forward(x.sub(mean).div(std)), 1).toFlatArray();
-          }),
-        );
+        const probs = predictPixels(model, config, pixels);
         const top = probs.map((pr, i) => ({ class: config.classes[i] ?? String(i), index: i, probability: pr })).sort((a, b) => b.probability - a.probability).slice(0, k);
         results.push({ file, predictions: top });
       }

@@ -170,7 +170,7 @@ export function fit(ctx: FitContext): FitResult {
     firstEpoch = c.state.epoch + 1;
     // A kill after the metrics line of the next epoch but before its checkpoint (or in the
     // middle of that line) leaves metrics.jsonl ahead of the checkpoint: the checkpoint is the truth.
-    if (metricsPath && false) writeFileAtomic(metricsPath, history.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    if (metricsPath) writeFileAtomic(metricsPath, history.map((r) => `${JSON.stringify(r)}\n`).join(''));
     progress.info(`resuming from epoch ${c.state.epoch} of ${options.epochs}`);
   } else if (metricsPath && existsSync(metricsPath)) {
     rmSync(metricsPath);

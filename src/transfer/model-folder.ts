@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TlcvError } from '../errors.js';
 import { createModel, type ClassifierModel } from '../models/index.js';
+import { F, fromTypedArray, inferenceMode, tensor, tidy } from '../tensor/index.js';
 import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 
@@ -98,4 +99,25 @@ export function loadModelFolder(dir: string): { model: ClassifierModel; config: 
   model.config.std = config.std;
   model.eval();
   return { model, config };
+}
+
+/**
+ * Class probabilities for one image of uint8 CHW pixels at the folder's input size, normalised
+ * with the folder's mean and std (what `tlcv predict` does per file). Makes no tensor that outlives it.
+ *
+ * @example
+ * const { model, config } = loadModelFolder('runs/digits');
+ * const probs = predictPixels(model, config, await decodeImage('7.png', { channels: 1, height: 28, width: 28 }));
+ */
+export function predictPixels(model: ClassifierModel, config: ModelFolderConfig, pixels: Uint8Array): number[] {
+  const [c, h, w] = config.inputSize;
+  if (pixels.length !== c * h * w) throw new TlcvError('ARGUMENT', `Expected ${c}x${h}x${w} = ${c * h * w} pixels for ${config.model} but received ${pixels.length}`);
+  return inferenceMode(() =>
+    tidy(() => {
+      const x = fromTypedArray(pixels, [1, c, h, w]).float().div(255);
+      const mean = tensor(config.mean).reshape([1, c, 1, 1]);
+      const std = tensor(config.std).reshape([1, c, 1, 1]);
+      return F.softmax(model.forward(x.sub(mean).div(std)), 1).toFlatArray();
+    }),
+  );
 }

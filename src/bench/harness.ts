@@ -1,0 +1,202 @@
+/**
+ * `tlcv bench`: tlcv and the PyTorch peer side by side on the same machine, data and thread
+ * count. This process only prepares data files and hands out jobs; the measuring happens in
+ * one worker process per side, and the two sides take turns so that load from elsewhere on a
+ * shared machine falls on both. Sections fail alone: a missing peer or TF.js leaves an error
+ * in the report and the other sections stand.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { BenchConfig } from './config.js';
+import { TLCV_SETTINGS, PEER_SETTINGS } from './config.js';
+import type { WorkerProcess } from './protocol.js';
+import { startPeer, startTfjs, startTlcv, type WorkerEnv } from './workers.js';
+import { syntheticImages, writeImageSet } from './data-files.js';
+import { figure, rssGrowth, throughputRatios, type BenchReport, type GemmFigures, type MemorySide, type ThroughputRow } from './results.js';
+import { checkTargets } from './targets.js';
+import { precisionSection, transferSection } from './digits-sections.js';
+import { cpuModelName } from './machine.js';
+import type { FlopsResult, GemmResult, HelloResult, MemoryResult, ThroughputResult } from './jobs.js';
+
+export interface BenchOptions {
+  config: BenchConfig;
+  /** The command line shown in the report. */
+  command?: string;
+  /** Python with torch and torchvision (Debian's python3-torch). */
+  python?: string;
+  /** Progress lines. */
+  log?: (line: string) => void;
+  /** Echo the workers' stderr through log. */
+  verbose?: boolean;
+}
+
+interface Ctx {
+  cfg: BenchConfig;
+  dir: string;
+  tlcv: WorkerProcess;
+  peer: WorkerProcess;
+  log: (line: string) => void;
+  report: BenchReport;
+  workerEnv: WorkerEnv;
+}
+
+async function section(ctx: Ctx, name: string, fn: () => Promise<void>): Promise<void> {
+  const t0 = performance.now();
+  ctx.log(`${name}...`);
+  try {
+    await fn();
+    ctx.log(`${name} done in ${((performance.now() - t0) / 1000).toFixed(1)}s`);
+  } catch (e) {
+    ctx.report.errors[name] = e instanceof Error ? e.message : String(e);
+    ctx.log(`${name} failed: ${ctx.report.errors[name]}`);
+  }
+}
+
+async function throughputSection(ctx: Ctx): Promise<void> {
+  for (const row of ctx.cfg.throughput) {
+    const data = writeImageSet(ctx.dir, `synthetic-${row.inputSize.join('x')}-${row.batch}`, syntheticImages(row.batch, row.inputSize, row.numClasses, ctx.cfg.seed));
+    let flops: number | null = null;
+    try {
+      flops = (await ctx.peer.request<FlopsResult>({ kind: 'flops', model: row.model, inputSize: row.inputSize, numClasses: row.numClasses })).forwardFlopsPerImage;
+    } catch {
+      flops = null;
+    }
+    for (const mode of ['train', 'infer'] as const) {
+      const samples = { tlcv: new Map<string, number[]>(), peer: new Map<string, number[]>() };
+      let plan = '';
+      // tlcv and PyTorch settings alternate, and the order flips every repetition.
+      const order = [
+        ...TLCV_SETTINGS.map((s, i) => ({ side: 'tlcv' as const, s, at: 2 * i })),
+        ...PEER_SETTINGS.map((s, i) => ({ side: 'peer' as const, s, at: 2 * i + 1 })),
+      ].sort((a, b) => a.at - b.at);
+      for (let rep = 0; rep < ctx.cfg.reps; rep += 1) {
+        for (const { side, s } of rep % 2 === 0 ? order : [...order].reverse()) {
+          const job = { kind: 'throughput', ...s, ...row.timing, model: row.model, inputSize: row.inputSize, numClasses: row.numClasses, batch: row.batch, mode, images: data.images, labels: data.labels };
+          const r = await (side === 'tlcv' ? ctx.tlcv : ctx.peer).request<ThroughputResult>(job);
+          const list = samples[side].get(s.name) ?? [];
+          list.push(r.images / r.seconds);
+          samples[side].set(s.name, list);
+          if (side === 'tlcv' && s.name === 'auto' && r.plan) plan = r.plan;
+        }
+      }
+      const tlcv = Object.fromEntries([...samples.tlcv].map(([k, v]) => [k, figure(v)]));
+      const peer = Object.fromEntries([...samples.peer].map(([k, v]) => [k, figure(v)]));
+      const out: ThroughputRow = { model: row.model, inputSize: row.inputSize, batch: row.batch, mode, tlcv, peer, plan, forwardFlopsPerImage: flops, ratios: throughputRatios(tlcv, peer) };
+      ctx.report.throughput.push(out);
+      ctx.log(
+        `  ${row.model} ${row.inputSize.join('x')} ${mode}: tlcv auto ${tlcv.auto!.median.toFixed(1)} img/s, PyTorch fp32 ${peer.fp32!.median.toFixed(1)}, best ${out.ratios.peerBestSetting} ${peer[out.ratios.peerBestSetting]!.median.toFixed(1)}`,
+      );
+    }
+  }
+}
+
+async function gemmSection(ctx: Ctx): Promise<void> {
+  const g = ctx.cfg.gemm!;
+  const out: GemmFigures = { n: g.n, tlcv: {}, peer: {} };
+  for (const dtype of ['float32', 'bfloat16'] as const) {
+    const t: number[] = [];
+    const p: number[] = [];
+    for (let rep = 0; rep < Math.max(ctx.cfg.reps, 2); rep += 1) {
+      const job = { kind: 'gemm', n: g.n, dtype, ...g.timing };
+      const a = await ctx.tlcv.request<GemmResult>(job);
+      const b = await ctx.peer.request<GemmResult>(job);
+      t.push(a.flop / a.seconds / 1e9);
+      p.push(b.flop / b.seconds / 1e9);
+    }
+    out.tlcv[dtype] = figure(t);
+    out.peer[dtype] = figure(p);
+  }
+  ctx.report.gemm = out;
+}
+
+async function memorySection(ctx: Ctx): Promise<void> {
+  const m = ctx.cfg.memory!;
+  const data = writeImageSet(ctx.dir, 'memory', syntheticImages(m.images, m.inputSize, 10, ctx.cfg.seed));
+  const job = { kind: 'memory', model: m.model, inputSize: m.inputSize, numClasses: 10, images: data.images, labels: data.labels, epochs: m.epochs, batch: m.batch };
+  const sides: MemorySide[] = [];
+  // A fresh process per side: peak RSS is a process's whole life.
+  for (const start of [startTlcv, startPeer]) {
+    const w = start(ctx.workerEnv, start === startTlcv ? 'tlcv-memory' : 'pytorch-memory');
+    try {
+      const r = await w.request<MemoryResult>(job);
+      sides.push({ ...r, growth: rssGrowth(r.rssPerEpoch) });
+    } finally {
+      await w.close();
+    }
+  }
+  ctx.report.memory = { tlcv: sides[0]!, peer: sides[1]!, peakRatio: sides[0]!.peakRss / sides[1]!.peakRss, model: `${m.model} ${m.inputSize.join('x')}`, epochs: m.epochs };
+}
+
+async function tfjsSection(ctx: Ctx): Promise<void> {
+  const t = ctx.cfg.tfjs!;
+  const w = startTfjs(ctx.workerEnv);
+  try {
+    const hello = await w.request<HelloResult>({ kind: 'hello' });
+    const r = await w.request<{ images: number; seconds: number }>({ kind: 'tfjs', inputSize: [1, 28, 28], ...t });
+    const seedTrain = ctx.report.throughput.find((row) => row.model === 'seed-cnn' && row.mode === 'train');
+    ctx.report.tfjs = { batch: t.batch, imagesPerSec: r.images / r.seconds, version: `${hello.tfjs ?? '?'} (${hello.backend ?? '?'} backend)`, tlcvAutoImagesPerSec: seedTrain?.tlcv.auto?.median ?? null };
+  } finally {
+    await w.close();
+  }
+}
+
+function emptyReport(o: BenchOptions): BenchReport {
+  return {
+    command: o.command ?? 'tlcv bench',
+    startedAt: new Date().toISOString(),
+    seconds: 0,
+    machine: { cpu: cpuModelName(), cores: cpus().length, threads: o.config.threads, loadAverageStart: loadavg(), loadAverageEnd: [], node: process.version, torch: null, ompWaitPolicy: null, tlcvAutoPlan: null },
+    config: o.config,
+    throughput: [],
+    gemm: null,
+    transfer: [],
+    precision: null,
+    memory: null,
+    tfjs: null,
+    targets: [],
+    errors: {},
+  };
+}
+
+/**
+ * Runs the bench and returns the report (the CLI prints it and writes bench.json).
+ *
+ * @example
+ * const report = await runBench({ config: presetConfig('quick', 2), log: console.log });
+ * console.log(report.throughput[0]!.ratios.autoVsPeerDefault);
+ */
+export async function runBench(o: BenchOptions): Promise<BenchReport> {
+  const t0 = performance.now();
+  const log = o.log ?? (() => {});
+  const workerEnv: WorkerEnv = { threads: o.config.threads, python: o.python ?? process.env.TLCV_PEER_PYTHON ?? '/usr/bin/python3', echo: o.verbose ? log : null };
+  const report = emptyReport(o);
+  const dir = mkdtempSync(join(tmpdir(), 'tlcv-bench-'));
+  const ctx: Ctx = { cfg: o.config, dir, tlcv: startTlcv(workerEnv), peer: startPeer(workerEnv), log, report, workerEnv };
+  try {
+    const [th, ph] = await Promise.all([ctx.tlcv.request<HelloResult>({ kind: 'hello' }), ctx.peer.request<HelloResult>({ kind: 'hello' })]);
+    if (th.threads !== ph.threads) throw new Error(`thread counts differ: tlcv ${th.threads}, PyTorch ${ph.threads}`);
+    report.machine.torch = `${ph.torch ?? '?'} (torchvision ${ph.torchvision ?? '?'})`;
+    report.machine.ompWaitPolicy = `tlcv ${th.ompWaitPolicy ?? 'unset'}, PyTorch ${ph.ompWaitPolicy ?? 'unset'}`;
+    report.machine.tlcvAutoPlan = th.plan ?? null;
+    if (o.config.throughput.length > 0) await section(ctx, 'throughput', () => throughputSection(ctx));
+    if (o.config.gemm) await section(ctx, 'gemm', () => gemmSection(ctx));
+    if (o.config.transfer) await section(ctx, 'transfer', () => transferSection(ctx));
+    if (o.config.precision) await section(ctx, 'precision', () => precisionSection(ctx));
+  } finally {
+    await Promise.all([ctx.tlcv.close(), ctx.peer.close()]);
+  }
+  try {
+    // Last, with the long-lived workers gone: fresh processes, a quieter machine.
+    if (o.config.memory) await section(ctx, 'memory', () => memorySection(ctx));
+    if (o.config.tfjs) await section(ctx, 'tfjs', () => tfjsSection(ctx));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  report.machine.loadAverageEnd = loadavg();
+  report.seconds = (performance.now() - t0) / 1000;
+  report.targets = checkTargets(report);
+  return report;
+}
+
+export type { Ctx as BenchContext };

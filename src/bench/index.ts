@@ -1,0 +1,6 @@
+/** `tlcv bench`: tlcv against the PyTorch peer, side by side, as a library call. */
+export { runBench, type BenchOptions } from './harness.js';
+export { presetConfig, TLCV_SETTINGS, PEER_SETTINGS, type BenchConfig, type ModelRow, type TransferConfig } from './config.js';
+export { renderMarkdown, writeReportJson } from './report.js';
+export { checkTargets } from './targets.js';
+export { median, figure, throughputRatios, rssGrowth, type BenchReport, type Figure, type ThroughputRow, type TransferFigures, type TargetCheck } from './results.js';

@@ -1,0 +1,120 @@
+/**
+ * The bench report as markdown (ready for the README's Performance section) and as
+ * bench.json. Figures are medians; ratios are tlcv over PyTorch unless a heading says otherwise.
+ */
+import { writeFileAtomic } from '../io/index.js';
+import type { BenchReport, Figure, ThroughputRow } from './results.js';
+
+const num = (v: number | undefined): string => {
+  if (v === undefined || !Number.isFinite(v)) return 'n/a';
+  return v >= 100 ? Math.round(v).toLocaleString('en-US') : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+};
+const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : 'n/a');
+const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : 'n/a');
+const mb = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
+const table = (head: string[], rows: string[][]): string => [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+
+function gflops(row: ThroughputRow, f: Figure | undefined): number {
+  if (row.forwardFlopsPerImage === null || f === undefined) return NaN;
+  // A training step costs about three forward passes (forward, grad input, grad weight).
+  return (f.median * row.forwardFlopsPerImage * (row.mode === 'train' ? 3 : 1)) / 1e9;
+}
+
+function throughputTable(r: BenchReport): string {
+  const rows = r.throughput.map((t) => [
+    t.model,
+    `${t.inputSize.join('x')}`,
+    String(t.batch),
+    t.mode,
+    num(t.tlcv.auto?.median),
+    num(t.tlcv.fp32?.median),
+    num(t.peer.fp32?.median),
+    num(t.peer['fp32+cl']?.median),
+    num(t.peer.bf16?.median),
+    num(t.peer['bf16+cl']?.median),
+    x(t.ratios.autoVsPeerDefault),
+    x(t.ratios.autoVsPeerBest),
+    x(t.ratios.fp32VsPeerFp32),
+  ]);
+  return table(
+    ['model', 'input', 'batch', 'step', 'tlcv default', 'tlcv fp32', 'PyTorch fp32', 'PT fp32+CL', 'PT bf16', 'PT bf16+CL', 'default / PT default', 'default / PT best', 'fp32 / PT fp32'],
+    rows,
+  );
+}
+
+function achievedTable(r: BenchReport): string | null {
+  const train = r.throughput.filter((t) => t.mode === 'train' && t.forwardFlopsPerImage !== null);
+  if (train.length === 0 || r.gemm === null) return null;
+  const peakBf16 = r.gemm.tlcv.bfloat16?.median ?? NaN;
+  const peakFp32 = r.gemm.tlcv.float32?.median ?? NaN;
+  const rows = train.map((t) => {
+    const auto = gflops(t, t.tlcv.auto);
+    const fp32 = gflops(t, t.tlcv.fp32);
+    const best = gflops(t, t.peer[t.ratios.peerBestSetting]);
+    return [`${t.model} ${t.inputSize.join('x')}`, num(t.forwardFlopsPerImage! / 1e9 * 3), num(auto), pct(auto / peakBf16), num(fp32), pct(fp32 / peakFp32), `${num(best)} (${t.ratios.peerBestSetting})`];
+  });
+  return table(['training', 'GFLOP/image', 'tlcv default GFLOP/s', 'of bf16 peak', 'tlcv fp32 GFLOP/s', 'of fp32 peak', 'PyTorch best GFLOP/s'], rows);
+}
+
+/** The whole report as markdown. */
+export function renderMarkdown(r: BenchReport): string {
+  const m = r.machine;
+  const parts: string[] = [];
+  parts.push(
+    `Command: \`${r.command}\` (${r.seconds.toFixed(0)} s)\n` +
+      `Machine: ${m.cpu}, ${m.cores} cores; ${m.threads} threads per side; load average ${m.loadAverageStart.map((v) => v.toFixed(2)).join(' ')} at start, ${m.loadAverageEnd.map((v) => v.toFixed(2)).join(' ')} at end\n` +
+      `tlcv default plan: ${m.tlcvAutoPlan ?? 'n/a'}; PyTorch ${m.torch ?? 'n/a'}; OMP_WAIT_POLICY ${m.ompWaitPolicy ?? 'n/a'}; Node ${m.node}`,
+  );
+  if (r.throughput.length > 0) parts.push(`Training and inference throughput, images/s (median of ${(r.config as { reps?: number }).reps ?? '?'}); CL = channels-last\n\n${throughputTable(r)}`);
+  if (r.transfer.length > 0) {
+    const rows = r.transfer.map((t) => [
+      `${t.workload}, ${t.epochs} epochs, ${t.trainImages} train / ${t.testImages} test`,
+      `${num(t.tlcv.seconds)} s${t.tlcv.cacheSeconds !== undefined ? ` (cache ${num(t.tlcv.cacheSeconds)} s)` : ''}`,
+      `${num(t.peer.seconds)} s`,
+      x(t.timeRatio),
+      pct(t.tlcv.testAcc),
+      pct(t.peer.testAcc),
+    ]);
+    parts.push(`The spec's loop on the digits at 32x32x3 (random-init ResNet-18, same weights both sides; PyTorch recomputes the frozen part every epoch, tlcv caches it)\n\n${table(['workload', 'tlcv', 'PyTorch', 'PyTorch / tlcv time', 'tlcv test acc', 'PyTorch test acc'], rows)}`);
+  }
+  if (r.precision) {
+    const p = r.precision;
+    parts.push(`Accuracy of the default plan: seed-cnn, ${p.epochs} epochs on ${p.trainImages} digits, tested on ${p.testImages}\n\n${table(['fp32', p.autoPlan, 'delta'], [[pct(p.fp32), pct(p.auto), `${p.deltaPoints.toFixed(2)} points`]])}`);
+  }
+  if (r.memory) {
+    const mm = r.memory;
+    parts.push(
+      `Memory of a ${mm.epochs}-epoch training run (${mm.model}), one fresh process per side\n\n` +
+        table(['', 'tlcv (default plan)', 'PyTorch (fp32)', 'tlcv / PyTorch'], [
+          ['peak RSS', mb(mm.tlcv.peakRss), mb(mm.peer.peakRss), x(mm.peakRatio)],
+          [`RSS growth, epoch 2 to ${mm.epochs}`, pct(mm.tlcv.growth), pct(mm.peer.growth), ''],
+        ]),
+    );
+  }
+  if (r.gemm) {
+    const g = r.gemm;
+    const rows = Object.keys(g.tlcv).map((d) => [d, num(g.tlcv[d]!.median), num(g.peer[d]!.median), x(g.tlcv[d]!.median / g.peer[d]!.median)]);
+    parts.push(`GEMM ${g.n}x${g.n}, GFLOP/s\n\n${table(['dtype', 'tlcv', 'PyTorch', 'tlcv / PyTorch'], rows)}`);
+  }
+  const achieved = achievedTable(r);
+  if (achieved) parts.push(`Achieved GFLOP/s in training (3 forward passes per step), against tlcv's GEMM peaks above\n\n${achieved}`);
+  if (r.tfjs) {
+    const t = r.tfjs;
+    parts.push(
+      `Pure-JS TensorFlow.js ${t.version}, seed-cnn training step\n\n` +
+        table(['', 'images/s', 'tlcv default / TF.js'], [[`TF.js, batch ${t.batch}, 1 thread`, num(t.imagesPerSec), t.tlcvAutoImagesPerSec === null ? 'n/a' : x(t.tlcvAutoImagesPerSec / t.imagesPerSec)]]),
+    );
+  }
+  if (r.targets.length > 0) {
+    const rows = r.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? '—' : t.met ? 'met' : '**missed**']);
+    parts.push(`Targets (issue 7)\n\n${table(['target', 'wanted', 'measured', ''], rows)}`);
+  }
+  const errors = Object.entries(r.errors);
+  if (errors.length > 0) parts.push(`Sections that failed:\n${errors.map(([k, v]) => `- ${k}: ${v}`).join('\n')}`);
+  return `${parts.join('\n\n')}\n`;
+}
+
+/** Writes bench.json atomically. */
+export function writeReportJson(path: string, r: BenchReport): void {
+  writeFileAtomic(path, `${JSON.stringify(r, null, 2)}\n`);
+}
