@@ -13,7 +13,7 @@ import { TLCV_SETTINGS, PEER_SETTINGS } from './config.js';
 import type { WorkerProcess } from './protocol.js';
 import { startPeer, startTfjs, startTlcv, type WorkerEnv } from './workers.js';
 import { syntheticImages, writeImageSet } from './data-files.js';
-import { figure, rssGrowth, throughputRatios, type BenchReport, type GemmFigures, type MemorySide, type ThroughputRow } from './results.js';
+import { figure, rssGrowth, throughputRatios, type BenchReport, type Figure, type GemmFigures, type MemorySide, type ThroughputRow } from './results.js';
 import { checkTargets } from './targets.js';
 import { precisionSection, transferSection } from './digits-sections.js';
 import { cpuModelName } from './machine.js';
@@ -53,6 +53,8 @@ async function section(ctx: Ctx, name: string, fn: () => Promise<void>): Promise
   }
 }
 
+const num = (f: Figure | undefined): string => (f === undefined ? 'n/a' : f.median.toFixed(1));
+
 async function throughputSection(ctx: Ctx): Promise<void> {
   for (const row of ctx.cfg.throughput) {
     const data = writeImageSet(ctx.dir, `synthetic-${row.inputSize.join('x')}-${row.batch}`, syntheticImages(row.batch, row.inputSize, row.numClasses, ctx.cfg.seed));
@@ -65,6 +67,7 @@ async function throughputSection(ctx: Ctx): Promise<void> {
     for (const mode of ['train', 'infer'] as const) {
       const samples = { tlcv: new Map<string, number[]>(), peer: new Map<string, number[]>() };
       let plan = '';
+      const errors: Record<string, string> = {};
       // tlcv and PyTorch settings alternate, and the order flips every repetition.
       const order = [
         ...TLCV_SETTINGS.map((s, i) => ({ side: 'tlcv' as const, s, at: 2 * i })),
@@ -72,21 +75,28 @@ async function throughputSection(ctx: Ctx): Promise<void> {
       ].sort((a, b) => a.at - b.at);
       for (let rep = 0; rep < ctx.cfg.reps; rep += 1) {
         for (const { side, s } of rep % 2 === 0 ? order : [...order].reverse()) {
+          const key = `${side === 'tlcv' ? 'tlcv' : 'PyTorch'} ${s.name}`;
+          if (errors[key] !== undefined) continue;
           const job = { kind: 'throughput', ...s, ...row.timing, model: row.model, inputSize: row.inputSize, numClasses: row.numClasses, batch: row.batch, mode, images: data.images, labels: data.labels };
-          const r = await (side === 'tlcv' ? ctx.tlcv : ctx.peer).request<ThroughputResult>(job);
-          const list = samples[side].get(s.name) ?? [];
-          list.push(r.images / r.seconds);
-          samples[side].set(s.name, list);
-          if (side === 'tlcv' && s.name === 'auto' && r.plan) plan = r.plan;
+          try {
+            const r = await (side === 'tlcv' ? ctx.tlcv : ctx.peer).request<ThroughputResult>(job);
+            const list = samples[side].get(s.name) ?? [];
+            list.push(r.images / r.seconds);
+            samples[side].set(s.name, list);
+            if (side === 'tlcv' && s.name === 'auto' && r.plan) plan = r.plan;
+          } catch (e) {
+            // A setting the library cannot run (PyTorch 1.13 has no bf16 hardtanh backward) is a finding, not a crash.
+            errors[key] = e instanceof Error ? e.message : String(e);
+          }
         }
       }
       const tlcv = Object.fromEntries([...samples.tlcv].map(([k, v]) => [k, figure(v)]));
       const peer = Object.fromEntries([...samples.peer].map(([k, v]) => [k, figure(v)]));
-      const out: ThroughputRow = { model: row.model, inputSize: row.inputSize, batch: row.batch, mode, tlcv, peer, plan, forwardFlopsPerImage: flops, ratios: throughputRatios(tlcv, peer) };
+      const out: ThroughputRow = { model: row.model, inputSize: row.inputSize, batch: row.batch, mode, tlcv, peer, plan, forwardFlopsPerImage: flops, ratios: throughputRatios(tlcv, peer), errors };
       ctx.report.throughput.push(out);
-      ctx.log(
-        `  ${row.model} ${row.inputSize.join('x')} ${mode}: tlcv auto ${tlcv.auto!.median.toFixed(1)} img/s, PyTorch fp32 ${peer.fp32!.median.toFixed(1)}, best ${out.ratios.peerBestSetting} ${peer[out.ratios.peerBestSetting]!.median.toFixed(1)}`,
-      );
+      const best = out.ratios.peerBestSetting;
+      ctx.log(`  ${row.model} ${row.inputSize.join('x')} ${mode}: tlcv default ${num(tlcv.auto)} img/s, PyTorch fp32 ${num(peer.fp32)}, best ${best} ${num(peer[best])}`);
+      for (const [k, v] of Object.entries(errors)) ctx.log(`    ${k} failed: ${v}`);
     }
   }
 }

@@ -21,25 +21,35 @@ function gflops(row: ThroughputRow, f: Figure | undefined): number {
 }
 
 function throughputTable(r: BenchReport): string {
+  const cell = (t: ThroughputRow, side: 'tlcv' | 'peer', name: string): string => {
+    const f = t[side][name];
+    if (f !== undefined) return num(f.median);
+    return t.errors[`${side === 'tlcv' ? 'tlcv' : 'PyTorch'} ${name}`] === undefined ? 'n/a' : 'fails';
+  };
   const rows = r.throughput.map((t) => [
     t.model,
     `${t.inputSize.join('x')}`,
     String(t.batch),
     t.mode,
-    num(t.tlcv.auto?.median),
-    num(t.tlcv.fp32?.median),
-    num(t.peer.fp32?.median),
-    num(t.peer['fp32+cl']?.median),
-    num(t.peer.bf16?.median),
-    num(t.peer['bf16+cl']?.median),
+    cell(t, 'tlcv', 'auto'),
+    cell(t, 'tlcv', 'fp32'),
+    ...['fp32', 'fp32+cl', 'bf16', 'bf16+cl'].map((s) => cell(t, 'peer', s)),
     x(t.ratios.autoVsPeerDefault),
     x(t.ratios.autoVsPeerBest),
     x(t.ratios.fp32VsPeerFp32),
   ]);
-  return table(
+  const failures = new Map<string, string[]>();
+  for (const t of r.throughput) {
+    for (const [k, v] of Object.entries(t.errors)) {
+      const why = v.replace(/^\S+ throughput: /, '');
+      failures.set(`${k}: ${why}`, [...(failures.get(`${k}: ${why}`) ?? []), `${t.model} ${t.inputSize.join('x')} ${t.mode}`]);
+    }
+  }
+  const notes = [...failures].map(([why, where]) => `\n- fails (${where.join(', ')}): ${why}`).join('');
+  return `${table(
     ['model', 'input', 'batch', 'step', 'tlcv default', 'tlcv fp32', 'PyTorch fp32', 'PT fp32+CL', 'PT bf16', 'PT bf16+CL', 'default / PT default', 'default / PT best', 'fp32 / PT fp32'],
     rows,
-  );
+  )}${notes}`;
 }
 
 function achievedTable(r: BenchReport): string | null {

@@ -31,6 +31,8 @@ export interface ThroughputRow {
     /** tlcv fp32 / PyTorch fp32: the same kernels, so the cost of tlcv's JS side. */
     fp32VsPeerFp32: number;
   };
+  /** Settings that failed, by "tlcv auto" / "PyTorch bf16+cl", with the library's message. */
+  errors: Record<string, string>;
 }
 
 export interface TransferSide {
@@ -119,14 +121,14 @@ export function throughputRatios(tlcv: Record<string, Figure>, peer: Record<stri
   let best = '';
   let bestValue = -Infinity;
   for (const [name, f] of Object.entries(peer)) {
-    if (f.median > bestValue) {
+    if (Number.isFinite(f.median) && f.median > bestValue) {
       bestValue = f.median;
       best = name;
     }
   }
   return {
     autoVsPeerDefault: auto / (peer.fp32?.median ?? NaN),
-    autoVsPeerBest: auto / bestValue,
+    autoVsPeerBest: bestValue > 0 ? auto / bestValue : NaN,
     peerBestSetting: best,
     fp32VsPeerFp32: (tlcv.fp32?.median ?? NaN) / (peer.fp32?.median ?? NaN),
   };

@@ -39,10 +39,11 @@ function convert(name: string, spec: FlagSpec, raw: string): FlagValue {
       if (raw.trim() === '' || !Number.isFinite(v) || (spec.kind === 'int' && !Number.isInteger(v))) {
         throw bad(name, spec.kind === 'int' ? 'an integer' : 'a number', raw);
       }
+      const what = spec.kind === 'int' ? 'an integer' : 'a number';
       if (spec.min !== undefined && (spec.exclusiveMin ? v <= spec.min : v < spec.min)) {
-        throw bad(name, `a number ${spec.exclusiveMin ? '>' : '>='} ${spec.min}`, raw);
+        throw bad(name, `${what} ${spec.exclusiveMin ? '>' : '>='} ${spec.min}`, raw);
       }
-      if (spec.max !== undefined && v > spec.max) throw bad(name, `a number <= ${spec.max}`, raw);
+      if (spec.max !== undefined && v > spec.max) throw bad(name, `${what} <= ${spec.max}`, raw);
       return v;
     }
     case 'bool':
@@ -80,7 +81,9 @@ export function parseArgs(argv: string[], specs: FlagSpecs, command: string): Pa
         raw = 'true';
       } else {
         // A negative number is a value, not a flag (--epochs -1 must reach validation).
-        if (next === undefined || (next.startsWith('--') && !/^--?\d/.test(next))) throw bad(name, `a value${spec.placeholder ? ` (${spec.placeholder})` : ''}`, '');
+        if (next === undefined || (next.startsWith('--') && !/^--?\d/.test(next))) {
+          throw new TlcvError('ARGUMENT', `--${name}: expected a value${spec.placeholder ? ` (${spec.placeholder})` : ''} but none was given`);
+        }
         raw = next;
         i += 1;
       }
@@ -105,6 +108,6 @@ export function formatHelp(usage: string, summary: string, specs: FlagSpecs): st
 /** Reads a required string flag. */
 export function requireFlag(p: Parsed, name: string, command: string): string {
   const v = p.flags[name];
-  if (typeof v !== 'string' || v.length === 0) throw new TlcvError('ARGUMENT', `tlcv ${command}: --${name} is required`);
+  if (typeof v !== 'string' || v.length === 0) throw new TlcvError('ARGUMENT', `--${name} is required (see tlcv ${command} --help)`);
   return v;
 }

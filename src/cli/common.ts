@@ -1,6 +1,7 @@
 /** Pieces several commands share: threads, output folders, class alignment. */
 import { existsSync, readdirSync } from 'node:fs';
 import { TlcvError } from '../errors.js';
+import { checkpointPath } from '../train/checkpoint.js';
 import { setNumThreads } from '../tensor/index.js';
 import type { ImageDataset } from '../data/index.js';
 import type { Parsed } from './args.js';
@@ -9,11 +10,15 @@ export function applyThreads(p: Parsed): void {
   if (typeof p.flags.threads === 'number') setNumThreads(p.flags.threads);
 }
 
-/** Refuses to train into a folder that holds something else, unless resuming. */
+/** Where `transfer --head-epochs` keeps its first (head-only) stage, inside --out. */
+export const HEAD_STAGE_DIR = 'head-stage';
+
+/** Refuses to train into a folder that holds something else, unless resuming; --resume needs a checkpoint, found before any data is read. */
 export function checkOutDir(out: string, resume: boolean): void {
+  if (resume && !existsSync(checkpointPath(out))) throw new TlcvError('FILE', `--resume: no checkpoint at ${checkpointPath(out)}`);
   if (resume || !existsSync(out)) return;
   const entries = readdirSync(out);
-  const ours = ['model.safetensors', 'config.json', 'metrics.jsonl', 'report.html', 'checkpoint.safetensors'];
+  const ours = ['model.safetensors', 'config.json', 'metrics.jsonl', 'report.html', 'checkpoint.safetensors', HEAD_STAGE_DIR];
   const foreign = entries.filter((e) => !ours.includes(e) && !e.startsWith('.'));
   if (foreign.length > 0) {
     throw new TlcvError('ARGUMENT', `--out ${out} already holds other files (${foreign.slice(0, 3).join(', ')}): choose an empty or new folder`);
@@ -33,10 +38,8 @@ export function alignToModelClasses(ds: ImageDataset, modelClasses: string[]): I
     return { ...ds, labels: Int32Array.from(ds.labels, (l) => map[l]!), classes: [...modelClasses] };
   }
   if (ds.classes.length === modelClasses.length) return { ...ds, classes: [...modelClasses] };
-  throw new TlcvError(
-    'DATA',
-    `the data's classes (${ds.classes.slice(0, 5).join(', ')}${ds.classes.length > 5 ? ', ...' : ''}) do not match the model's ${modelClasses.length} classes: unknown ${unknown.slice(0, 5).join(', ')}`,
-  );
+  const few = (list: string[]): string => `${list.slice(0, 5).join(', ')}${list.length > 5 ? `, ... (${list.length})` : ''}`;
+  throw new TlcvError('DATA', `--data ${ds.name}: class${unknown.length > 1 ? 'es' : ''} ${few(unknown)} not among the model's ${modelClasses.length} classes (${few(modelClasses)})`);
 }
 
 export function pct(v: number): string {

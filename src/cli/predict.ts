@@ -18,7 +18,7 @@ export const predictCommand = defineCommand({
   async run(p) {
     applyThreads(p);
     const dir = requireFlag(p, 'model', 'predict');
-    if (p.positional.length === 0) throw new TlcvError('ARGUMENT', 'tlcv predict: give one or more image files after the flags');
+    if (p.positional.length === 0) throw new TlcvError('ARGUMENT', 'give one or more image files after the flags (see tlcv predict --help)');
     const { model, config } = loadModelFolder(dir);
     const [c, h, w] = config.inputSize;
     const k = Math.min(p.flags['top-k'] as number, config.numClasses);

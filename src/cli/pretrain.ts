@@ -1,4 +1,5 @@
-import { createModel } from '../models/index.js';
+import { createModel, getModelConfig } from '../models/index.js';
+import { TlcvError } from '../errors.js';
 import { manualSeed } from '../tensor/index.js';
 import { runTraining, splitValidation } from '../train/run.js';
 import { loadDataset, conformDataset } from '../data/index.js';
@@ -26,11 +27,16 @@ export const pretrainCommand = defineCommand({
     checkOutDir(out, p.flags.resume === true);
     const onBadImage = p.flags['on-bad-image'] as 'error' | 'skip';
     const log = (m: string): void => console.error(m);
-    // Validate the model name before reading any data.
+    // Validate the model name and input size before reading any data.
     const modelName = p.flags.model as string;
-    createModel(modelName, { numClasses: 2 }).dispose();
+    const [, minH, minW] = getModelConfig(modelName).minInputSize;
+    const asked = p.flags['input-size'] === undefined ? null : parseInputSize(p.flags['input-size'], [minH, minW]);
+    if (asked && (asked[0] < minH || asked[1] < minW)) {
+      throw new TlcvError('ARGUMENT', `--input-size: expected at least ${minH}x${minW} for ${modelName}, got ${JSON.stringify(p.flags['input-size'])}`);
+    }
     const raw = await loadDataset(spec, { onBadImage, log });
-    const size = parseInputSize(p.flags['input-size'], [raw.height, raw.width]);
+    // Data smaller than the model's minimum is upsampled to it, as --help says.
+    const size: [number, number] = asked ?? [Math.max(raw.height, minH), Math.max(raw.width, minW)];
     // libtorch seeds its generator from the OS: without this, --seed would not fix the initial weights.
     manualSeed(options.seed);
     const model = createModel(modelName, {

@@ -6,7 +6,8 @@ import { loadSourceModel } from '../transfer/source.js';
 import { defineCommand } from './command.js';
 import { requireFlag } from './args.js';
 import { TRAIN_FLAGS, trainOptionsFrom } from './train-flags.js';
-import { applyThreads, checkOutDir, pct } from './common.js';
+import { applyThreads, checkOutDir, pct, HEAD_STAGE_DIR } from './common.js';
+import { join } from 'node:path';
 
 export const transferCommand = defineCommand({
   name: 'transfer',
@@ -17,6 +18,7 @@ export const transferCommand = defineCommand({
     model: { kind: 'string', help: 'architecture of a bare weights file given to --from', placeholder: 'NAME' },
     mode: { kind: 'string', help: 'feature-extraction trains a new head on a frozen backbone; fine-tune also trains the last groups', choices: ['feature-extraction', 'fine-tune'], default: 'fine-tune' },
     unfreeze: { kind: 'string', help: 'fine-tune: how many layer groups before the head to train, or all', default: 'all', placeholder: 'N|all' },
+    'head-epochs': { kind: 'int', help: 'fine-tune in two stages: first this many epochs on the head alone (cached features), then unfreeze', min: 0, default: 0, placeholder: 'N' },
     'lr-decay': { kind: 'number', help: 'fine-tune: LR factor per earlier layer group (discriminative LRs; 1 = off)', min: 0, exclusiveMin: true, max: 1, default: 1 },
     ...TRAIN_FLAGS,
   },
@@ -42,6 +44,23 @@ export const transferCommand = defineCommand({
       // libtorch seeds its generator from the OS: without this, --seed would not fix the new head.
       manualSeed(options.seed);
       model.resetClassifier(data.classes.length);
+      const headEpochs = p.flags['head-epochs'] as number;
+      if (mode === 'fine-tune' && headEpochs > 0 && p.flags.resume !== true) {
+        // fastai's fine_tune: train the new head on frozen features first, so the random head's
+        // large gradients do not disturb the pretrained layers, then unfreeze.
+        const head = applyStrategy(model, 'feature-extraction');
+        await runTraining({
+          model,
+          train: split.train,
+          val: split.val,
+          options: { ...options, epochs: headEpochs },
+          out: join(out, HEAD_STAGE_DIR),
+          frozenStages: head.frozenStages,
+          quiet: p.flags.quiet === true,
+          title: `stage 1 (head only) from ${from} to ${spec}`,
+          provenance: { command: 'transfer', from, data: spec, mode: 'feature-extraction', stage: 1 },
+        });
+      }
       const plan = applyStrategy(model, mode, mode === 'feature-extraction' ? 0 : unfreeze);
       log(`source: ${source.description}; ${mode}: ${plan.frozenStages} of ${model.stages().length} layer groups frozen, ${plan.trainableParams.toLocaleString('en')} of ${plan.totalParams.toLocaleString('en')} parameters trainable`);
       const r = await runTraining({

@@ -78,8 +78,16 @@ export function dropout(input: Tensor, p: number, training: boolean): Tensor {
 }
 
 export const relu = (x: Tensor): Tensor => invoke('relu', [x]) as Tensor;
-/** relu6 is hardtanh(0, 6), exactly as PyTorch defines it. */
-export const relu6 = (x: Tensor): Tensor => invoke('hardtanh', [x, 0, 6]) as Tensor;
+/**
+ * relu6 is hardtanh(0, 6), exactly as PyTorch defines it. libtorch 1.13 has no bf16 CPU kernel
+ * for hardtanh's backward (bf16 autocast training of MobileNetV2 fails in PyTorch 1.13), so a
+ * bf16 input that needs a gradient is clamped in float32: the same values, since clamping a
+ * bf16 number to [0, 6] is exact.
+ */
+export const relu6 = (x: Tensor): Tensor => {
+  if (x.dtype === 'bfloat16' && x.device === 'cpu' && x.requiresGrad) return (invoke('hardtanh', [x.float(), 0, 6]) as Tensor).to('bfloat16');
+  return invoke('hardtanh', [x, 0, 6]) as Tensor;
+};
 export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => invoke('leaky_relu', [x, slope]) as Tensor;
 export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor =>
   invoke('gelu', [x, checkOneOf('approximate', approximate, ['none', 'tanh'])]) as Tensor;

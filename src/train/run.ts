@@ -10,7 +10,7 @@ import { DataLoader, fractionSplit, loadDataset, conformDataset, type ImageDatas
 import { Augmenter, parseAugment } from '../transforms/index.js';
 import { resolveTrainOptions, type TrainOptions } from './options.js';
 import { describePlan, planExecution, type ExecutionPlan } from './precision.js';
-import { fit, type BatchSource, type EpochRecord, type FitResult } from './trainer.js';
+import { fitAsync, type BatchSource, type EpochRecord, type FitResult } from './trainer.js';
 import { evaluateModel } from './evaluate.js';
 import { createProgress } from './progress.js';
 import { CachedBatches, computePrefixOutputs } from '../transfer/feature-cache.js';
@@ -54,6 +54,12 @@ export async function splitValidation(
   if (Number.isFinite(frac)) {
     if (!(frac > 0 && frac < 1)) throw new TlcvError('ARGUMENT', `--val: expected a fraction in (0, 1), "none" or a data spec, got ${JSON.stringify(val)}`);
     const [rest, held] = fractionSplit(train, 1 - frac, seed, { stratified: true });
+    if (held.n === 0 || rest.n === 0) {
+      throw new TlcvError(
+        'ARGUMENT',
+        `--val ${val}: holding out that fraction of ${train.n} images (per class) leaves ${held.n === 0 ? 'no validation' : 'no training'} images; use --val none, another fraction, or a data spec`,
+      );
+    }
     return { train: rest, val: held };
   }
   return { train, val: await load(val) };
@@ -111,7 +117,7 @@ export async function runTraining(input: RunInput): Promise<RunSummary> {
   const epochSeconds: number[] = [];
   let result: FitResult;
   try {
-    result = fit({
+    result = await fitAsync({
       model,
       train,
       val,

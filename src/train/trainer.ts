@@ -3,14 +3,14 @@
  * as an uninterrupted run), one tidy scope per step, a checkpoint written atomically every
  * epoch, early stopping that keeps the best weights, and a stop on a non-finite loss.
  */
-import { appendFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { join } from 'node:path';
 import { F, manualSeed, noGrad, tidy, type Tensor } from '../tensor/index.js';
 import { TlcvError } from '../errors.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import { createTrainingOptimizer, type TrainingOptimizer } from './optim-factory.js';
-import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
+import { CHECKPOINT_FILE, readCheckpoint, writeCheckpoint } from './checkpoint.js';
 import { withPlan, type ExecutionPlan } from './precision.js';
 import { createProgress, type ProgressSink } from './progress.js';
 import type { TrainOptions } from './options.js';
@@ -83,7 +83,8 @@ interface Totals {
   n: number;
 }
 
-function runEpoch(ctx: FitContext, stages: Stage[], opt: TrainingOptimizer, progress: ProgressSink, lrTrace: number[]): Totals {
+/** One epoch; yields after every step so that an async driver can let the event loop run. */
+function* runEpoch(ctx: FitContext, stages: Stage[], opt: TrainingOptimizer, progress: ProgressSink, lrTrace: number[], stop: { epoch: number; saved: string }): Generator<void, Totals> {
   const { options, plan } = ctx;
   const start = ctx.startStage ?? 0;
   const t: Totals = { loss: 0, correct: 0, n: 0 };
@@ -104,13 +105,14 @@ function runEpoch(ctx: FitContext, stages: Stage[], opt: TrainingOptimizer, prog
     batch.x.dispose();
     batch.y.dispose();
     if (!Number.isFinite(loss)) {
-      throw new TlcvError('TRAINING', `loss became ${loss} at step ${done + 1}: training stopped; the last good checkpoint is kept (try a lower --lr)`);
+      throw new TlcvError('TRAINING', `loss became ${loss} at epoch ${stop.epoch}, step ${done + 1} (lr ${opt.lr.toExponential(2)}): training stopped; ${stop.saved} (try a lower --lr)`);
     }
     t.loss += loss * n;
     t.correct += correct;
     t.n += n;
     done += 1;
     progress.step(done, t.n, t.loss / Math.max(t.n, 1));
+    yield;
   }
   return t;
 }
@@ -135,7 +137,48 @@ export function validate(model: ClassifierModel, stages: Stage[], source: BatchS
   return { loss: t.loss / Math.max(t.n, 1), acc: t.correct / Math.max(t.n, 1) };
 }
 
+/**
+ * Trains `ctx.model` for `ctx.options.epochs` epochs, synchronously.
+ *
+ * Node runs N-API finalizers only when the event loop turns, so a long synchronous loop keeps
+ * the small native record of every tensor handle it made (about 200 bytes each) until it
+ * returns: prefer {@link fitAsync} for long runs (the CLI uses it).
+ *
+ * @example
+ * const result = fit({ model, train: loader, options: resolveTrainOptions({ epochs: 2 }), plan: planExecution(opts) });
+ */
 export function fit(ctx: FitContext): FitResult {
+  const steps = fitSteps(ctx);
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+  }
+}
+
+/**
+ * {@link fit}, letting the event loop run between steps (every 20 ms): memory stays flat however long the
+ * run, and signals and output streams are served during training.
+ *
+ * @example
+ * const result = await fitAsync({ model, train: loader, options, plan });
+ */
+export async function fitAsync(ctx: FitContext): Promise<FitResult> {
+  const steps = fitSteps(ctx);
+  let last = performance.now();
+  for (;;) {
+    const r = steps.next();
+    if (r.done) return r.value;
+    // Every 20 ms, not every step: a turn of the loop costs about as much as a tiny step.
+    if (performance.now() - last >= YIELD_EVERY_MS) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      last = performance.now();
+    }
+  }
+}
+
+const YIELD_EVERY_MS = 20;
+
+function* fitSteps(ctx: FitContext): Generator<void, FitResult> {
   const { model, options } = ctx;
   // Cheap when the weights already are channels-last: to() then returns aliases.
   if (ctx.plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
@@ -150,34 +193,45 @@ export function fit(ctx: FitContext): FitResult {
   let bestEpoch = 0;
   let firstEpoch = 1;
   const metricsPath = ctx.outDir ? join(ctx.outDir, 'metrics.jsonl') : null;
+  // A run that fails before its first checkpoint leaves no empty folder behind.
+  const createdOut = ctx.outDir !== undefined && !existsSync(ctx.outDir);
+  let lastSaved = 0;
   if (ctx.outDir) {
     mkdirSync(ctx.outDir, { recursive: true });
     removeStaleTempFiles(ctx.outDir);
   }
 
-  if (ctx.resume && ctx.outDir) {
-    const c = readCheckpoint(ctx.outDir);
-    model.loadStateDict(c.model);
-    disposeState(c.model);
-    opt.load(c.optimizer, c.optimizerMeta);
-    disposeState(c.optimizer);
-    const run = c.state.run as { history: EpochRecord[]; bestAcc: number; bestEpoch: number; lrTrace: number[] };
-    history.push(...run.history);
-    lrTrace.push(...run.lrTrace);
-    bestAcc = run.bestAcc ?? -Infinity;
-    bestEpoch = run.bestEpoch ?? 0;
-    best = c.best.size > 0 ? c.best : null;
-    firstEpoch = c.state.epoch + 1;
-    // A kill after the metrics line of the next epoch but before its checkpoint (or in the
-    // middle of that line) leaves metrics.jsonl ahead of the checkpoint: the checkpoint is the truth.
-    if (metricsPath) writeFileAtomic(metricsPath, history.map((r) => `${JSON.stringify(r)}\n`).join(''));
-    progress.info(`resuming from epoch ${c.state.epoch} of ${options.epochs}`);
-  } else if (metricsPath && existsSync(metricsPath)) {
-    rmSync(metricsPath);
-  }
-
   let stoppedEarly = false;
   try {
+    if (ctx.resume && ctx.outDir) {
+      const c = readCheckpoint(ctx.outDir);
+      try {
+        model.loadStateDict(c.model);
+        opt.load(c.optimizer, c.optimizerMeta);
+      } catch (e) {
+        disposeState(c.best);
+        if (!(e instanceof TlcvError)) throw e;
+        const where = join(ctx.outDir, CHECKPOINT_FILE);
+        throw new TlcvError(e.code, `--resume: ${where} was written by a run with another model, data or optimizer (resume with the same flags): ${e.message}`);
+      } finally {
+        disposeState(c.model);
+        disposeState(c.optimizer);
+      }
+      const run = c.state.run as { history: EpochRecord[]; bestAcc: number; bestEpoch: number; lrTrace: number[] };
+      history.push(...run.history);
+      lrTrace.push(...run.lrTrace);
+      bestAcc = run.bestAcc ?? -Infinity;
+      bestEpoch = run.bestEpoch ?? 0;
+      best = c.best.size > 0 ? c.best : null;
+      firstEpoch = c.state.epoch + 1;
+      lastSaved = c.state.epoch;
+      // A kill after the metrics line of the next epoch but before its checkpoint (or in the
+      // middle of that line) leaves metrics.jsonl ahead of the checkpoint: the checkpoint is the truth.
+      if (metricsPath) writeFileAtomic(metricsPath, history.map((r) => `${JSON.stringify(r)}\n`).join(''));
+      progress.info(`resuming from epoch ${c.state.epoch} of ${options.epochs}`);
+    } else if (metricsPath && existsSync(metricsPath)) {
+      rmSync(metricsPath);
+    }
     for (let epoch = firstEpoch; epoch <= options.epochs; epoch += 1) {
       manualSeed(epochSeed(options.seed, epoch));
       ctx.train.setEpoch(epoch);
@@ -185,7 +239,12 @@ export function fit(ctx: FitContext): FitResult {
       progress.start(epoch, options.epochs, ctx.train.length);
       const t0 = performance.now();
       const lr = opt.lr;
-      const totals = runEpoch(ctx, stages, opt, progress, lrTrace);
+      const saved = !ctx.outDir
+        ? 'nothing was saved'
+        : lastSaved > 0
+          ? `${join(ctx.outDir, CHECKPOINT_FILE)} still holds epoch ${lastSaved}`
+          : 'no epoch had finished, so nothing was saved';
+      const totals = yield* runEpoch(ctx, stages, opt, progress, lrTrace, { epoch, saved });
       const seconds = (performance.now() - t0) / 1000;
       const record: EpochRecord = { epoch, trainLoss: totals.loss / Math.max(totals.n, 1), trainAcc: totals.correct / Math.max(totals.n, 1), lr };
       if (ctx.val) {
@@ -217,6 +276,7 @@ export function fit(ctx: FitContext): FitResult {
           best: best ?? new Map(),
           state: { epoch, run: { history, bestAcc, bestEpoch, lrTrace } },
         });
+        lastSaved = epoch;
       }
       if (ctx.val && options.patience > 0 && epoch - bestEpoch >= options.patience) {
         stoppedEarly = true;
@@ -229,6 +289,7 @@ export function fit(ctx: FitContext): FitResult {
     if (best) disposeState(best);
     opt.dispose();
     model.eval();
+    if (createdOut && readdirSync(ctx.outDir!).length === 0) rmdirSync(ctx.outDir!);
   }
   return { history, bestEpoch, stoppedEarly, lrTrace };
 }

@@ -69,7 +69,7 @@ export function readModelConfig(dir: string): ModelFolderConfig {
   field(Array.isArray(c.mean) && Array.isArray(c.std), path, 'mean/std', 'arrays of numbers', [c.mean, c.std]);
   // The weights path must stay inside the folder: a config cannot point tlcv elsewhere.
   const weights = c.weights ?? WEIGHTS_FILE;
-  field(typeof weights === 'string' && basename(weights) === weights && weights !== '..' && weights !== '.', path, 'weights', 'a file name inside the model folder', weights);
+  field(typeof weights === 'string' && weights !== '' && basename(weights) === weights && weights !== '..' && weights !== '.', path, 'weights', 'a file name inside the model folder', weights);
   return { ...c, weights, options: c.options ?? {} };
 }
 

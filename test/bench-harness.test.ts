@@ -1,0 +1,124 @@
+// `tlcv bench` on a tiny config: every section runs against the real PyTorch peer and TF.js,
+// and the report's figures and ratios must follow from the measured samples. No timing is
+// asserted: the machine is shared, and speed belongs to `tlcv bench` itself, not to tests.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkTargets, figure, median, renderMarkdown, rssGrowth, runBench, throughputRatios, type BenchConfig, type BenchReport } from '../src/bench/index.js';
+import { liveTensors } from '../src/tensor/index.js';
+import { runCli } from './helpers/cli.js';
+
+const once = { warmup: 1, iters: 1, minSeconds: 0, maxIters: 1 };
+const tiny: BenchConfig = {
+  threads: 1,
+  reps: 2,
+  seed: 0,
+  throughput: [{ model: 'seed-cnn', inputSize: [1, 28, 28], batch: 4, numClasses: 10, timing: once }],
+  gemm: { n: 64, timing: once },
+  transfer: { trainImages: 60, testImages: 40, size: 32, epochs: 2, batch: 16, lr: 0.01, momentum: 0.9, stepSize: 1, gamma: 0.5, fineTune: true },
+  precision: { trainImages: 60, testImages: 40, epochs: 1, batch: 16 },
+  memory: { model: 'seed-cnn', inputSize: [1, 28, 28], images: 16, epochs: 3, batch: 8 },
+  tfjs: { batch: 1, warmup: 0, iters: 1 },
+};
+
+const positive = (v: number, what: string): void => assert.ok(Number.isFinite(v) && v > 0, `${what} = ${v}`);
+
+test('median and ratios come from the samples', () => {
+  assert.equal(median([3, 1, 2]), 2);
+  assert.equal(median([4, 1, 3, 2]), 2.5);
+  assert.ok(Number.isNaN(median([])));
+  const r = throughputRatios({ auto: figure([30]), fp32: figure([10]) }, { fp32: figure([12]), 'bf16+cl': figure([20]), bf16: figure([NaN]) });
+  assert.equal(r.autoVsPeerDefault, 30 / 12);
+  assert.equal(r.autoVsPeerBest, 30 / 20);
+  assert.equal(r.peerBestSetting, 'bf16+cl');
+  assert.equal(r.fp32VsPeerFp32, 10 / 12);
+  assert.ok(Number.isNaN(throughputRatios({ auto: figure([1]) }, {}).autoVsPeerBest));
+  assert.equal(rssGrowth([100, 200, 210]), 210 / 200 - 1);
+});
+
+test('a tiny bench runs every section and its report follows from what it measured', async () => {
+  const live = liveTensors().count;
+  const r: BenchReport = await runBench({ config: tiny, command: 'test' });
+  assert.deepEqual(r.errors, {});
+  assert.equal(liveTensors().count, live, 'the harness process keeps no tensors');
+  assert.equal(r.machine.threads, 1);
+  assert.match(r.machine.ompWaitPolicy ?? '', /tlcv PASSIVE, PyTorch PASSIVE/);
+
+  assert.equal(r.throughput.length, 2);
+  for (const row of r.throughput) {
+    assert.deepEqual(Object.keys(row.tlcv).sort(), ['auto', 'fp32']);
+    assert.deepEqual(Object.keys(row.peer).sort(), ['bf16', 'bf16+cl', 'fp32', 'fp32+cl']);
+    for (const f of [...Object.values(row.tlcv), ...Object.values(row.peer)]) {
+      assert.equal(f.samples.length, tiny.reps);
+      f.samples.forEach((s) => positive(s, `${row.model} ${row.mode} sample`));
+      assert.equal(f.median, median(f.samples));
+    }
+    assert.deepEqual(row.ratios, throughputRatios(row.tlcv, row.peer));
+    assert.equal(row.ratios.autoVsPeerDefault, row.tlcv.auto!.median / row.peer.fp32!.median);
+    positive(row.forwardFlopsPerImage ?? NaN, 'forward FLOPs');
+  }
+
+  const g = r.gemm!;
+  for (const d of ['float32', 'bfloat16']) {
+    positive(g.tlcv[d]!.median, `tlcv ${d} GFLOP/s`);
+    positive(g.peer[d]!.median, `PyTorch ${d} GFLOP/s`);
+  }
+
+  assert.equal(r.transfer.length, 2);
+  for (const t of r.transfer) {
+    positive(t.tlcv.seconds, 'tlcv seconds');
+    positive(t.peer.seconds, 'PyTorch seconds');
+    assert.equal(t.timeRatio, t.peer.seconds / t.tlcv.seconds);
+    assert.equal(t.accuracyDeltaPoints, (t.tlcv.testAcc - t.peer.testAcc) * 100);
+    assert.equal(t.tlcv.history.length, tiny.transfer!.epochs);
+    assert.equal(t.peer.history.length, tiny.transfer!.epochs);
+    assert.equal(t.tlcv.testAcc, t.tlcv.history.at(-1));
+    assert.equal(t.testImages, tiny.transfer!.testImages);
+  }
+
+  const p = r.precision!;
+  assert.equal(p.deltaPoints, (p.auto - p.fp32) * 100);
+  for (const a of [p.auto, p.fp32]) assert.ok(a >= 0 && a <= 1);
+
+  const m = r.memory!;
+  for (const side of [m.tlcv, m.peer]) {
+    assert.equal(side.rssPerEpoch.length, tiny.memory!.epochs);
+    positive(side.peakRss, 'peak RSS');
+    assert.ok(side.peakRss >= Math.max(...side.rssPerEpoch) * 0.99, 'the peak is at least every sampled RSS');
+    assert.equal(side.growth, rssGrowth(side.rssPerEpoch));
+  }
+  assert.equal(m.peakRatio, m.tlcv.peakRss / m.peer.peakRss);
+
+  positive(r.tfjs!.imagesPerSec, 'TF.js images/s');
+  assert.equal(r.tfjs!.tlcvAutoImagesPerSec, r.throughput.find((t) => t.mode === 'train')!.tlcv.auto!.median);
+
+  assert.deepEqual(r.targets, checkTargets(r));
+  const gemmTarget = r.targets.find((t) => t.name.includes('float32'))!;
+  assert.equal(gemmTarget.met, g.tlcv.float32!.median / g.peer.float32!.median >= 0.95);
+  const md = renderMarkdown(r);
+  assert.match(md, /\| seed-cnn \| 1x28x28 \| 4 \| train \|/);
+  assert.match(md, /Targets \(issue 7\)/);
+});
+
+test('the CLI writes bench.json and prints the table; a bad --only is a user error', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tlcv-bench-test-'));
+  try {
+    const out = join(dir, 'bench.json');
+    const ok = runCli(['bench', '--only', 'gemm', '--quick', '--threads', '1', '--reps', '1', '--out', out]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const report = JSON.parse(readFileSync(out, 'utf8')) as BenchReport;
+    assert.equal(report.throughput.length, 0);
+    assert.equal(report.gemm!.n, 2048);
+    assert.match(ok.stdout, /\| float32 \|/);
+    assert.match(ok.stdout, /Machine: .+, \d+ cores; 1 threads per side; load average/);
+
+    const bad = runCli(['bench', '--only', 'throughput,speed', '--out', join(dir, 'never.json')]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--only: expected sections from throughput,gemm,transfer,precision,memory,tfjs, got "speed"/);
+    assert.equal(existsSync(join(dir, 'never.json')), false);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
