@@ -21,7 +21,7 @@ export { computePrefixOutputs, CachedBatches } from './transfer/feature-cache.js
 export { saveModelFolder, loadModelFolder, readModelConfig, type ModelFolderConfig } from './transfer/model-folder.js';
 export { loadSourceModel } from './transfer/source.js';
 export { runDemo, type DemoOptions, type DemoResult } from './transfer/demo.js';
-export { fit, validate, forwardStages, type BatchSource, type FitContext, type FitResult, type EpochRecord } from './train/trainer.js';
+export { fit, fitAsync, validate, forwardStages, type BatchSource, type FitContext, type FitResult, type EpochRecord } from './train/trainer.js';
 export { evaluateModel } from './train/evaluate.js';
 export { runTraining, splitValidation, loadForModel, type RunInput, type RunSummary } from './train/run.js';
 export { TRAIN_DEFAULTS, resolveTrainOptions, type TrainOptions } from './train/options.js';

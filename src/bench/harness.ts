@@ -8,6 +8,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TlcvError } from '../errors.js';
 import type { BenchConfig } from './config.js';
 import { TLCV_SETTINGS, PEER_SETTINGS } from './config.js';
 import type { WorkerProcess } from './protocol.js';
@@ -184,7 +185,11 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   const dir = mkdtempSync(join(tmpdir(), 'tlcv-bench-'));
   const ctx: Ctx = { cfg: o.config, dir, tlcv: startTlcv(workerEnv), peer: startPeer(workerEnv), log, report, workerEnv };
   try {
-    const [th, ph] = await Promise.all([ctx.tlcv.request<HelloResult>({ kind: 'hello' }), ctx.peer.request<HelloResult>({ kind: 'hello' })]);
+    const th = await ctx.tlcv.request<HelloResult>({ kind: 'hello' });
+    const ph = await ctx.peer.request<HelloResult>({ kind: 'hello' }).catch((e: unknown) => {
+      const why = e instanceof Error ? e.message : String(e);
+      throw new TlcvError('ARGUMENT', `the PyTorch peer (${workerEnv.python}) did not start: ${why}. Install python3-torch and python3-torchvision (Debian), or pass --python with a Python that has torch and torchvision`);
+    });
     if (th.threads !== ph.threads) throw new Error(`thread counts differ: tlcv ${th.threads}, PyTorch ${ph.threads}`);
     report.machine.torch = `${ph.torch ?? '?'} (torchvision ${ph.torchvision ?? '?'})`;
     report.machine.ompWaitPolicy = `tlcv ${th.ompWaitPolicy ?? 'unset'}, PyTorch ${ph.ompWaitPolicy ?? 'unset'}`;

@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { createModel, type ClassifierModel } from '../models/index.js';
+import { manualSeed } from '../tensor/index.js';
 import { DataLoader, complement, conformDataset, loadDataset, stratifiedSubset, type ImageDataset } from '../data/index.js';
 import { runTraining } from '../train/run.js';
 import { resolveTrainOptions, type TrainOptions } from '../train/options.js';
@@ -65,10 +66,13 @@ async function trainOnTarget(o: DemoOptions, method: TransferMode, k: number, so
   const dir = join(o.out, `k${k}-${method}`);
   let model: ClassifierModel;
   let frozen = 0;
+  // Seeded so the new weights (and so the table) are the same on every run.
+  manualSeed(o.seed);
   if (method === 'scratch') {
     model = createModel('seed-cnn', { numClasses: train.classes.length, inChannels: train.channels, inputSize: [train.height, train.width] });
   } else {
     model = loadModelFolder(sourceDir).model;
+    manualSeed(o.seed);
     model.resetClassifier(train.classes.length);
     frozen = applyStrategy(model, method, 'all').frozenStages;
   }
@@ -99,6 +103,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const sourceDir = join(o.out, 'source');
   let source = await loadDataset(o.source);
   if (o.quick) source = stratifiedSubset(source, 1000, o.seed);
+  manualSeed(o.seed);
   const sourceModel = createModel('seed-cnn', { numClasses: source.classes.length, inChannels: source.channels, inputSize: [source.height, source.width] });
   const sourceOptions = resolveTrainOptions({ epochs: o.quick ? 2 : 4, batchSize: 128, optimizer: 'adamw', lr: 2e-3, scheduler: 'onecycle', augment: 'none', seed: o.seed });
   let sourceAccuracy: number;
