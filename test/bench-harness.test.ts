@@ -102,7 +102,7 @@ test('a tiny bench runs every section and its report follows from what it measur
   assert.match(md, /Targets \(issue 7\)/);
 });
 
-test('the CLI writes bench.json and prints the table; a bad --only is a user error', () => {
+test('the CLI writes bench.json and prints the table; a bad --only or a missing peer is a user error', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tlcv-bench-test-'));
   try {
     const out = join(dir, 'bench.json');
@@ -117,6 +117,11 @@ test('the CLI writes bench.json and prints the table; a bad --only is a user err
     const bad = runCli(['bench', '--only', 'throughput,speed', '--out', join(dir, 'never.json')]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--only: expected sections from throughput,gemm,transfer,precision,memory,tfjs, got "speed"/);
+    assert.equal(existsSync(join(dir, 'never.json')), false);
+
+    const noPeer = runCli(['bench', '--only', 'gemm', '--python', join(dir, 'no-such-python'), '--out', join(dir, 'never.json')]);
+    assert.equal(noPeer.code, 2);
+    assert.match(noPeer.stderr, /the PyTorch peer \(.*no-such-python\) did not start: .*ENOENT.*python3-torch/);
     assert.equal(existsSync(join(dir, 'never.json')), false);
   } finally {
     rmSync(dir, { recursive: true, force: true });

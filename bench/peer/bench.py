@@ -121,10 +121,11 @@ _cache = {}
 
 def throughput(job):
     """Train or inference images/s of one model at one setting, on the harness's batch."""
-    key = json.dumps([job["model"], job["inputSize"], job["numClasses"], job["bf16"], job["channelsLast"], job["mode"]])
-    if job["model"] + str(job["inputSize"]) not in _cache.get("@config", ""):
+    config = json.dumps([job["model"], job["inputSize"], job["batch"]])
+    if _cache.get("@config") != config:
         _cache.clear()  # one model config at a time keeps the worker small
-        _cache["@config"] = job["model"] + str(job["inputSize"])
+        _cache["@config"] = config
+    key = json.dumps([job["name"], job["mode"]])
     entry = _cache.get(key)
     b = job["batch"]
     if entry is None:
@@ -208,14 +209,20 @@ def transfer(job):
     opt = torch.optim.SGD(params, lr=job["lr"], momentum=job["momentum"])
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=job["stepSize"], gamma=job["gamma"])
     net = nn.Sequential(frozen, rest)
-    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xtr, ytr), batch_size=job["batch"], shuffle=True)
-    test_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xte, yte), batch_size=job["batch"])
+    # tlcv's shuffled order, so that both sides see the same batches and their accuracies
+    # differ by numerics, not by the luck of the draw.
+    orders = torch.from_numpy(np.fromfile(job["order"], dtype=np.int32).astype(np.int64)).view(job["epochs"], -1)
+    b = job["batch"]
+    test_loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xte, yte), batch_size=b)
     t0 = time.perf_counter()
     history = []
-    for _ in range(job["epochs"]):
+    for epoch in range(job["epochs"]):
         net.train()
         frozen.eval()
-        for x, y in loader:
+        order = orders[epoch]
+        for i in range(0, len(order), b):
+            idx = order[i:i + b]
+            x, y = xtr[idx], ytr[idx]
             opt.zero_grad()
             loss = F.cross_entropy(net(x), y)
             loss.backward()
@@ -239,7 +246,7 @@ def rss_kb(field):
 
 
 def memory(job):
-    """A training run in a fresh worker: peak RSS and RSS after each epoch."""
+    """A training run in a fresh worker: peak RSS and each epoch's highest RSS, sampled after every step."""
     torch.manual_seed(0)
     shape = job["inputSize"]
     images = read_u8(job["images"], [-1, *shape])
@@ -249,12 +256,14 @@ def memory(job):
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(images, labels), batch_size=job["batch"], shuffle=True)
     rss = []
     for _ in range(job["epochs"]):
+        epoch_max = 0
         for xb, yb in loader:
             loss = F.cross_entropy(model(normalize(xb, [0.5], [0.5])), yb)
             loss.backward()
             opt.step()
             opt.zero_grad()
-        rss.append(rss_kb("VmRSS") * 1024)
+            epoch_max = max(epoch_max, rss_kb("VmRSS"))
+        rss.append(epoch_max * 1024)
     return {"peakRss": rss_kb("VmHWM") * 1024, "rssPerEpoch": rss}
 
 

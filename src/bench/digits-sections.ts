@@ -6,7 +6,9 @@
  *   as feature extraction and as fine-tuning of its last block;
  * - precision: a short seed-cnn training at fp32 and at tlcv's auto plan.
  */
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { cachedBatchOrder } from '../transfer/feature-cache.js';
 import { conformDataset, fractionSplit, loadDataset, stratifiedSubset, type ImageDataset } from '../data/index.js';
 import { writeImageSet } from './data-files.js';
 import type { BenchContext } from './harness.js';
@@ -37,6 +39,11 @@ export async function transferSection(ctx: BenchContext): Promise<void> {
   const train = writeImageSet(ctx.dir, 'digits-train', trainSet);
   const test = writeImageSet(ctx.dir, 'digits-test', testSet);
   const weights = join(ctx.dir, 'resnet18.safetensors');
+  // fit numbers epochs from 1; CachedBatches draws each epoch's order from (seed, epoch).
+  const order = join(ctx.dir, 'order.i32');
+  const orders = new Int32Array(t.epochs * train.n);
+  for (let e = 0; e < t.epochs; e += 1) orders.set(cachedBatchOrder(ctx.cfg.seed, e + 1, train.n), e * train.n);
+  writeFileSync(order, orders);
   await ctx.tlcv.request({ kind: 'weights', path: weights, inputSize: shape, seed: ctx.cfg.seed });
   const workloads: [string, number][] = [['feature extraction (frozen ResNet-18 body, new head)', 0]];
   if (t.fineTune) workloads.push(['fine-tune last block (layer4 + head), prefix cached', 1]);
@@ -49,6 +56,7 @@ export async function transferSection(ctx: BenchContext): Promise<void> {
       trainLabels: train.labels,
       testImages: test.images,
       testLabels: test.labels,
+      order,
       inputSize: shape,
       mean: RESNET_MEAN,
       std: RESNET_STD,

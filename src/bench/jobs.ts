@@ -71,6 +71,8 @@ export interface TransferJob {
   trainLabels: string;
   testImages: string;
   testLabels: string;
+  /** int32 [epochs, n]: the training order of each epoch (tlcv's, which the peer follows). */
+  order: string;
   inputSize: Shape3;
   mean: number[];
   std: number[];
@@ -81,6 +83,8 @@ export interface TransferJob {
   stepSize: number;
   gamma: number;
   seed: number;
+  /** tlcv's precision (default auto). */
+  precision?: Precision;
 }
 
 export interface TransferResult {

@@ -58,6 +58,7 @@ export interface TransferFigures {
 
 export interface MemorySide {
   peakRss: number;
+  /** Each epoch's highest RSS, sampled after every step. */
   rssPerEpoch: number[];
   /** RSS growth from epoch 2 to the last epoch, as a fraction. */
   growth: number;

@@ -1,7 +1,7 @@
 /**
  * tlcv's side of the raw figures: train and inference steps at a fixed batch, and a GEMM.
  * The train step is the trainer's (src/train/trainer.ts): the plan's input layout, the
- * forward under the plan's autocast, fp32 loss, backward, AdamW step, zeroGrad.
+ * forward under the plan's autocast in its own tidy, fp32 loss, backward, AdamW step, zeroGrad.
  */
 import { F, fromTypedArray, getNumThreads, inferenceMode, keep, manualSeed, randn, tidy, type Tensor } from '../tensor/index.js';
 import { createModel, type ClassifierModel } from '../models/index.js';
@@ -53,8 +53,8 @@ function makeRunner(job: ThroughputJob): Runner {
     opt = o;
     step = () =>
       tidy(() => {
-        const logits = withPlan(plan, () => model.forward(input())).float();
-        const loss = F.crossEntropy(logits, y);
+        // As the trainer does: the forward's intermediates go before backward.
+        const loss = tidy(() => F.crossEntropy(withPlan(plan, () => model.forward(input())).float(), y));
         loss.backward();
         o.step();
         o.zeroGrad();

@@ -10,7 +10,7 @@ import { readSafetensors, writeSafetensors } from '../io/index.js';
 import { resolveTrainOptions, type TrainOptions } from '../train/options.js';
 import { describePlan, planExecution, type ExecutionPlan } from '../train/precision.js';
 import { fit, validate } from '../train/trainer.js';
-import { createProgress } from '../train/progress.js';
+import { createProgress, type ProgressSink } from '../train/progress.js';
 import { CachedBatches, computePrefixOutputs } from '../transfer/feature-cache.js';
 import { applyStrategy } from '../transfer/strategy.js';
 import { readImageSet } from './data-files.js';
@@ -68,6 +68,7 @@ export function transfer(job: TransferJob): TransferResult {
     gamma: job.gamma,
     labelSmoothing: 0,
     seed: job.seed,
+    precision: job.precision ?? 'auto',
   });
   const plan = prepared(model, o);
   const train = readImageSet({ images: job.trainImages, labels: job.trainLabels, inputSize: job.inputSize });
@@ -108,7 +109,11 @@ export function precisionRun(job: PrecisionJob): PrecisionResult {
   }
 }
 
-/** A training run (default plan) in a fresh worker: RSS after every epoch and the peak. */
+/**
+ * A training run (default plan) in a fresh worker: the peak RSS, and each epoch's highest RSS
+ * sampled after every step. One sample at each epoch's end swings by 10% with where the
+ * allocator happens to be; the epoch's maximum is steady, so growth shows as growth.
+ */
 export function memoryRun(job: MemoryJob): MemoryResult {
   manualSeed(0);
   const model = build(job.model, job.inputSize, job.numClasses);
@@ -116,8 +121,15 @@ export function memoryRun(job: MemoryJob): MemoryResult {
   const plan = prepared(model, o);
   const ds = readImageSet(job);
   const rssPerEpoch: number[] = [];
+  let epochMax = 0;
+  const sampling: ProgressSink = {
+    ...quiet,
+    start: () => (epochMax = 0),
+    step: () => (epochMax = Math.max(epochMax, process.memoryUsage().rss)),
+    end: () => rssPerEpoch.push(Math.max(epochMax, process.memoryUsage().rss)),
+  };
   try {
-    fit({ model, train: loader(ds, o, true, [0.5], [0.5]), options: o, plan, progress: quiet, onEpoch: () => rssPerEpoch.push(process.memoryUsage().rss) });
+    fit({ model, train: loader(ds, o, true, [0.5], [0.5]), options: o, plan, progress: sampling });
   } finally {
     model.dispose();
   }

@@ -33,6 +33,11 @@ export function computePrefixOutputs(model: ClassifierModel, upTo: number, sourc
   return keep(all);
 }
 
+/** The shuffled order CachedBatches visits n cached samples in, for (seed, epoch); `tlcv bench` gives it to the peer. */
+export function cachedBatchOrder(seed: number, epoch: number, n: number): Int32Array {
+  return new Rng(seed, 0xcac4e, epoch).permutation(n);
+}
+
 /** Batches over cached features, shuffled from (seed, epoch) like the DataLoader. */
 export class CachedBatches implements BatchSource {
   readonly length: number;
@@ -53,12 +58,7 @@ export class CachedBatches implements BatchSource {
 
   *[Symbol.iterator](): Iterator<Batch> {
     const n = this.labels.length;
-    let order: Int32Array;
-    if (this.o.shuffle) {
-      order = new Rng(this.o.seed, 0xcac4e, this.#epoch).permutation(n);
-    } else {
-      order = Int32Array.from({ length: n }, (_, i) => i);
-    }
+    const order = this.o.shuffle ? cachedBatchOrder(this.o.seed, this.#epoch, n) : Int32Array.from({ length: n }, (_, i) => i);
     for (let b = 0; b < this.length; b += 1) {
       const idx = order.subarray(b * this.o.batchSize, Math.min(n, (b + 1) * this.o.batchSize));
       const ys = Int32Array.from(idx, (i) => this.labels[i]!);
