@@ -4,7 +4,8 @@
  */
 import type { BenchReport, TargetCheck, ThroughputRow } from './results.js';
 
-const x = (v: number): string => `${v.toFixed(2)}x`;
+// Three decimals: a ratio of 0.947 must not print as the 0.95 it misses.
+const x = (v: number): string => `${v.toFixed(3)}x`;
 const label = (r: ThroughputRow): string => `${r.model} ${r.inputSize.join('x')} ${r.mode}`;
 
 function findTrain(r: BenchReport, model: string, side: number): ThroughputRow | undefined {
@@ -45,7 +46,16 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
   ];
   for (const [model, side, want] of speedups) {
     const row = findTrain(r, model, side);
-    if (row) out.push({ name: `4. default plan vs PyTorch default, ${model} ${side}px train`, target: `>= ${want}x`, measured: x(row.ratios.autoVsPeerDefault), met: row.ratios.autoVsPeerDefault >= want });
+    if (row) {
+      // What PyTorch's own best setting gains over its default here: the ceiling for the same kernels.
+      const ceiling = (row.peer[row.ratios.peerBestSetting]?.median ?? NaN) / (row.peer.fp32?.median ?? NaN);
+      out.push({
+        name: `4. default plan vs PyTorch default, ${model} ${side}px train`,
+        target: `>= ${want}x`,
+        measured: `${x(row.ratios.autoVsPeerDefault)} (PyTorch ${row.ratios.peerBestSetting}: ${x(ceiling)})`,
+        met: row.ratios.autoVsPeerDefault >= want,
+      });
+    }
   }
   const best = worst(r.throughput, (row) => row.ratios.autoVsPeerBest);
   if (best) {
