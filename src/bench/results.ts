@@ -4,9 +4,11 @@
  */
 import type { Shape3 } from './jobs.js';
 
-/** A timed figure: the median of its samples (one sample per interleaved repetition). */
+/** A timed figure: the median of its samples (one sample per interleaved repetition), and the best. */
 export interface Figure {
   median: number;
+  /** The highest sample: the statistic for a peak (GEMM), which load elsewhere can only lower. */
+  best: number;
   samples: number[];
 }
 
@@ -66,7 +68,7 @@ export interface MemorySide {
 
 export interface GemmFigures {
   n: number;
-  /** GFLOP/s per dtype and side. */
+  /** GFLOP/s per dtype and side; the peak is `best`. */
   tlcv: Record<string, Figure>;
   peer: Record<string, Figure>;
 }
@@ -114,7 +116,7 @@ export function median(xs: number[]): number {
 }
 
 export function figure(samples: number[]): Figure {
-  return { median: median(samples), samples };
+  return { median: median(samples), best: samples.length > 0 ? Math.max(...samples) : NaN, samples };
 }
 
 export function throughputRatios(tlcv: Record<string, Figure>, peer: Record<string, Figure>): ThroughputRow['ratios'] {
