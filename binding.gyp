@@ -4,6 +4,7 @@
     "sources": [
       "native/core/live.cc",
       "native/core/ops.cc",
+      "native/core/fast_call.cc",
       "native/core/runtime.cc",
       "native/napi/addon.cc",
       "native/napi/tensor.cc",

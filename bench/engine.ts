@@ -78,9 +78,9 @@ function tinyBreakdown(a: Tensor, b: Tensor, c: Tensor, reps: number): Record<st
   const layers: Record<string, () => void> = {
     'N-API round trip (isReleased)': () => native.isReleased(ah),
     'N-API call returning an object (meta)': () => native.meta(ah),
-    'boxed in-place add_, no result handle': () => native.callOp(inplaceId, [ch, bh, 1], true),
-    'boxed add, result dropped in C++': () => native.callOp(id, [ah, bh, 1], true),
-    'boxed add + wrap handle + release': () => native.release(native.callOp(id, [ah, bh, 1]) as never),
+    'boxed in-place add_, no result handle': () => native.callOp(inplaceId, true, ch, bh, 1),
+    'boxed add, result dropped in C++': () => native.callOp(id, true, ah, bh, 1),
+    'boxed add + wrap handle + release': () => native.release(native.callOp(id, false, ah, bh, 1) as never),
     'Tensor.add_ (TS)': () => c.add_(b),
     'Tensor.add + dispose (TS)': () => a.add(b).dispose(),
     'tidy(() => a.add(b)) (TS)': () => tidy(() => void a.add(b)),

@@ -135,3 +135,21 @@ test('libtorch errors carry no C++ backtrace, and the process survives a burst o
   }
   assert.equal(liveTensors().count, before);
 });
+
+test('a number or array where the op schema wants a tensor is stopped before the boundary', async () => {
+  // Tensor handles are small integers, so without this check `3` would name some other tensor.
+  const { invoke } = await import('../src/tensor/invoke.js');
+  const a = tensor([1, 2]);
+  const live = liveTensors().count;
+  throwsTyped(() => invoke('add.Tensor', [a, 3]), 'ARGUMENT', /aten::add\.Tensor: argument 'other' expects a tensor, got 3/);
+  throwsTyped(() => invoke('add.Scalar', [a, a]), 'ARGUMENT', /argument 'other' expects a plain value, not a tensor, got a tensor/);
+  throwsTyped(() => invoke('cat', [[a, 0]]), 'ARGUMENT', /aten::cat: argument 'tensors' expects an array of tensors, got 0/);
+  throwsTyped(() => invoke('cat', [a]), 'ARGUMENT', /expects an array of tensors, got a tensor/);
+  // The Tensor methods' hot path hands anything unexpected to the checked path (JS callers have no types).
+  throwsTyped(() => a.addcmul_(3 as unknown as Tensor, a), 'ARGUMENT', /aten::addcmul_: argument 'tensor1' expects a tensor, got 3/);
+  throwsTyped(() => a.mul('2' as unknown as Tensor), 'ARGUMENT', /aten::mul\.Tensor: argument 'other' expects a tensor, got '2'/);
+  throwsTyped(() => a.add_(a, a as unknown as number), 'ARGUMENT', /aten::add_\.Tensor: argument 'alpha' expects a plain value, not a tensor/);
+  assert.equal(liveTensors().count, live);
+  assert.deepEqual((invoke('add.Tensor', [a, a]) as Tensor).toFlatArray(), [2, 4]);
+  a.dispose();
+});

@@ -1,16 +1,14 @@
-// Counts the tensors that JS holds handles to, so tests and users can see leaks:
-// native memory is invisible to the JS garbage collector.
+// The tensors that JS holds, addressed by small integer handles. A handle is a V8 small
+// integer, so making one allocates nothing on the JS heap and needs no finalizer: lifetimes
+// are explicit (dispose, tidy), and a stale handle is caught by the slot's generation.
+// Counting them lets tests and users see leaks: native memory is invisible to the GC.
 #pragma once
 #include <ATen/ATen.h>
 #include <cstdint>
 
 namespace tlcv {
 
-struct TensorBox {
-  at::Tensor tensor;
-  int64_t bytes = 0;
-  bool released = false;
-};
+using Handle = uint32_t;
 
 struct LiveStats {
   int64_t count;
@@ -18,9 +16,11 @@ struct LiveStats {
   int64_t created;
 };
 
-TensorBox* box_tensor(at::Tensor t);
-// Drops the tensor; returns the bytes it accounted for (0 if already released).
-int64_t release_box(TensorBox* box);
+Handle store_tensor(at::Tensor t);
+// The tensor behind a live handle, or nullptr when it was released (or never existed).
+at::Tensor* find_tensor(Handle h);
+// Drops the tensor; returns the bytes it accounted for, or -1 if the handle was not live.
+int64_t release_tensor(Handle h);
 LiveStats live_stats();
 
 }  // namespace tlcv

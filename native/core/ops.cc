@@ -19,7 +19,7 @@ int resolve_op(const std::string& name, const std::string& overload) {
   auto found = index().find(key);
   if (found != index().end()) return found->second;
   auto handle = c10::Dispatcher::singleton().findSchemaOrThrow(name.c_str(), overload.c_str());
-  table().push_back(OpEntry{handle, key});
+  table().push_back(OpEntry{handle, key, make_fast_path(handle)});
   const int id = static_cast<int>(table().size()) - 1;
   index().emplace(key, id);
   return id;

@@ -8,11 +8,14 @@
 #include <string>
 #include <vector>
 
+#include "core/fast_call.h"
+
 namespace tlcv {
 
 struct OpEntry {
   c10::OperatorHandle handle;
   std::string name;
+  FastPath fast;
 };
 
 // Returns a stable id for "aten::name" + overload; throws c10::Error if unknown.

@@ -11,7 +11,7 @@ Napi::Value backward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     at::Tensor& root = unwrap_tensor(info[0], "self");
     std::vector<at::Tensor> grads;
-    if (info.Length() > 1 && info[1].IsExternal()) grads.push_back(unwrap_tensor(info[1], "gradient"));
+    if (info.Length() > 1 && info[1].IsNumber()) grads.push_back(unwrap_tensor(info[1], "gradient"));
     const bool retain = info.Length() > 2 && info[2].ToBoolean().Value();
     torch::autograd::backward({root}, grads, retain ? c10::optional<bool>(true) : c10::nullopt, false);
     return info.Env().Undefined();

@@ -13,7 +13,7 @@ struct AddonData {
 };
 
 Napi::Value wrap_tensor(Napi::Env env, at::Tensor t);
-TensorBox* unwrap_box(const Napi::Value& v, const char* what);
+Handle read_handle(const Napi::Value& v, const char* what);
 at::Tensor& unwrap_tensor(const Napi::Value& v, const char* what);
 [[noreturn]] void throw_torch_error(Napi::Env env, const std::string& message, const char* kind);
 

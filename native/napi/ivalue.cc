@@ -1,4 +1,5 @@
 // JS values <-> IValues for boxed dispatcher calls, guided by each op's schema.
+#include <cmath>
 #include <sstream>
 
 #include "core/ops.h"
@@ -19,11 +20,13 @@ struct Where {
   std::string str() const { return describe(schema, arg); }
 };
 
+// TS checks that tensor arguments are tensors (src/tensor/invoke.ts), so a number here is a handle.
 at::Tensor& tensor_arg(const Napi::Value& v, const Where& w) {
-  if (!v.IsExternal()) throw Napi::TypeError::New(v.Env(), "expected a tensor for " + w.str());
-  TensorBox* box = v.As<Napi::External<TensorBox>>().Data();
-  if (box->released) unwrap_tensor(v, w.str().c_str());
-  return box->tensor;
+  uint32_t h = 0;
+  if (napi_get_value_uint32(v.Env(), v, &h) != napi_ok) throw Napi::TypeError::New(v.Env(), "expected a tensor for " + w.str());
+  at::Tensor* t = find_tensor(h);
+  if (t == nullptr) unwrap_tensor(v, w.str().c_str());
+  return *t;
 }
 
 int64_t to_int(const Napi::Value& v, const Where& w) {
@@ -34,6 +37,12 @@ int64_t to_int(const Napi::Value& v, const Where& w) {
     throw Napi::TypeError::New(v.Env(), "expected an integer for " + w.str() + " but received " + std::to_string(d));
   }
   return static_cast<int64_t>(d);
+}
+
+// A whole JS number is an int Scalar, as a Python int would be; it keeps integer tensors integer.
+c10::Scalar number_scalar(double d) {
+  if (std::isfinite(d) && std::fabs(d) < 9.0e18 && d == std::trunc(d)) return c10::Scalar(static_cast<int64_t>(d));
+  return c10::Scalar(d);
 }
 
 c10::IValue to_ivalue(const Napi::Value& v, const c10::TypePtr& type, const Where& w);
@@ -98,10 +107,7 @@ c10::IValue to_ivalue(const Napi::Value& v, const c10::TypePtr& type, const Wher
       return v.ToBoolean().Value();
     case c10::TypeKind::NumberType: {
       if (v.IsBoolean()) return c10::Scalar(v.As<Napi::Boolean>().Value());
-      const double d = v.As<Napi::Number>().DoubleValue();
-      // A whole JS number is an int Scalar, as a Python int would be; it keeps integer tensors integer.
-      if (d == static_cast<double>(static_cast<int64_t>(d))) return c10::Scalar(static_cast<int64_t>(d));
-      return c10::Scalar(d);
+      return number_scalar(v.As<Napi::Number>().DoubleValue());
     }
     case c10::TypeKind::StringType:
       return v.ToString().Utf8Value();
@@ -161,23 +167,90 @@ Napi::Value overloads(const Napi::CallbackInfo& info) {
   });
 }
 
-// callOp(id, args, discard): args fill the schema's arguments in order; undefined takes the default.
+// How each argument and result travels, for TS: 0 a plain value, 1 a tensor, 2 an optional
+// tensor, 3 a list of tensors, 4 a list of optional tensors.
+int kind_of(const c10::TypePtr& type) {
+  switch (type->kind()) {
+    case c10::TypeKind::TensorType:
+      return 1;
+    case c10::TypeKind::OptionalType:
+      return kind_of(type->expectRef<c10::OptionalType>().getElementType()) == 1 ? 2 : 0;
+    case c10::TypeKind::ListType: {
+      const int elem = kind_of(type->expectRef<c10::ListType>().getElementType());
+      return elem == 1 ? 3 : elem == 2 ? 4 : 0;
+    }
+    default:
+      return 0;
+  }
+}
+
+Napi::Value op_info(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    Napi::Env env = info.Env();
+    const c10::FunctionSchema& schema = op_schema(info[0].As<Napi::Number>().Int32Value());
+    auto kinds = [&](const std::vector<c10::Argument>& list) {
+      auto arr = Napi::Array::New(env, list.size());
+      for (size_t i = 0; i < list.size(); ++i) arr.Set(static_cast<uint32_t>(i), Napi::Number::New(env, kind_of(list[i].type())));
+      return arr;
+    };
+    auto out = Napi::Object::New(env);
+    out.Set("args", kinds(schema.arguments()));
+    out.Set("returns", kinds(schema.returns()));
+    return out;
+  });
+}
+
+// The unboxed path of core/fast_call.h; false when an argument needs the boxed path's handling
+// (a default, a bool scalar, a released tensor and its error message).
+bool call_fast_path(const Napi::CallbackInfo& info, const OpEntry& e, size_t given, bool discard, Napi::Value& out) {
+  const std::string& kinds = e.fast.kinds;
+  if (kinds.empty() || given != kinds.size()) return false;
+  napi_env env = info.Env();
+  at::Tensor* tensors[3];
+  at::Scalar scalars[2];
+  int nt = 0;
+  int ns = 0;
+  for (size_t i = 0; i < kinds.size(); ++i) {
+    napi_value v = info[i + 2];
+    if (kinds[i] == 'T') {
+      uint32_t h = 0;
+      if (napi_get_value_uint32(env, v, &h) != napi_ok) return false;
+      tensors[nt] = find_tensor(h);
+      if (tensors[nt++] == nullptr) return false;
+    } else {
+      double d = 0;
+      if (napi_get_value_double(env, v, &d) != napi_ok) return false;
+      scalars[ns++] = number_scalar(d);
+    }
+  }
+  at::Tensor r = call_fast(e.fast, tensors, scalars);
+  out = discard ? info.Env().Undefined() : wrap_tensor(info.Env(), std::move(r));
+  return true;
+}
+
+// callOp(id, discard, ...args): args fill the schema's arguments in order; undefined takes the
+// default. They come as call arguments, not an array: reading array elements costs a V8 call each.
 Napi::Value call(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     Napi::Env env = info.Env();
     const int id = info[0].As<Napi::Number>().Int32Value();
-    auto args = info[1].As<Napi::Array>();
-    const bool discard = info.Length() > 2 && info[2].ToBoolean().Value();
-    const c10::FunctionSchema& schema = op_schema(id);
+    // napi_get_value_bool, not ToBoolean: coercion sets up a V8 TryCatch on every call.
+    bool discard = false;
+    napi_get_value_bool(env, info[1], &discard);
+    const size_t given = info.Length() - 2;
+    const OpEntry& entry = op_entry(id);
+    Napi::Value fast;
+    if (call_fast_path(info, entry, given, discard, fast)) return fast;
+    const c10::FunctionSchema& schema = entry.handle.schema();
     const auto& params = schema.arguments();
-    if (args.Length() > params.size()) {
-      throw Napi::TypeError::New(env, schema.name() + " takes " + std::to_string(params.size()) + " arguments, got " + std::to_string(args.Length()));
+    if (given > params.size()) {
+      throw Napi::TypeError::New(env, schema.name() + " takes " + std::to_string(params.size()) + " arguments, got " + std::to_string(given));
     }
     torch::jit::Stack stack;
     stack.reserve(params.size());
     for (size_t i = 0; i < params.size(); ++i) {
       const auto& p = params[i];
-      const Napi::Value v = i < args.Length() ? args.Get(static_cast<uint32_t>(i)) : env.Undefined();
+      const Napi::Value v = i < given ? info[i + 2] : env.Undefined();
       if (v.IsUndefined()) {
         if (p.default_value().has_value()) stack.push_back(*p.default_value());
         else if (p.type()->kind() == c10::TypeKind::OptionalType) stack.emplace_back();
@@ -202,6 +275,7 @@ void register_ivalue(Napi::Env env, Napi::Object exports) {
   exports.Set("opSchema", Napi::Function::New(env, schema_string));
   exports.Set("opOverloads", Napi::Function::New(env, overloads));
   exports.Set("callOp", Napi::Function::New(env, call));
+  exports.Set("opInfo", Napi::Function::New(env, op_info));
 }
 
 }  // namespace tlcv

@@ -21,29 +21,26 @@ void report_external(Napi::Env env, int64_t delta) {
 }  // namespace
 
 Napi::Value wrap_tensor(Napi::Env env, at::Tensor t) {
-  TensorBox* box = box_tensor(std::move(t));
-  report_external(env, box->bytes);
-  // The finalizer is only a safety net: JS code releases handles explicitly.
-  return Napi::External<TensorBox>::New(env, box, [](Napi::Env e, TensorBox* b) {
-    const int64_t bytes = release_box(b);
-    if (bytes > 0) report_external(e, -bytes);
-    delete b;
-  });
+  const int64_t bytes = t.defined() ? static_cast<int64_t>(t.nbytes()) : 0;
+  const Handle h = store_tensor(std::move(t));
+  report_external(env, bytes);
+  napi_value out;
+  NAPI_THROW_IF_FAILED(env, napi_create_uint32(env, h, &out), Napi::Value());
+  return Napi::Value(env, out);
 }
 
-TensorBox* unwrap_box(const Napi::Value& v, const char* what) {
-  if (!v.IsExternal()) {
+Handle read_handle(const Napi::Value& v, const char* what) {
+  uint32_t h = 0;
+  if (napi_get_value_uint32(v.Env(), v, &h) != napi_ok) {
     throw Napi::TypeError::New(v.Env(), std::string("expected a tensor handle for ") + what);
   }
-  return v.As<Napi::External<TensorBox>>().Data();
+  return h;
 }
 
 at::Tensor& unwrap_tensor(const Napi::Value& v, const char* what) {
-  TensorBox* box = unwrap_box(v, what);
-  if (box->released) {
-    throw_torch_error(v.Env(), std::string("tensor ") + what + " was used after dispose()", "disposed");
-  }
-  return box->tensor;
+  at::Tensor* t = find_tensor(read_handle(v, what));
+  if (t == nullptr) throw_torch_error(v.Env(), std::string("tensor ") + what + " was used after dispose()", "disposed");
+  return *t;
 }
 
 namespace {
@@ -88,15 +85,16 @@ Napi::Value meta(const Napi::CallbackInfo& info) {
 
 Napi::Value release(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
-    TensorBox* box = unwrap_box(info[0], "self");
-    const int64_t bytes = release_box(box);
+    const int64_t bytes = release_tensor(read_handle(info[0], "self"));
     if (bytes > 0) report_external(info.Env(), -bytes);
     return info.Env().Undefined();
   });
 }
 
 Napi::Value is_released(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), unwrap_box(info[0], "self")->released);
+  return guarded(info, [&]() -> Napi::Value {
+    return Napi::Boolean::New(info.Env(), find_tensor(read_handle(info[0], "self")) == nullptr);
+  });
 }
 
 Napi::Value stats(const Napi::CallbackInfo& info) {

@@ -32,6 +32,7 @@ function throughputTable(r: BenchReport): string {
     String(t.batch),
     t.mode,
     cell(t, 'tlcv', 'auto'),
+    t.plan.replace(/ on cpu$/, ''),
     cell(t, 'tlcv', 'fp32'),
     ...['fp32', 'fp32+cl', 'bf16', 'bf16+cl'].map((s) => cell(t, 'peer', s)),
     x(t.ratios.autoVsPeerDefault),
@@ -47,7 +48,7 @@ function throughputTable(r: BenchReport): string {
   }
   const notes = [...failures].map(([why, where]) => `\n- fails (${where.join(', ')}): ${why}`).join('');
   return `${table(
-    ['model', 'input', 'batch', 'step', 'tlcv default', 'tlcv fp32', 'PyTorch fp32', 'PT fp32+CL', 'PT bf16', 'PT bf16+CL', 'default / PT default', 'default / PT best', 'fp32 / PT fp32'],
+    ['model', 'input', 'batch', 'step', 'tlcv default', 'default plan (timed)', 'tlcv fp32', 'PyTorch fp32', 'PT fp32+CL', 'PT bf16', 'PT bf16+CL', 'default / PT default', 'default / PT best', 'fp32 / PT fp32'],
     rows,
   )}${notes}`;
 }

@@ -2,7 +2,7 @@ import { DataLoader } from '../data/index.js';
 import { loadModelFolder } from '../transfer/model-folder.js';
 import { evaluateModel } from '../train/evaluate.js';
 import { loadForModel } from '../train/run.js';
-import { planExecution } from '../train/precision.js';
+import { tunePlanOn } from '../train/plan-tuning.js';
 import { formatEvaluation } from '../metrics/index.js';
 import { defineCommand } from './command.js';
 import { requireFlag } from './args.js';
@@ -30,9 +30,10 @@ export const evaluateCommand = defineCommand({
     try {
       const raw = await loadForModel(spec, model, { onBadImage: p.flags['on-bad-image'] as 'error' | 'skip', log: (m) => console.error(m) });
       const data = alignToModelClasses(raw, config.classes);
-      const plan = planExecution({ precision: p.flags.precision as 'auto', channelsLast: 'auto', device: p.flags.device as string });
+      const device = p.flags.device as string;
+      const loader = new DataLoader(data, { batchSize: p.flags['batch-size'] as number, mean: config.mean, std: config.std, device });
+      const plan = tunePlanOn(loader, { model, stages: model.stages(), frozenStages: 0, train: false, precision: p.flags.precision as 'auto', channelsLast: 'auto', device });
       if (plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
-      const loader = new DataLoader(data, { batchSize: p.flags['batch-size'] as number, mean: config.mean, std: config.std, device: plan.device });
       const result = evaluateModel(model, loader, { plan, classNames: config.classes });
       if (p.flags.json === true) {
         const { worst, ...rest } = result;

@@ -5,8 +5,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TlcvError, TorchError } from '../errors.js';
 
-/** An opaque handle to a libtorch tensor owned by the addon. */
-export type Handle = { readonly __brand: 'TensorHandle' };
+/** A small integer naming a libtorch tensor owned by the addon (a slot and its generation). */
+export type Handle = number & { readonly __brand: 'TensorHandle' };
+
+/** How an op argument or result travels: see kind_of in native/napi/ivalue.cc. */
+export const ARG_KIND = { value: 0, tensor: 1, optionalTensor: 2, tensorList: 3, optionalTensorList: 4 } as const;
 
 export interface TensorMeta {
   shape: number[];
@@ -36,7 +39,8 @@ export interface NativeBinding {
   resolveOp(name: string, overload: string): number;
   opSchema(id: number): string;
   opOverloads(name: string): string[];
-  callOp(id: number, args: unknown[], discard?: boolean): unknown;
+  callOp(id: number, discard: boolean, ...args: unknown[]): unknown;
+  opInfo(id: number): { args: number[]; returns: number[] };
   backward(h: Handle, grad: Handle | null, retainGraph: boolean): void;
   grad(h: Handle): Handle | null;
   setGrad(h: Handle, g: Handle | null): void;

@@ -2,21 +2,33 @@
  * Calls an ATen op through the dispatcher by name. `name` is 'op' or 'op.overload'
  * ('add.Tensor'); args fill the op's schema in order, `undefined` takes the default.
  */
-import { native, type Handle } from '../native/binding.js';
+import { native, ARG_KIND, type Handle } from '../native/binding.js';
 import { TlcvError, TorchError } from '../errors.js';
 
-const ids = new Map<string, number>();
+/** A resolved op: its dispatcher id and how its arguments and results travel. */
+interface OpEntry {
+  id: number;
+  args: number[];
+  returns: number[];
+}
 
-export function opId(name: string): number {
-  let id = ids.get(name);
-  if (id === undefined) {
+const ops = new Map<string, OpEntry>();
+
+function opEntry(name: string): OpEntry {
+  let op = ops.get(name);
+  if (op === undefined) {
     const dot = name.indexOf('.');
     const base = dot < 0 ? name : name.slice(0, dot);
     const overload = dot < 0 ? '' : name.slice(dot + 1);
-    id = native.resolveOp(base.includes('::') ? base : `aten::${base}`, overload);
-    ids.set(name, id);
+    const id = native.resolveOp(base.includes('::') ? base : `aten::${base}`, overload);
+    op = { id, ...native.opInfo(id) };
+    ops.set(name, op);
   }
-  return id;
+  return op;
+}
+
+export function opId(name: string): number {
+  return opEntry(name).id;
 }
 
 /** Anything with a native handle: Tensor implements it. */
@@ -24,39 +36,99 @@ export interface HasHandle {
   readonly handle: Handle;
 }
 
-type Wrap = (h: Handle) => unknown;
-let wrapHandle: Wrap = (h) => h;
+type TensorClass = new (h: Handle) => HasHandle;
+let Tensor: TensorClass | null = null;
 
-/** Tensor registers its constructor here, which keeps this module free of a cycle. */
-export function setHandleWrapper(w: Wrap): void {
-  wrapHandle = w;
+/** Tensor registers its class here, which keeps this module free of a cycle. */
+export function setTensorClass(cls: TensorClass): void {
+  Tensor = cls;
 }
 
-function toNative(a: unknown): unknown {
-  if (a !== null && typeof a === 'object') {
-    if (Array.isArray(a)) return a.map(toNative);
-    if ('handle' in a) return (a as HasHandle).handle;
+function wrap(h: unknown): unknown {
+  return h === null ? null : new Tensor!(h as Handle);
+}
+
+function describeValue(a: unknown): string {
+  if (Tensor !== null && a instanceof Tensor) return 'a tensor';
+  if (Array.isArray(a)) return 'an array';
+  return a === null ? 'null' : typeof a === 'string' ? `'${a}'` : typeof a === 'object' ? 'an object' : String(a);
+}
+
+function kindError(name: string, index: number, expected: string, a: unknown): TlcvError {
+  return new TlcvError('ARGUMENT', `aten::${name}: argument '${argumentName(name, index)}' expects ${expected}, got ${describeValue(a)}`);
+}
+
+function tensorList(name: string, index: number, list: unknown, optional: boolean): unknown {
+  if (list === undefined) return list;
+  if (!Array.isArray(list)) throw kindError(name, index, 'an array of tensors', list);
+  return list.map((e: unknown) => {
+    if (e instanceof Tensor!) return e.handle;
+    if (optional && (e === null || e === undefined)) return null;
+    throw kindError(name, index, 'an array of tensors', e);
+  });
+}
+
+// Converted arguments of the current call. Reused: an array per call, or a spread call, cost
+// more than the op itself on one-element tensors, and no JS runs while the addon reads them.
+const scratch: unknown[] = [];
+
+/**
+ * Tensors become their handles, checked against the op's schema: handles are plain numbers,
+ * so a number where a tensor belongs must be stopped here.
+ */
+function argsToNative(name: string, op: OpEntry, args: unknown[]): void {
+  const kinds = op.args;
+  for (let i = 0; i < args.length; i += 1) {
+    const a = args[i];
+    const k = kinds[i] ?? ARG_KIND.value;
+    if (k === ARG_KIND.tensor || k === ARG_KIND.optionalTensor) {
+      if (a instanceof Tensor!) scratch[i] = a.handle;
+      else if (a === undefined || (a === null && k === ARG_KIND.optionalTensor)) scratch[i] = a;
+      else throw kindError(name, i, 'a tensor', a);
+    } else if (k === ARG_KIND.value) {
+      if (a instanceof Tensor!) throw kindError(name, i, 'a plain value, not a tensor', a);
+      scratch[i] = a;
+    } else {
+      scratch[i] = tensorList(name, i, a, k === ARG_KIND.optionalTensorList);
+    }
   }
-  return a;
 }
 
-// A plain loop, not args.map: this runs on every op call, and the tiny-op overhead is
-// what the engine benchmark measures.
-function argsToNative(args: unknown[]): unknown[] {
-  const out = new Array<unknown>(args.length);
-  for (let i = 0; i < args.length; i += 1) out[i] = toNative(args[i]);
-  return out;
+function callNative(name: string, op: OpEntry, discard: boolean, args: unknown[]): unknown {
+  argsToNative(name, op, args);
+  const s = scratch;
+  switch (args.length) {
+    case 1:
+      return native.callOp(op.id, discard, s[0]);
+    case 2:
+      return native.callOp(op.id, discard, s[0], s[1]);
+    case 3:
+      return native.callOp(op.id, discard, s[0], s[1], s[2]);
+    case 4:
+      return native.callOp(op.id, discard, s[0], s[1], s[2], s[3]);
+    case 5:
+      return native.callOp(op.id, discard, s[0], s[1], s[2], s[3], s[4]);
+    default:
+      return native.callOp(op.id, discard, ...s.slice(0, args.length));
+  }
 }
 
-function fromNative(r: unknown): unknown {
-  if (r === null || typeof r !== 'object') return r;
-  if (Array.isArray(r)) return r.map(fromNative);
-  return wrapHandle(r as Handle);
+function resultFromNative(kind: number, r: unknown): unknown {
+  if (kind === ARG_KIND.tensor || kind === ARG_KIND.optionalTensor) return wrap(r);
+  if (kind === ARG_KIND.value) return r;
+  return (r as unknown[]).map(wrap);
+}
+
+function fromNative(op: OpEntry, r: unknown): unknown {
+  const kinds = op.returns;
+  if (kinds.length === 1) return resultFromNative(kinds[0]!, r);
+  return (r as unknown[]).map((v, i) => resultFromNative(kinds[i]!, v));
 }
 
 export function invoke(name: string, args: unknown[]): unknown {
   try {
-    return fromNative(native.callOp(opId(name), argsToNative(args)));
+    const op = opEntry(name);
+    return fromNative(op, callNative(name, op, false, args));
   } catch (e) {
     throw withContext(name, args, e);
   }
@@ -65,9 +137,57 @@ export function invoke(name: string, args: unknown[]): unknown {
 /** For in-place ops: runs the op and drops the aliasing result handle. */
 export function invokeInPlace(name: string, args: unknown[]): void {
   try {
-    native.callOp(opId(name), argsToNative(args), true);
+    callNative(name, opEntry(name), true, args);
   } catch (e) {
     throw withContext(name, args, e);
+  }
+}
+
+/** An op name resolved on first use, for the hottest Tensor methods (see callHot). */
+export class OpRef {
+  #entry: OpEntry | null = null;
+  constructor(readonly name: string) {}
+  get entry(): OpEntry {
+    return (this.#entry ??= opEntry(this.name));
+  }
+}
+
+// The Scalar and Tensor overloads of each element-wise op, resolved once: these methods are
+// the tiny ops of every optimizer step, where a name lookup per call shows in the benchmark.
+const overloads = new Map<string, [scalar: OpRef, tensor: OpRef]>();
+export function overload(name: string, other: unknown): OpRef {
+  let pair = overloads.get(name);
+  if (pair === undefined) {
+    pair = [new OpRef(`${name}.Scalar`), new OpRef(`${name}.Tensor`)];
+    overloads.set(name, pair);
+  }
+  return typeof other === 'number' ? pair[0] : pair[1];
+}
+
+/**
+ * The hot path of element-wise Tensor methods and the optimizers' in-place ops: the op is
+ * resolved once, `self` and `tensors` are tensors and `scalar` a number, so none of invoke's
+ * per-argument checks are needed. Anything else goes through invoke, which names the mistake.
+ */
+export function callHot(ref: OpRef, discard: boolean, self: HasHandle, other: unknown, scalar?: number, third?: unknown): unknown {
+  const T = Tensor!;
+  // A number `other` is right only for a Scalar overload (two tensors means addcmul_/addcdiv_).
+  const otherOk = other instanceof T || (third === undefined && typeof other === 'number');
+  if (!otherOk || !(third === undefined || third instanceof T) || !(scalar === undefined || typeof scalar === 'number')) {
+    const args = third === undefined ? [self, other, scalar] : [self, other, third, scalar];
+    if (scalar === undefined) args.pop();
+    return discard ? invokeInPlace(ref.name, args) : invoke(ref.name, args);
+  }
+  try {
+    const { id } = ref.entry;
+    const o = other instanceof T ? other.handle : other;
+    let r: unknown;
+    if (third !== undefined) r = native.callOp(id, discard, self.handle, o, third.handle, scalar);
+    else if (scalar === undefined) r = native.callOp(id, discard, self.handle, o);
+    else r = native.callOp(id, discard, self.handle, o, scalar);
+    return discard ? undefined : new T(r as Handle);
+  } catch (e) {
+    throw withContext(ref.name, third === undefined ? [self, other, scalar] : [self, other, third, scalar], e);
   }
 }
 

@@ -7,10 +7,13 @@
  * const loss = tidy(() => crossEntropy(model.forward(x), y)); // intermediates freed
  */
 import { TlcvError } from '../errors.js';
+import { guardLater } from './safety-net.js';
 
 export interface Disposable {
   dispose(): void;
   readonly isDisposed: boolean;
+  /** Tensors: puts them under the GC safety net once no scope holds them. */
+  guard?(): void;
 }
 
 const scopes: Set<Disposable>[] = [];
@@ -19,11 +22,13 @@ const scopes: Set<Disposable>[] = [];
 export function trackInScope(t: Disposable): void {
   const top = scopes[scopes.length - 1];
   if (top !== undefined) top.add(t);
+  else guardLater(t);
 }
 
 /** Excludes a tensor from disposal by every enclosing scope. */
 export function keep<T extends Disposable>(t: T): T {
   for (const s of scopes) s.delete(t);
+  t.guard?.();
   return t;
 }
 
@@ -33,6 +38,7 @@ export function moveToOuter<T extends Disposable>(t: T): T {
   if (n === 0) return t;
   scopes[n - 1]!.delete(t);
   if (n > 1) scopes[n - 2]!.add(t);
+  else t.guard?.();
   return t;
 }
 
@@ -82,7 +88,11 @@ export function tidy<T>(fn: () => T): T {
     if (!survivors.has(t)) t.dispose();
   }
   const outer = scopes[scopes.length - 1];
-  if (outer !== undefined) for (const t of survivors) if (scope.has(t)) outer.add(t);
+  for (const t of survivors) {
+    if (!scope.has(t)) continue;
+    if (outer !== undefined) outer.add(t);
+    else t.guard?.();
+  }
   return result;
 }
 

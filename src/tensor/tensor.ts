@@ -5,29 +5,21 @@
 import { native, type Handle, type TensorMeta } from '../native/binding.js';
 import { TlcvError, TorchError, argumentError } from '../errors.js';
 import { dtypeCode, dtypeFromCode, typedArrayFor, MEMORY_FORMAT, type DType, type MemoryFormat, type TypedArray } from './dtype.js';
-import { invoke, invokeInPlace, setHandleWrapper } from './invoke.js';
+import { OpRef, callHot, invoke, invokeInPlace, overload, setTensorClass } from './invoke.js';
 import { trackInScope, keep } from './scope.js';
+import { safetyNet } from './safety-net.js';
 import { decodeHalf } from './half.js';
 import { checkDevice, checkTargetShape, isDeviceString } from './validate.js';
 
 export type TensorLike = Tensor | number;
 export type NestedArray = number | boolean | NestedArray[];
 
-// Op names are built once per base name: a fresh `${name}.Tensor` string on every call would
-// be hashed again by the op-id lookup, and this sits on the path of every tiny op.
-const overloadNames = new Map<string, [scalar: string, tensor: string]>();
-function scalarOrTensor(name: string, other: TensorLike): string {
-  let pair = overloadNames.get(name);
-  if (pair === undefined) {
-    pair = [`${name}.Scalar`, `${name}.Tensor`];
-    overloadNames.set(name, pair);
-  }
-  return typeof other === 'number' ? pair[0] : pair[1];
-}
-
+const ADDCMUL_ = new OpRef('addcmul_');
+const ADDCDIV_ = new OpRef('addcdiv_');
 export class Tensor {
   #handle: Handle | null;
   #meta: TensorMeta | null = null;
+  #guarded = false;
 
   constructor(handle: Handle) {
     this.#handle = handle;
@@ -75,8 +67,21 @@ export class Tensor {
   }
   dispose(): void {
     if (this.#handle !== null) {
+      if (this.#guarded) safetyNet.unregister(this);
       native.release(this.#handle);
       this.#handle = null;
+    }
+  }
+  /**
+   * Puts this tensor under the FinalizationRegistry safety net, which frees it if it is
+   * garbage-collected undisposed. Scopes call it for tensors that leave every scope; a tensor
+   * inside a scope needs none, as the scope holds it and disposes it.
+   * @internal
+   */
+  guard(): void {
+    if (this.#handle !== null && !this.#guarded) {
+      safetyNet.register(this, this.#handle, this);
+      this.#guarded = true;
     }
   }
   [Symbol.dispose](): void {
@@ -222,16 +227,16 @@ export class Tensor {
 
   // element-wise math (broadcasting)
   add(other: TensorLike, alpha = 1): Tensor {
-    return invoke(scalarOrTensor('add', other), [this, other, alpha]) as Tensor;
+    return callHot(overload('add', other), false, this, other, alpha) as Tensor;
   }
   sub(other: TensorLike, alpha = 1): Tensor {
-    return invoke(scalarOrTensor('sub', other), [this, other, alpha]) as Tensor;
+    return callHot(overload('sub', other), false, this, other, alpha) as Tensor;
   }
   mul(other: TensorLike): Tensor {
-    return invoke(scalarOrTensor('mul', other), [this, other]) as Tensor;
+    return callHot(overload('mul', other), false, this, other) as Tensor;
   }
   div(other: TensorLike): Tensor {
-    return invoke(scalarOrTensor('div', other), [this, other]) as Tensor;
+    return callHot(overload('div', other), false, this, other) as Tensor;
   }
   pow(exponent: TensorLike): Tensor {
     return invoke(typeof exponent === 'number' ? 'pow.Tensor_Scalar' : 'pow.Tensor_Tensor', [this, exponent]) as Tensor;
@@ -278,22 +283,22 @@ export class Tensor {
 
   // comparisons
   eq(other: TensorLike): Tensor {
-    return invoke(scalarOrTensor('eq', other), [this, other]) as Tensor;
+    return callHot(overload('eq', other), false, this, other) as Tensor;
   }
   ne(other: TensorLike): Tensor {
-    return invoke(scalarOrTensor('ne', other), [this, other]) as Tensor;
+    return callHot(overload('ne', other), false, this, other) as Tensor;
   }
   lt(other: TensorLike): Tensor {
-    return invoke(scalarOrTensor('lt', other), [this, other]) as Tensor;
+    return callHot(overload('lt', other), false, this, other) as Tensor;
   }
   le(other: TensorLike): Tensor {
-    return invoke(scalarOrTensor('le', other), [this, other]) as Tensor;
+    return callHot(overload('le', other), false, this, other) as Tensor;
   }
   gt(other: TensorLike): Tensor {
-    return invoke(scalarOrTensor('gt', other), [this, other]) as Tensor;
+    return callHot(overload('gt', other), false, this, other) as Tensor;
   }
   ge(other: TensorLike): Tensor {
-    return invoke(scalarOrTensor('ge', other), [this, other]) as Tensor;
+    return callHot(overload('ge', other), false, this, other) as Tensor;
   }
 
   // reductions; dim undefined reduces everything
@@ -329,27 +334,27 @@ export class Tensor {
 
   // in-place, as optimizers need them; each returns this
   add_(other: TensorLike, alpha = 1): this {
-    invokeInPlace(scalarOrTensor('add_', other), [this, other, alpha]);
+    callHot(overload('add_', other), true, this, other, alpha);
     return this;
   }
   sub_(other: TensorLike, alpha = 1): this {
-    invokeInPlace(scalarOrTensor('sub_', other), [this, other, alpha]);
+    callHot(overload('sub_', other), true, this, other, alpha);
     return this;
   }
   mul_(other: TensorLike): this {
-    invokeInPlace(scalarOrTensor('mul_', other), [this, other]);
+    callHot(overload('mul_', other), true, this, other);
     return this;
   }
   div_(other: TensorLike): this {
-    invokeInPlace(scalarOrTensor('div_', other), [this, other]);
+    callHot(overload('div_', other), true, this, other);
     return this;
   }
   addcmul_(t1: Tensor, t2: Tensor, value = 1): this {
-    invokeInPlace('addcmul_', [this, t1, t2, value]);
+    callHot(ADDCMUL_, true, this, t1, value, t2);
     return this;
   }
   addcdiv_(t1: Tensor, t2: Tensor, value = 1): this {
-    invokeInPlace('addcdiv_', [this, t1, t2, value]);
+    callHot(ADDCDIV_, true, this, t1, value, t2);
     return this;
   }
   zero_(): this {
@@ -380,4 +385,4 @@ function checkTarget(s: string): string {
   return checkDevice('target', s);
 }
 
-setHandleWrapper((h) => new Tensor(h));
+setTensorClass(Tensor);

@@ -9,7 +9,8 @@ import type { ClassifierModel } from '../models/index.js';
 import { DataLoader, fractionSplit, loadDataset, conformDataset, type ImageDataset } from '../data/index.js';
 import { Augmenter, parseAugment } from '../transforms/index.js';
 import { resolveTrainOptions, type TrainOptions } from './options.js';
-import { describePlan, planExecution, type ExecutionPlan } from './precision.js';
+import { describePlan, type ExecutionPlan } from './precision.js';
+import { tunePlanOn } from './plan-tuning.js';
 import { fitAsync, type BatchSource, type EpochRecord, type FitResult } from './trainer.js';
 import { evaluateModel } from './evaluate.js';
 import { createProgress } from './progress.js';
@@ -84,17 +85,23 @@ function loaderFor(ds: ImageDataset, model: ClassifierModel, o: TrainOptions, tr
   });
 }
 
+/** Times the candidate plans on the first training batch (or takes the cached choice). */
+function tunedTrainingPlan(input: RunInput, log: (m: string) => void): ExecutionPlan {
+  const o = input.options;
+  return tunePlanOn(loaderFor(input.train, input.model, o, false), { model: input.model, stages: input.model.stages(), frozenStages: input.frozenStages, train: true, precision: o.precision, channelsLast: o.channelsLast, device: o.device, log });
+}
+
 export async function runTraining(input: RunInput): Promise<RunSummary> {
   const t0 = performance.now();
   const o = input.options;
   const { model } = input;
-  const plan = planExecution(o);
   const progress = createProgress(process.stderr, input.quiet ?? false);
-  if (plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const augment = new Augmenter(parseAugment(o.augment), o.seed);
   if (o.dropLast && o.batchSize > input.train.n) {
     throw new TlcvError('ARGUMENT', `--batch-size ${o.batchSize} is larger than the training set (${input.train.n} images) and --drop-last would leave no batch`);
   }
+  const plan = tunedTrainingPlan(input, (m) => progress.info(m));
+  if (plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   progress.info(`${input.title}: ${input.train.n} training images${input.val ? `, ${input.val.n} validation` : ''}; ${describePlan(plan)}; ${o.optimizer} lr ${o.lr}, ${o.scheduler} schedule, ${o.epochs} epochs`);
 
   let train: BatchSource = loaderFor(input.train, model, o, true, augment);

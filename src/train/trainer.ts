@@ -143,9 +143,8 @@ export function validate(model: ClassifierModel, stages: Stage[], source: BatchS
 /**
  * Trains `ctx.model` for `ctx.options.epochs` epochs, synchronously.
  *
- * Node runs N-API finalizers only when the event loop turns, so a long synchronous loop keeps
- * the small native record of every tensor handle it made (about 200 bytes each) until it
- * returns: prefer {@link fitAsync} for long runs (the CLI uses it).
+ * Nothing else runs until it returns (no signal handlers, no output stream flushes, no timers):
+ * prefer {@link fitAsync} for long runs (the CLI uses it).
  *
  * @example
  * const result = fit({ model, train: loader, options: resolveTrainOptions({ epochs: 2 }), plan: planExecution(opts) });

@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createModel, type ClassifierModel } from '../src/models/index.js';
+import { cpuHasFastBf16, keep, liveTensors, manualSeed, randint, randn, type Tensor } from '../src/tensor/index.js';
+import { candidatePlans, tunePlan } from '../src/train/plan-tuning.js';
+import { describePlan } from '../src/train/precision.js';
+
+function withCache<T>(fn: (path: string) => T): T {
+  const before = process.env.TLCV_PLAN_CACHE;
+  const path = join(mkdtempSync(join(tmpdir(), 'tlcv-plans-')), 'plans.json');
+  process.env.TLCV_PLAN_CACHE = path;
+  try {
+    return fn(path);
+  } finally {
+    if (before === undefined) delete process.env.TLCV_PLAN_CACHE;
+    else process.env.TLCV_PLAN_CACHE = before;
+  }
+}
+
+function bufferValues(model: ClassifierModel): Map<string, number[]> {
+  return new Map([...model.namedBuffers()].map(([k, v]) => [k, v.toFlatArray()]));
+}
+
+function sample(): { model: ClassifierModel; x: Tensor; y: Tensor } {
+  manualSeed(3);
+  const model = createModel('resnet18', { numClasses: 4, inChannels: 3, inputSize: [32, 32] });
+  return { model, x: keep(randn([8, 3, 32, 32])), y: keep(randint(0, 4, [8])) };
+}
+
+test('a pinned precision and layout leave one plan, nothing to time', () => {
+  assert.deepEqual(candidatePlans({ precision: 'fp32', channelsLast: false, device: 'cpu' }), [{ bf16: false, channelsLast: false, device: 'cpu' }]);
+  assert.deepEqual(candidatePlans({ precision: 'bf16', channelsLast: true, device: 'cpu' }), [{ bf16: true, channelsLast: true, device: 'cpu' }]);
+  const auto = candidatePlans({ precision: 'auto', channelsLast: 'auto', device: 'cpu' }).map(describePlan);
+  assert.deepEqual(auto, cpuHasFastBf16() ? ['fp32 on cpu', 'fp32 + channels-last on cpu', 'bf16 autocast + channels-last on cpu'] : ['fp32 on cpu', 'fp32 + channels-last on cpu']);
+  assert.deepEqual(candidatePlans({ precision: 'fp32', channelsLast: 'auto', device: 'cpu' }).map(describePlan), ['fp32 on cpu', 'fp32 + channels-last on cpu']);
+});
+
+test('tunePlan times the candidates, keeps BatchNorm statistics and caches its choice', () => {
+  withCache((path) => {
+    const { model, x, y } = sample();
+    const live = liveTensors().count;
+    const before = bufferValues(model);
+    const logs: string[] = [];
+    const plan = tunePlan({ model, stages: model.stages(), frozenStages: 0, x, y, train: true, precision: 'auto', channelsLast: 'auto', device: 'cpu', log: (m) => logs.push(m) });
+    assert.equal(logs.length, 1, 'the timing is reported once');
+    assert.match(logs[0]!, /timed training plans \(images\/s\): fp32 on cpu \d+\/s, fp32 \+ channels-last on cpu \d+\/s/);
+    assert.deepEqual(bufferValues(model), before, 'running statistics are restored after the timed steps');
+    for (const p of model.parameters()) assert.equal(p.grad, null, 'no gradient is left behind');
+    const conv = model.getSubmodule('conv1').namedParameters().get('weight')!;
+    assert.equal(conv.strides()[1] === 1, plan.channelsLast, 'the model is left in the chosen layout');
+    assert.equal(liveTensors().count, live, 'the timing frees what it made');
+    const cache = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(Object.values(cache), [plan]);
+
+    // A second run takes the cached plan without timing: same seed, same plan, same metrics.
+    const again: string[] = [];
+    assert.deepEqual(tunePlan({ model, stages: model.stages(), frozenStages: 0, x, y, train: true, precision: 'auto', channelsLast: 'auto', device: 'cpu', log: (m) => again.push(m) }), plan);
+    assert.deepEqual(again, []);
+    model.dispose();
+    x.dispose();
+    y.dispose();
+  });
+});
+
+test('a cached plan is honoured, and a damaged cache only costs a new timing', () => {
+  withCache((path) => {
+    const { model, x, y } = sample();
+    const req = { model, stages: model.stages(), frozenStages: 0, x, y, train: false, precision: 'auto' as const, channelsLast: 'auto' as const, device: 'cpu' };
+    tunePlan(req);
+    const key = Object.keys(JSON.parse(readFileSync(path, 'utf8')) as object)[0]!;
+    writeFileSync(path, JSON.stringify({ [key]: { bf16: false, channelsLast: true, device: 'cpu' } }));
+    assert.deepEqual(tunePlan(req), { bf16: false, channelsLast: true, device: 'cpu' });
+    writeFileSync(path, '{not json');
+    const logs: string[] = [];
+    const plan = tunePlan({ ...req, log: (m) => logs.push(m) });
+    assert.equal(logs.length, 1);
+    assert.ok(candidatePlans(req).some((c) => c.bf16 === plan.bf16 && c.channelsLast === plan.channelsLast));
+    model.dispose();
+    x.dispose();
+    y.dispose();
+  });
+});
