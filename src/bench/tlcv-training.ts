@@ -8,7 +8,8 @@ import { createModel, type ClassifierModel } from '../models/index.js';
 import { DataLoader, type ImageDataset } from '../data/index.js';
 import { readSafetensors, writeSafetensors } from '../io/index.js';
 import { resolveTrainOptions, type TrainOptions } from '../train/options.js';
-import { describePlan, planExecution, type ExecutionPlan } from '../train/precision.js';
+import { describePlan, type ExecutionPlan } from '../train/precision.js';
+import { tunePlanOn } from '../train/plan-tuning.js';
 import { fit, validate } from '../train/trainer.js';
 import { createProgress, type ProgressSink } from '../train/progress.js';
 import { CachedBatches, computePrefixOutputs } from '../transfer/feature-cache.js';
@@ -26,8 +27,9 @@ function loader(ds: ImageDataset, o: TrainOptions, shuffle: boolean, mean: numbe
   return new DataLoader(ds, { batchSize: o.batchSize, shuffle, seed: o.seed, mean, std });
 }
 
-function prepared(model: ClassifierModel, o: TrainOptions): ExecutionPlan {
-  const plan = planExecution(o);
+/** The plan a user of runTraining gets: timed on the first batch (src/train/plan-tuning.ts). */
+function prepared(model: ClassifierModel, o: TrainOptions, ds: ImageDataset, norm: { mean: number[]; std: number[] }, frozenStages = 0): ExecutionPlan {
+  const plan = tunePlanOn(loader(ds, o, false, norm.mean, norm.std), { model, stages: model.stages(), frozenStages, train: true, precision: o.precision, channelsLast: o.channelsLast, device: o.device });
   if (plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   return plan;
 }
@@ -70,9 +72,9 @@ export function transfer(job: TransferJob): TransferResult {
     seed: job.seed,
     precision: job.precision ?? 'auto',
   });
-  const plan = prepared(model, o);
   const train = readImageSet({ images: job.trainImages, labels: job.trainLabels, inputSize: job.inputSize });
   const test = readImageSet({ images: job.testImages, labels: job.testLabels, inputSize: job.inputSize });
+  const plan = prepared(model, o, train, job, frozen);
   const t0 = performance.now();
   const trainFeatures = computePrefixOutputs(model, frozen, loader(train, o, false, job.mean, job.std), plan);
   const testFeatures = computePrefixOutputs(model, frozen, loader(test, o, false, job.mean, job.std), plan);
@@ -95,9 +97,9 @@ export function precisionRun(job: PrecisionJob): PrecisionResult {
   manualSeed(job.seed);
   const model = build('seed-cnn', job.train.inputSize, 10);
   const o = resolveTrainOptions({ epochs: job.epochs, batchSize: job.batch, precision: job.precision, seed: job.seed });
-  const plan = prepared(model, o);
   const train = readImageSet(job.train);
   const test = readImageSet(job.test);
+  const plan = prepared(model, o, train, model.config);
   const t0 = performance.now();
   try {
     fit({ model, train: loader(train, o, true, model.config.mean, model.config.std), options: o, plan, progress: quiet });
@@ -118,8 +120,8 @@ export function memoryRun(job: MemoryJob): MemoryResult {
   manualSeed(0);
   const model = build(job.model, job.inputSize, job.numClasses);
   const o = resolveTrainOptions({ epochs: job.epochs, batchSize: job.batch, scheduler: 'none', labelSmoothing: 0, weightDecay: 1e-4, seed: 0 });
-  const plan = prepared(model, o);
   const ds = readImageSet(job);
+  const plan = prepared(model, o, ds, { mean: [0.5], std: [0.5] });
   const rssPerEpoch: number[] = [];
   let epochMax = 0;
   const sampling: ProgressSink = {

@@ -3,7 +3,8 @@
  * thread count and OMP_WAIT_POLICY (PASSIVE unless the caller's environment says otherwise:
  * libgomp's spinning workers otherwise starve everything else on a small, busy machine).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TlcvError } from '../errors.js';
@@ -29,8 +30,19 @@ export interface WorkerEnv {
   echo: ((line: string) => void) | null;
 }
 
+// Each bench run times tlcv's execution plans afresh (src/train/plan-tuning.ts), once per
+// model and input for all its workers, rather than reusing choices cached by earlier runs.
+let planCache: string | null = null;
+
 function env(threads: number): NodeJS.ProcessEnv {
-  return { ...process.env, TLCV_THREADS: String(threads), OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE', OMP_NUM_THREADS: String(threads) };
+  planCache ??= join(mkdtempSync(join(tmpdir(), 'tlcv-bench-plans-')), 'plans.json');
+  return {
+    ...process.env,
+    TLCV_THREADS: String(threads),
+    OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE',
+    OMP_NUM_THREADS: String(threads),
+    TLCV_PLAN_CACHE: process.env.TLCV_PLAN_CACHE ?? planCache,
+  };
 }
 
 export function startTlcv(o: WorkerEnv, label = 'tlcv'): WorkerProcess {
