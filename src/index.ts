@@ -26,4 +26,5 @@ export { evaluateModel } from './train/evaluate.js';
 export { runTraining, splitValidation, loadForModel, type RunInput, type RunSummary } from './train/run.js';
 export { TRAIN_DEFAULTS, resolveTrainOptions, type TrainOptions } from './train/options.js';
 export { planExecution, withPlan, describePlan, type ExecutionPlan } from './train/precision.js';
+export { tunePlan, tunePlanOn, candidatePlans, type TuneRequest } from './train/plan-tuning.js';
 export { createProgress, type ProgressSink } from './train/progress.js';

@@ -10,7 +10,7 @@ import { DataLoader, complement, conformDataset, loadDataset, stratifiedSubset, 
 import { runTraining } from '../train/run.js';
 import { resolveTrainOptions, type TrainOptions } from '../train/options.js';
 import { evaluateModel } from '../train/evaluate.js';
-import { planExecution } from '../train/precision.js';
+import type { ExecutionPlan } from '../train/precision.js';
 import { writeRunReport } from '../train/run-report.js';
 import type { EvaluationResult } from '../metrics/index.js';
 import { applyStrategy, type TransferMode } from './strategy.js';
@@ -61,7 +61,7 @@ function targetRecipe(method: TransferMode, k: number, quick: boolean, seed: num
   });
 }
 
-async function trainOnTarget(o: DemoOptions, method: TransferMode, k: number, sourceDir: string, train: ImageDataset, test: ImageDataset): Promise<{ acc: number; seconds: number; evaluation: EvaluationResult; dir: string }> {
+async function trainOnTarget(o: DemoOptions, method: TransferMode, k: number, sourceDir: string, train: ImageDataset, test: ImageDataset): Promise<{ acc: number; seconds: number; evaluation: EvaluationResult; dir: string; plan: ExecutionPlan }> {
   const t0 = performance.now();
   const dir = join(o.out, `k${k}-${method}`);
   let model: ClassifierModel;
@@ -78,7 +78,7 @@ async function trainOnTarget(o: DemoOptions, method: TransferMode, k: number, so
   }
   try {
     const options = targetRecipe(method, k, o.quick, o.seed);
-    await runTraining({
+    const { plan } = await runTraining({
       model,
       train,
       val: null,
@@ -89,9 +89,8 @@ async function trainOnTarget(o: DemoOptions, method: TransferMode, k: number, so
       title: `${method}, ${k} labels per class`,
       provenance: { command: 'demo', data: `${o.target} (${k} per class)`, mode: method },
     });
-    const plan = planExecution(options);
     const evaluation = evaluateModel(model, new DataLoader(test, { batchSize: 256, mean: model.config.mean, std: model.config.std }), { plan, classNames: test.classes });
-    return { acc: evaluation.accuracy, seconds: (performance.now() - t0) / 1000, evaluation, dir };
+    return { acc: evaluation.accuracy, seconds: (performance.now() - t0) / 1000, evaluation, dir, plan };
   } finally {
     model.dispose();
   }
@@ -108,7 +107,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const sourceOptions = resolveTrainOptions({ epochs: o.quick ? 2 : 4, batchSize: 128, optimizer: 'adamw', lr: 2e-3, scheduler: 'onecycle', augment: 'none', seed: o.seed });
   let sourceAccuracy: number;
   try {
-    await runTraining({
+    const { plan } = await runTraining({
       model: sourceModel,
       train: source,
       val: null,
@@ -121,7 +120,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     });
     const sourceTest = await loadDataset(o.sourceTest);
     const ev = evaluateModel(sourceModel, new DataLoader(sourceTest, { batchSize: 256, mean: sourceModel.config.mean, std: sourceModel.config.std }), {
-      plan: planExecution(sourceOptions),
+      plan,
       classNames: sourceTest.classes,
     });
     sourceAccuracy = ev.accuracy;
@@ -132,7 +131,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
 
   const pool = conformDataset(await loadDataset(o.target), { channels: source.channels, height: source.height, width: source.width });
   const rows: DemoRow[] = [];
-  let best: { acc: number; evaluation: EvaluationResult; test: ImageDataset; k: number } | null = null;
+  let best: { acc: number; evaluation: EvaluationResult; test: ImageDataset; k: number; plan: ExecutionPlan } | null = null;
   for (const k of o.labelsPerClass) {
     const train = stratifiedSubset(pool, k, o.seed);
     const test = complement(pool, train);
@@ -140,7 +139,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       const r = await trainOnTarget(o, method, k, sourceDir, train, test);
       rows.push({ labelsPerClass: k, method, accuracy: r.acc, seconds: r.seconds });
       o.log(`  ${String(k).padStart(4)} labels/class  ${method.padEnd(18)} ${(r.acc * 100).toFixed(2)}%  (${r.seconds.toFixed(0)}s, test n=${test.n})`);
-      if (method === 'fine-tune' && (best === null || k >= best.k)) best = { acc: r.acc, evaluation: r.evaluation, test, k };
+      if (method === 'fine-tune' && (best === null || k >= best.k)) best = { acc: r.acc, evaluation: r.evaluation, test, k, plan: r.plan };
     }
   }
   const reportPath = join(o.out, 'report.html');
@@ -148,7 +147,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   return { sourceAccuracy, rows, seconds: (performance.now() - t0) / 1000, reportPath };
 }
 
-async function writeDemoReport(path: string, o: DemoOptions, rows: DemoRow[], sourceAccuracy: number, best: { evaluation: EvaluationResult; test: ImageDataset; k: number }): Promise<void> {
+async function writeDemoReport(path: string, o: DemoOptions, rows: DemoRow[], sourceAccuracy: number, best: { evaluation: EvaluationResult; test: ImageDataset; k: number; plan: ExecutionPlan }): Promise<void> {
   const ks = [...new Set(rows.map((r) => r.labelsPerClass))];
   const acc = (k: number, m: TransferMode): number => rows.find((r) => r.labelsPerClass === k && r.method === m)?.accuracy ?? NaN;
   const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
@@ -158,7 +157,7 @@ async function writeDemoReport(path: string, o: DemoOptions, rows: DemoRow[], so
     await writeRunReport(path, {
       title: `tlcv demo: ${o.source} → ${o.target}`,
       model: fineTuned.model,
-      plan: planExecution(resolveTrainOptions({})),
+      plan: best.plan,
       options: targetRecipe('fine-tune', best.k, o.quick, o.seed),
       fit: { history, bestEpoch: history.length, stoppedEarly: false, lrTrace: [] },
       evaluation: best.evaluation,
