@@ -30,10 +30,12 @@ export class BasicBlock extends Module {
 
   forward(x: Tensor): Tensor {
     const m = (n: string): Module => this.child(n);
-    let out = F.relu(m('bn1').forward(m('conv1').forward(x)));
+    // In place where torchvision is (ReLU(inplace=True), out += identity): on BatchNorm outputs,
+    // which autograd does not need, this saves allocating and writing a full-size tensor per op.
+    let out = F.relu_(m('bn1').forward(m('conv1').forward(x)));
     out = m('bn2').forward(m('conv2').forward(out));
     const identity = this.hasChild('downsample') ? m('downsample').forward(x) : x;
-    return F.relu(out.add(identity));
+    return F.relu_(out.add_(identity));
   }
 }
 
@@ -56,11 +58,11 @@ export class Bottleneck extends Module {
 
   forward(x: Tensor): Tensor {
     const m = (n: string): Module => this.child(n);
-    let out = F.relu(m('bn1').forward(m('conv1').forward(x)));
-    out = F.relu(m('bn2').forward(m('conv2').forward(out)));
+    let out = F.relu_(m('bn1').forward(m('conv1').forward(x)));
+    out = F.relu_(m('bn2').forward(m('conv2').forward(out)));
     out = m('bn3').forward(m('conv3').forward(out));
     const identity = this.hasChild('downsample') ? m('downsample').forward(x) : x;
-    return F.relu(out.add(identity));
+    return F.relu_(out.add_(identity));
   }
 }
 
@@ -128,7 +130,7 @@ export class ResNet extends ClassifierModel {
 
   private stem(x: Tensor): Tensor {
     const m = (n: string): Module => this.child(n);
-    return m('maxpool').forward(F.relu(m('bn1').forward(m('conv1').forward(x))));
+    return m('maxpool').forward(F.relu_(m('bn1').forward(m('conv1').forward(x))));
   }
 
   forwardFeatures(x: Tensor): Tensor {

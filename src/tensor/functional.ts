@@ -1,7 +1,7 @@
 /** Functional CNN ops, named and defaulted as torch.nn.functional names them. */
 import { argumentError } from '../errors.js';
 import { isFloating } from './dtype.js';
-import { invoke } from './invoke.js';
+import { invoke, invokeInPlace } from './invoke.js';
 import type { Tensor } from './tensor.js';
 import { checkOneOf, checkProbability, mismatchError } from './validate.js';
 
@@ -78,6 +78,11 @@ export function dropout(input: Tensor, p: number, training: boolean): Tensor {
 }
 
 export const relu = (x: Tensor): Tensor => invoke('relu', [x]) as Tensor;
+/** In place, as torchvision's ReLU(inplace=True): for a tensor nothing else reads, such as a BatchNorm's output. */
+export const relu_ = (x: Tensor): Tensor => {
+  invokeInPlace('relu_', [x]);
+  return x;
+};
 /**
  * relu6 is hardtanh(0, 6), exactly as PyTorch defines it. libtorch 1.13 has no bf16 CPU kernel
  * for hardtanh's backward (bf16 autocast training of MobileNetV2 fails in PyTorch 1.13), so a

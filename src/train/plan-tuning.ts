@@ -91,17 +91,23 @@ function restoreBuffers(model: ClassifierModel, saved: Map<string, Tensor>): voi
 }
 
 // Two warm-up steps (oneDNN builds and caches its primitives and weight reorders on the first
-// calls), then the best of three: the minimum is what a burst of load elsewhere disturbs least.
+// calls), then the best of at least three, and of as many as fit in half a second for small
+// models: the minimum is what a burst of load elsewhere disturbs least.
 const WARMUP = 2;
 const TIMED = 3;
-// Batches beyond this size add time to the trial, not information.
-const MAX_TRIAL_BATCH = 64;
+const TIMED_SECONDS = 0.5;
+const MAX_TIMED = 30;
+// Batches beyond this many pixels (64 images at 32x32) add time to the trial, not information.
+const TRIAL_PIXELS = 64 * 32 * 32;
+// Candidates are timed in turn, twice over, each keeping its better round: the first steps of
+// a process run slower (allocator growth, library set-up) whichever plan they belong to.
+const ROUNDS = 2;
 // The static plan (precision.ts) stays unless another is clearly faster: a near tie is noise,
 // and switching on noise would make the cached choice differ from machine to machine.
-const SWITCH_MARGIN = 1.05;
+const SWITCH_MARGIN = 1.03;
 
 /** Seconds of one step (forward, and backward when training). */
-function timeStep(r: TuneRequest, plan: ExecutionPlan): number {
+function timeStep(r: TuneRequest, plan: ExecutionPlan, warmup: number): number {
   r.model.to({ memoryFormat: plan.channelsLast ? 'channelsLast' : 'contiguous' });
   const params = r.model.parameters({ trainableOnly: true });
   const pass = (): void =>
@@ -117,11 +123,15 @@ function timeStep(r: TuneRequest, plan: ExecutionPlan): number {
       for (const p of params) p.grad = null;
     });
   const step = r.train ? pass : (): void => noGrad(pass);
+  for (let i = 0; i < warmup; i += 1) step();
   let best = Infinity;
-  for (let i = 0; i < WARMUP + TIMED; i += 1) {
+  let spent = 0;
+  for (let i = 0; i < TIMED || (spent < TIMED_SECONDS * 1000 && i < MAX_TIMED); i += 1) {
     const t0 = performance.now();
     step();
-    if (i >= WARMUP) best = Math.min(best, performance.now() - t0);
+    const ms = performance.now() - t0;
+    best = Math.min(best, ms);
+    spent += ms;
   }
   return best / 1000;
 }
@@ -142,14 +152,17 @@ export function tunePlan(r: TuneRequest): ExecutionPlan {
     return known;
   }
   const saved = buffersSnapshot(r.model);
-  const n = Math.min(r.x.size(0), MAX_TRIAL_BATCH);
+  const pixels = r.x.ndim === 4 ? r.x.size(2) * r.x.size(3) : 1;
+  const n = Math.min(r.x.size(0), Math.max(8, Math.floor(TRIAL_PIXELS / pixels)));
   const trial = { ...r, x: r.x.narrow(0, 0, n).keep(), y: r.y.narrow(0, 0, n).keep() };
   const preferred = planExecution(r);
   const seconds = new Map<ExecutionPlan, number>();
   try {
     r.model.train(r.train);
     if (r.train) for (let i = 0; i < r.frozenStages; i += 1) for (const p of r.stages[i]!.prefixes) r.model.getSubmodule(p).eval();
-    for (const plan of candidates) seconds.set(plan, timeStep(trial, plan));
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const plan of candidates) seconds.set(plan, Math.min(seconds.get(plan) ?? Infinity, timeStep(trial, plan, round === 0 ? WARMUP : 1)));
+    }
   } finally {
     restoreBuffers(r.model, saved);
     trial.x.dispose();
