@@ -83,3 +83,21 @@ test('a cached plan is honoured, and a damaged cache only costs a new timing', (
     y.dispose();
   });
 });
+
+test('a choice made among fewer candidates (a run pinned to fp32) is not reused by an auto run', () => {
+  withCache((path) => {
+    const { model, x, y } = sample();
+    const base = { model, stages: model.stages(), frozenStages: 0, x, y, train: false, device: 'cpu' };
+    const pinned = tunePlan({ ...base, precision: 'fp32', channelsLast: 'auto' });
+    assert.equal(pinned.bf16, false);
+    const logs: string[] = [];
+    tunePlan({ ...base, precision: 'auto', channelsLast: 'auto', log: (m) => logs.push(m) });
+    // Without native bf16 both runs choose among the same plans, and the choice is shared.
+    const distinct = cpuHasFastBf16();
+    assert.equal(logs.length, distinct ? 1 : 0, 'the auto run timed its own candidates');
+    assert.equal(Object.keys(JSON.parse(readFileSync(path, 'utf8')) as object).length, distinct ? 2 : 1);
+    model.dispose();
+    x.dispose();
+    y.dispose();
+  });
+});

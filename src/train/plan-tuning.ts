@@ -57,9 +57,11 @@ function writeCache(path: string | null, key: string, plan: ExecutionPlan): void
   }
 }
 
+// The candidates are part of the key: a run pinned to fp32 must not decide for a later auto run.
 function cacheKey(r: TuneRequest): string {
   const c = r.model.config;
-  return [c.arch, JSON.stringify(c.options), r.x.shape.join('x'), `frozen ${r.frozenStages}`, r.train ? 'train' : 'infer', `threads ${getNumThreads()}`, `torch ${runtimeInfo().torchVersion}`, cpus()[0]?.model ?? 'cpu'].join('|');
+  const among = candidatePlans(r).map(describePlan).join(' / ');
+  return [c.arch, JSON.stringify(c.options), r.x.shape.join('x'), `frozen ${r.frozenStages}`, r.train ? 'train' : 'infer', among, `threads ${getNumThreads()}`, `torch ${runtimeInfo().torchVersion}`, cpus()[0]?.model ?? 'cpu'].join('|');
 }
 
 /** The plans worth timing on this device; one candidate means there is nothing to time. */
