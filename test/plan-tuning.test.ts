@@ -101,3 +101,27 @@ test('a choice made among fewer candidates (a run pinned to fp32) is not reused 
     y.dispose();
   });
 });
+
+test('a checkpoint records the plan its run trained with, for --resume to continue with it', async () => {
+  const { TINY_CONFIG, TinyNet, tinyDataset } = await import('./helpers/tiny-model.js');
+  const { DataLoader } = await import('../src/data/index.js');
+  const { fit } = await import('../src/train/trainer.js');
+  const { resolveTrainOptions } = await import('../src/train/options.js');
+  const { readCheckpointPlan } = await import('../src/train/checkpoint.js');
+  const dir = mkdtempSync(join(tmpdir(), 'tlcv-plan-ckpt-'));
+  assert.equal(readCheckpointPlan(dir), null, 'no checkpoint, no plan');
+  manualSeed(0);
+  const model = new TinyNet(TINY_CONFIG);
+  const silent = { start: (): void => undefined, step: (): void => undefined, end: (): void => undefined, info: (): void => undefined };
+  const plan = { bf16: false, channelsLast: true, device: 'cpu' };
+  fit({
+    model,
+    train: new DataLoader(tinyDataset(16), { batchSize: 8, mean: TINY_CONFIG.mean, std: TINY_CONFIG.std }),
+    options: resolveTrainOptions({ epochs: 1, batchSize: 8, seed: 1 }),
+    plan,
+    outDir: dir,
+    progress: silent,
+  });
+  assert.deepEqual(readCheckpointPlan(dir), { bf16: false, channelsLast: true });
+  model.dispose();
+});

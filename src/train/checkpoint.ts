@@ -59,3 +59,20 @@ export function readCheckpoint(dir: string): Checkpoint {
     state: JSON.parse(meta.state) as CheckpointState,
   };
 }
+
+/**
+ * The numeric plan the checkpointed run trained with, so that `--resume` continues with it rather
+ * than timing plans again; null when there is no checkpoint or it predates plans.
+ */
+export function readCheckpointPlan(dir: string): { bf16: boolean; channelsLast: boolean } | null {
+  const path = checkpointPath(dir);
+  if (!existsSync(path)) return null;
+  try {
+    const state = JSON.parse(readSafetensorsMetadata(path).state ?? 'null') as { run?: { plan?: { bf16?: unknown; channelsLast?: unknown } } } | null;
+    const plan = state?.run?.plan;
+    if (typeof plan?.bf16 !== 'boolean' || typeof plan.channelsLast !== 'boolean') return null;
+    return { bf16: plan.bf16, channelsLast: plan.channelsLast };
+  } catch {
+    return null; // a damaged checkpoint is reported by the resume itself
+  }
+}

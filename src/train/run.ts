@@ -11,6 +11,7 @@ import { Augmenter, parseAugment } from '../transforms/index.js';
 import { resolveTrainOptions, type TrainOptions } from './options.js';
 import { describePlan, type ExecutionPlan } from './precision.js';
 import { tunePlanOn } from './plan-tuning.js';
+import { readCheckpointPlan } from './checkpoint.js';
 import { fitAsync, type BatchSource, type EpochRecord, type FitResult } from './trainer.js';
 import { evaluateModel } from './evaluate.js';
 import { createProgress } from './progress.js';
@@ -88,6 +89,13 @@ function loaderFor(ds: ImageDataset, model: ClassifierModel, o: TrainOptions, tr
 /** Times the candidate plans on the first training batch (or takes the cached choice). */
 function tunedTrainingPlan(input: RunInput, log: (m: string) => void): ExecutionPlan {
   const o = input.options;
+  const resumed = input.resume === true ? readCheckpointPlan(input.out) : null;
+  if (resumed !== null) {
+    // The interrupted run's plan, whatever the cache says now: the same plan gives the same metrics.
+    const plan = { ...resumed, device: o.device };
+    log(`resuming with the checkpoint's plan: ${describePlan(plan)}`);
+    return plan;
+  }
   return tunePlanOn(loaderFor(input.train, input.model, o, false), { model: input.model, stages: input.model.stages(), frozenStages: input.frozenStages, train: true, precision: o.precision, channelsLast: o.channelsLast, device: o.device, log });
 }
 

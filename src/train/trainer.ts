@@ -276,7 +276,7 @@ function* fitSteps(ctx: FitContext): Generator<void, FitResult> {
           optimizer: o.tensors,
           optimizerMeta: o.meta,
           best: best ?? new Map(),
-          state: { epoch, run: { history, bestAcc, bestEpoch, lrTrace } },
+          state: { epoch, run: { history, bestAcc, bestEpoch, lrTrace, plan: { bf16: ctx.plan.bf16, channelsLast: ctx.plan.channelsLast } } },
         });
         lastSaved = epoch;
       }
