@@ -30,6 +30,22 @@ function sample(): { model: ClassifierModel; x: Tensor; y: Tensor } {
   return { model, x: keep(randn([8, 3, 32, 32])), y: keep(randint(0, 4, [8])) };
 }
 
+type Base = { model: ClassifierModel; stages: ReturnType<ClassifierModel['stages']>; frozenStages: number; x: Tensor; y: Tensor; device: string };
+
+/** A fresh plan cache and a sample model and batch, disposed after fn. */
+function withSample(fn: (path: string, base: Base) => void): void {
+  withCache((path) => {
+    const { model, x, y } = sample();
+    try {
+      fn(path, { model, stages: model.stages(), frozenStages: 0, x, y, device: 'cpu' });
+    } finally {
+      model.dispose();
+      x.dispose();
+      y.dispose();
+    }
+  });
+}
+
 test('a pinned precision and layout leave one plan, nothing to time', () => {
   assert.deepEqual(candidatePlans({ precision: 'fp32', channelsLast: false, device: 'cpu' }), [{ bf16: false, channelsLast: false, device: 'cpu' }]);
   assert.deepEqual(candidatePlans({ precision: 'bf16', channelsLast: true, device: 'cpu' }), [{ bf16: true, channelsLast: true, device: 'cpu' }]);
@@ -66,9 +82,8 @@ test('tunePlan times the candidates, keeps BatchNorm statistics and caches its c
 });
 
 test('a cached plan is honoured, and a damaged cache only costs a new timing', () => {
-  withCache((path) => {
-    const { model, x, y } = sample();
-    const req = { model, stages: model.stages(), frozenStages: 0, x, y, train: false, precision: 'auto' as const, channelsLast: 'auto' as const, device: 'cpu' };
+  withSample((path, base) => {
+    const req = { ...base, train: false, precision: 'auto' as const, channelsLast: 'auto' as const };
     tunePlan(req);
     const key = Object.keys(JSON.parse(readFileSync(path, 'utf8')) as object)[0]!;
     writeFileSync(path, JSON.stringify({ [key]: { bf16: false, channelsLast: true, device: 'cpu' } }));
@@ -78,16 +93,12 @@ test('a cached plan is honoured, and a damaged cache only costs a new timing', (
     const plan = tunePlan({ ...req, log: (m) => logs.push(m) });
     assert.equal(logs.length, 1);
     assert.ok(candidatePlans(req).some((c) => c.bf16 === plan.bf16 && c.channelsLast === plan.channelsLast));
-    model.dispose();
-    x.dispose();
-    y.dispose();
   });
 });
 
 test('a choice made among fewer candidates (a run pinned to fp32) is not reused by an auto run', () => {
-  withCache((path) => {
-    const { model, x, y } = sample();
-    const base = { model, stages: model.stages(), frozenStages: 0, x, y, train: false, device: 'cpu' };
+  withSample((path, sampled) => {
+    const base = { ...sampled, train: false };
     const pinned = tunePlan({ ...base, precision: 'fp32', channelsLast: 'auto' });
     assert.equal(pinned.bf16, false);
     const logs: string[] = [];
@@ -96,9 +107,6 @@ test('a choice made among fewer candidates (a run pinned to fp32) is not reused 
     const distinct = cpuHasFastBf16();
     assert.equal(logs.length, distinct ? 1 : 0, 'the auto run timed its own candidates');
     assert.equal(Object.keys(JSON.parse(readFileSync(path, 'utf8')) as object).length, distinct ? 2 : 1);
-    model.dispose();
-    x.dispose();
-    y.dispose();
   });
 });
 

@@ -68,49 +68,33 @@ function tensorList(name: string, index: number, list: unknown, optional: boolea
   });
 }
 
-// Converted arguments of the current call. Reused: an array per call, or a spread call, cost
-// more than the op itself on one-element tensors, and no JS runs while the addon reads them.
-const scratch: unknown[] = [];
-
 /**
  * Tensors become their handles, checked against the op's schema: handles are plain numbers,
  * so a number where a tensor belongs must be stopped here.
  */
-function argsToNative(name: string, op: OpEntry, args: unknown[]): void {
+function argsToNative(name: string, op: OpEntry, args: unknown[]): unknown[] {
   const kinds = op.args;
+  const out = new Array<unknown>(args.length);
   for (let i = 0; i < args.length; i += 1) {
     const a = args[i];
     const k = kinds[i] ?? ARG_KIND.value;
     if (k === ARG_KIND.tensor || k === ARG_KIND.optionalTensor) {
-      if (a instanceof Tensor!) scratch[i] = a.handle;
-      else if (a === undefined || (a === null && k === ARG_KIND.optionalTensor)) scratch[i] = a;
+      if (a instanceof Tensor!) out[i] = a.handle;
+      else if (a === undefined || (a === null && k === ARG_KIND.optionalTensor)) out[i] = a;
       else throw kindError(name, i, 'a tensor', a);
     } else if (k === ARG_KIND.value) {
       if (a instanceof Tensor!) throw kindError(name, i, 'a plain value, not a tensor', a);
-      scratch[i] = a;
+      out[i] = a;
     } else {
-      scratch[i] = tensorList(name, i, a, k === ARG_KIND.optionalTensorList);
+      out[i] = tensorList(name, i, a, k === ARG_KIND.optionalTensorList);
     }
   }
+  return out;
 }
 
+// The element-wise methods that dominate tiny-op time take callHot below, not this path.
 function callNative(name: string, op: OpEntry, discard: boolean, args: unknown[]): unknown {
-  argsToNative(name, op, args);
-  const s = scratch;
-  switch (args.length) {
-    case 1:
-      return native.callOp(op.id, discard, s[0]);
-    case 2:
-      return native.callOp(op.id, discard, s[0], s[1]);
-    case 3:
-      return native.callOp(op.id, discard, s[0], s[1], s[2]);
-    case 4:
-      return native.callOp(op.id, discard, s[0], s[1], s[2], s[3]);
-    case 5:
-      return native.callOp(op.id, discard, s[0], s[1], s[2], s[3], s[4]);
-    default:
-      return native.callOp(op.id, discard, ...s.slice(0, args.length));
-  }
+  return native.callOp(op.id, discard, ...argsToNative(name, op, args));
 }
 
 function resultFromNative(kind: number, r: unknown): unknown {

@@ -12,6 +12,7 @@ import { homedir } from 'node:os';
 import { F, cpuHasFastBf16, getNumThreads, noGrad, runtimeInfo, tidy, type Tensor } from '../tensor/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { cloneState, disposeState } from './state.js';
 import { planExecution, withPlan, describePlan, type ExecutionPlan } from './precision.js';
 import type { Precision } from './options.js';
 
@@ -78,18 +79,12 @@ export function candidatePlans(r: Pick<TuneRequest, 'precision' | 'channelsLast'
   return out;
 }
 
-function buffersSnapshot(model: ClassifierModel): Map<string, Tensor> {
-  return noGrad(() => new Map([...model.namedBuffers()].map(([k, v]) => [k, v.clone().keep()])));
-}
-
 function restoreBuffers(model: ClassifierModel, saved: Map<string, Tensor>): void {
   const now = model.namedBuffers();
   noGrad(() => {
-    for (const [k, v] of saved) {
-      now.get(k)?.copy_(v);
-      v.dispose();
-    }
+    for (const [k, v] of saved) now.get(k)?.copy_(v);
   });
+  disposeState(saved);
 }
 
 // Two warm-up steps (oneDNN builds and caches its primitives and weight reorders on the first
@@ -153,7 +148,7 @@ export function tunePlan(r: TuneRequest): ExecutionPlan {
     r.model.to({ memoryFormat: known.channelsLast ? 'channelsLast' : 'contiguous' });
     return known;
   }
-  const saved = buffersSnapshot(r.model);
+  const saved = cloneState(r.model.namedBuffers());
   const pixels = r.x.ndim === 4 ? r.x.size(2) * r.x.size(3) : 1;
   const n = Math.min(r.x.size(0), Math.max(8, Math.floor(TRIAL_PIXELS / pixels)));
   const trial = { ...r, x: r.x.narrow(0, 0, n).keep(), y: r.y.narrow(0, 0, n).keep() };

@@ -3,8 +3,9 @@ import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { keep, noGrad, type Tensor } from '../tensor/index.js';
 
+/** Owned copies (kept past every scope): under noGrad a clone records no graph, so no detach is needed. */
 export function cloneState(sd: Map<string, Tensor>): Map<string, Tensor> {
-  return noGrad(() => new Map([...sd].map(([k, v]) => [k, keep(v.detach().clone())])));
+  return noGrad(() => new Map([...sd].map(([k, v]) => [k, keep(v.clone())])));
 }
 
 export function disposeState(sd: Map<string, Tensor>): void {
