@@ -1,5 +1,5 @@
 /**
- * The jobs the harness sends to its workers. The PyTorch peer (bench/peer/bench.py) takes the
+ * The jobs the harness sends to its workers. The PyTorch peer (peers/bench.py) takes the
  * same fields; where the sides differ (tlcv picks its own plan, the peer is told its setting)
  * both fields travel and each side reads its own.
  */
