@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { TlcvError } from '../errors.js';
 import type { BenchConfig } from './config.js';
 import { TLCV_SETTINGS, PEER_SETTINGS } from './config.js';
-import type { WorkerProcess } from './protocol.js';
+import type { BenchContext } from './context.js';
 import { startPeer, startTfjs, startTlcv, type WorkerEnv } from './workers.js';
 import { syntheticImages, writeImageSet } from './data-files.js';
 import { figure, rssGrowth, throughputRatios, type BenchReport, type Figure, type GemmFigures, type MemorySide, type ThroughputRow } from './results.js';
@@ -32,15 +32,7 @@ export interface BenchOptions {
   verbose?: boolean;
 }
 
-interface Ctx {
-  cfg: BenchConfig;
-  dir: string;
-  tlcv: WorkerProcess;
-  peer: WorkerProcess;
-  log: (line: string) => void;
-  report: BenchReport;
-  workerEnv: WorkerEnv;
-}
+type Ctx = BenchContext;
 
 async function section(ctx: Ctx, name: string, fn: () => Promise<void>): Promise<void> {
   const t0 = performance.now();
@@ -215,4 +207,4 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   return report;
 }
 
-export type { Ctx as BenchContext };
+export type { BenchContext };

@@ -3,7 +3,7 @@
  * same fields; where the sides differ (tlcv picks its own plan, the peer is told its setting)
  * both fields travel and each side reads its own.
  */
-import type { Precision } from '../train/options.js';
+import type { Precision } from '../execution/index.js';
 
 export type Shape3 = [number, number, number];
 

@@ -30,7 +30,7 @@ export interface WorkerEnv {
   echo: ((line: string) => void) | null;
 }
 
-// Each bench run times tlcv's execution plans afresh (src/train/plan-tuning.ts), once per
+// Each bench run times tlcv's execution plans afresh (src/execution/plan-tuning.ts), once per
 // model and input for all its workers, rather than reusing choices cached by earlier runs.
 let planCache: string | null = null;
 
