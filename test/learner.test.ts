@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { liveTensors, manualSeed, type Tensor } from '../src/tensor/index.js';
 import { DataLoader, type Batch } from '../src/data/index.js';
 import { cloneState, disposeState } from '../src/execution/index.js';
+import { registerModel } from '../src/models/index.js';
 import { Checkpoint, Learner, MetricsLog, readMetricsFile, type BatchSource, type Callback, type LearnerView } from '../src/train/index.js';
 import { TINY_CONFIG, TinyNet, tinyDataset } from './helpers/tiny-model.js';
 
@@ -36,7 +37,7 @@ test('events run in order, callbacks by their order, and see the run', async () 
   const events: string[] = [];
   const seen: Record<string, unknown> = {};
   const names = ['beforeFit', 'afterSetup', 'beforeEpoch', 'beforeBatch', 'afterPred', 'afterLoss', 'afterBackward', 'beforeStep', 'afterStep', 'afterBatch', 'beforeValidate', 'afterValidate', 'afterEpoch', 'afterFit', 'cleanup'] as const;
-  const recorder: Callback = Object.fromEntries(names.map((n) => [n, (l: LearnerView) => void events.push(`${n}${n.endsWith('Batch') || n === 'afterPred' ? '' : ` ${l.epoch}`}`)]));
+  const recorder: Callback = Object.fromEntries(names.map((n) => [n, (l: LearnerView) => void events.push(`${n} ${l.epoch}`)]));
   const late: Callback = { order: 70, afterEpoch: () => void events.push('late') };
   const early: Callback = {
     order: 5,
@@ -48,8 +49,8 @@ test('events run in order, callbacks by their order, and see the run', async () 
   const model = tiny();
   const learn = new Learner({ model, train: tinyDataset(16), val: tinyDataset(6), options: { ...base, epochs: 2 }, plan, callbacks: [late, recorder, early], quiet: true });
   const r = await learn.fit();
-  const batch = ['beforeBatch', 'afterPred', 'afterLoss', 'afterBackward', 'beforeStep', 'afterStep', 'afterBatch'];
-  const epoch = (e: number): string[] => [`beforeEpoch ${e}`, ...batch, ...batch, `beforeValidate ${e}`, `afterValidate ${e}`, 'early', `afterEpoch ${e}`, 'late'];
+  const batch = (e: number): string[] => ['beforeBatch', 'afterPred', 'afterLoss', 'afterBackward', 'beforeStep', 'afterStep', 'afterBatch'].map((n) => `${n} ${e}`);
+  const epoch = (e: number): string[] => [`beforeEpoch ${e}`, ...batch(e), ...batch(e), `beforeValidate ${e}`, `afterValidate ${e}`, 'early', `afterEpoch ${e}`, 'late'];
   assert.deepEqual(events, ['beforeFit 0', 'afterSetup 0', ...epoch(1), ...epoch(2), 'afterFit 2', 'cleanup 2']);
   assert.deepEqual(seen, { plan, steps: 2, optimizer: true, summary: '16 training images, 6 validation images; fp32 on cpu; adamw lr 0.01, none schedule, 2 epochs', pred: [8, 3], iteration: 4, lrTrace: 4 });
   assert.equal(r.history.length, 2);
@@ -188,6 +189,7 @@ test('MetricsLog writes metrics.jsonl after every epoch; save and load round-tri
   assert.deepEqual(lines, [1, 2, 3]);
   learn.save(dir);
   const images = [0, 1, 2].map((i) => tinyDataset(3).images.subarray(i * 64, (i + 1) * 64));
+  registerModel(TINY_CONFIG, (c) => new TinyNet(c));
   const loaded = Learner.load(dir, { quiet: true, plan });
   assert.deepEqual(loaded.classes, ['a', 'b', 'c']);
   assert.deepEqual(loaded.predict(images), learn.predict(images));
