@@ -9,6 +9,7 @@ import { manualSeed } from '../tensor/index.js';
 import { complement, conformDataset, loadDataset, stratifiedSubset, type ImageDataset } from '../data/index.js';
 import type { ExecutionPlan } from '../execution/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
+import { runPath } from '../io/run-folder.js';
 import { loadModelFolder } from '../transfer/model-folder.js';
 import type { TransferMode } from '../transfer/strategy.js';
 import { Learner, folderRunCallbacks, readMetricsFile, resolveTrainOptions, writeRunReport, type TrainOptions } from '../train/index.js';
@@ -142,7 +143,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       if (method === 'fine-tune' && (best === null || k >= best.k)) best = { acc: r.acc, evaluation: r.evaluation, test, k, plan: r.plan };
     }
   }
-  const reportPath = join(o.out, 'report.html');
+  const reportPath = runPath(o.out, 'report');
   await writeDemoReport(reportPath, o, rows, sourceAccuracy, best!);
   return { sourceAccuracy, rows, seconds: (performance.now() - t0) / 1000, reportPath };
 }

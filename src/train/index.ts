@@ -1,5 +1,6 @@
 /** Training: the Learner, its callbacks, and what a run needs around it. */
-export { Learner, epochSeed, type LearnerOptions } from './learner.js';
+export { Learner, type LearnerOptions } from './learner.js';
+export { epochSeed } from './loop.js';
 export { TrainingInterrupted, type Callback, type CallbackState, type LearnerView, type FitResult, type FitEvent, type BatchEvent, type RunState, type EpochRecord } from './callback.js';
 export { forEachBatch, isBatchSource, type BatchSource, type DataInput } from './batches.js';
 export { Progress, formatEpoch, type ProgressOptions } from './progress.js';
