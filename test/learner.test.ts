@@ -8,11 +8,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { liveTensors, manualSeed, type Tensor } from '../src/tensor/index.js';
-import { DataLoader, type Batch } from '../src/data/index.js';
+import { DataLoader } from '../src/data/index.js';
 import { cloneState, disposeState } from '../src/execution/index.js';
 import { registerModel } from '../src/models/index.js';
 import { Checkpoint, Learner, MetricsLog, readMetricsFile, type BatchSource, type Callback, type LearnerView } from '../src/train/index.js';
 import { TINY_CONFIG, TinyNet, tinyDataset } from './helpers/tiny-model.js';
+import { AsyncSource } from './helpers/async-source.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tlcv-learner-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -116,22 +117,6 @@ test('early stopping ends the fit once the best epoch is `patience` old, and the
   model.dispose();
 });
 
-/** The DataLoader read through an async iterator, as a prefetching pipeline offers it. */
-class AsyncSource implements BatchSource {
-  constructor(private readonly inner: DataLoader) {}
-  get length(): number {
-    return this.inner.length;
-  }
-  setEpoch(epoch: number): void {
-    this.inner.setEpoch(epoch);
-  }
-  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
-    for (const b of this.inner) {
-      await new Promise((r) => setImmediate(r));
-      yield b;
-    }
-  }
-}
 
 test('a source read with for-await trains exactly as the same loader read synchronously', async () => {
   const histories = [];

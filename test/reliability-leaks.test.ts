@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { getNumThreads, liveTensors, manualSeed, setNumThreads } from '../src/tensor/index.js';
-import { DataLoader, decodeImage, type Batch } from '../src/data/index.js';
+import { DataLoader, decodeImage } from '../src/data/index.js';
 import { TINY_CONFIG, TinyNet, tinyDataset } from './helpers/tiny-model.js';
+import { AsyncSource } from './helpers/async-source.js';
 import { Augmenter, parseAugment } from '../src/transforms/index.js';
 import { Learner, resolveTrainOptions, type BatchSource, type LearnerView } from '../src/train/index.js';
 import { planExecution } from '../src/execution/index.js';
@@ -30,19 +31,6 @@ after(() => {
 
 const rssMb = (): number => process.memoryUsage().rss / 2 ** 20;
 
-/** The DataLoader read through an async iterator, as a prefetching pipeline offers it. */
-class AsyncSource implements BatchSource {
-  constructor(private readonly inner: DataLoader) {}
-  get length(): number {
-    return this.inner.length;
-  }
-  setEpoch(epoch: number): void {
-    this.inner.setEpoch(epoch);
-  }
-  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
-    for (const b of this.inner) yield await Promise.resolve(b);
-  }
-}
 
 for (const [name, wrap] of [['a synchronous source', (l: DataLoader): BatchSource => l], ['an async source', (l: DataLoader): BatchSource => new AsyncSource(l)]] as const) {
 test(`10,000 training steps through Learner.fit() with ${name} keep the live-tensor count constant and RSS flat`, async () => {

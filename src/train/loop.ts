@@ -4,38 +4,23 @@
  */
 import { F, manualSeed, tidy, type Tensor } from '../tensor/index.js';
 import type { Batch } from '../data/index.js';
-import type { ClassifierModel, Stage } from '../models/index.js';
-import { planForward, setTrainingMode, type ExecutionPlan } from '../execution/index.js';
-import type { BatchEvent, EpochRecord, FitEvent } from './callback.js';
+import { planForward, setTrainingMode } from '../execution/index.js';
+import type { BatchEvent, EpochRecord, FitEvent, LearnerView } from './callback.js';
 import { TrainingInterrupted } from './callback.js';
-import { forEachBatch, type BatchSource } from './batches.js';
+import { forEachBatch } from './batches.js';
 import { validate } from './evaluate.js';
-import type { TrainOptions } from './options.js';
-import type { TrainingOptimizer } from './optim-factory.js';
 
-/** The run state the loop reads and advances (the Learner's own fields). */
-export interface LoopState {
-  readonly model: ClassifierModel;
-  readonly options: TrainOptions;
-  readonly plan: ExecutionPlan | null;
-  readonly optimizer: TrainingOptimizer | null;
-  readonly train: BatchSource | null;
-  readonly val: BatchSource | null;
-  readonly stages: Stage[];
-  readonly frozenStages: number;
-  readonly startStage: number;
+/** The run state the loop reads, and the fields it advances (the Learner's own). */
+export type LoopState = Pick<LearnerView, 'model' | 'options' | 'plan' | 'optimizer' | 'train' | 'val' | 'stages' | 'frozenStages' | 'startStage' | 'history' | 'lrTrace' | 'epochSeconds'> & {
   epoch: number;
   iteration: number;
   epochProgress: { steps: number; images: number; lossSum: number };
   batch: Batch | null;
   pred: Tensor | null;
   loss: Tensor | null;
-  readonly history: EpochRecord[];
-  readonly lrTrace: number[];
-  readonly epochSeconds: number[];
   bestScore: number;
   bestEpoch: number;
-}
+};
 
 /** What only the Learner can do: run the callbacks, and answer skip and interrupt requests. */
 export interface LoopHooks {
