@@ -63,7 +63,8 @@ function targetRecipe(method: TransferMode, k: number, quick: boolean, seed: num
  * with progress at most every 30 s: the demo trains seven models, many of them for seconds.
  */
 async function trainInFolder(dir: string, learn: (callbacks: ReturnType<typeof folderRunCallbacks>['callbacks']) => Learner, run: { title: string; provenance: Record<string, unknown>; evalSet: ImageDataset }): Promise<Learner> {
-  const { callbacks } = folderRunCallbacks({ out: dir, ...run, overwrite: true, progress: { everyEpoch: false } });
+  // The demo has no --resume: Ctrl-C simply ends it.
+  const { callbacks } = folderRunCallbacks({ out: dir, ...run, overwrite: true, signals: false, progress: { everyEpoch: false } });
   const l = learn(callbacks);
   await l.fit();
   l.save(dir, { provenance: run.provenance });

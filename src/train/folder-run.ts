@@ -22,6 +22,8 @@ export interface FolderRunOptions {
   overwrite?: boolean;
   /** Seconds between checkpoints (default 60; 0: every epoch). */
   checkpointEvery?: number;
+  /** Checkpoint and stop on SIGINT/SIGTERM (default true; a run nobody resumes leaves them to their default). */
+  signals?: boolean;
   progress?: Omit<ProgressOptions, 'title'>;
 }
 
@@ -37,6 +39,7 @@ export function folderRunCallbacks(o: FolderRunOptions): { callbacks: Callback[]
     resume: o.resume === true,
     overwrite: o.overwrite === true,
     ...(o.checkpointEvery === undefined ? {} : { everySeconds: o.checkpointEvery }),
+    ...(o.signals === undefined ? {} : { signals: o.signals }),
   });
   const report = new Report(runPath(o.out, 'report'), { title: o.title, evalSet: o.evalSet, provenance: o.provenance });
   return { callbacks: [new Progress({ ...o.progress, title: o.title }), checkpoint, report], report, checkpoint };

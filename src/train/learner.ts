@@ -161,6 +161,7 @@ export class Learner implements LearnerView {
       await this.#emit('beforeFit');
       await this.#setup();
       await this.#emit('afterSetup');
+      if (this.startStage > 0) this.log(`cached the frozen stages' outputs once (${this.cacheSeconds.toFixed(1)}s); each epoch now trains only the unfrozen stages`);
       const hooks: LoopHooks = {
         emit: (e) => this.#emit(e),
         emitSync: (e) => this.#emitSync(e),

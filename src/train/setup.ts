@@ -105,7 +105,6 @@ export async function prepareSources(t: SetupTarget, trainData: DataInput, valDa
     throw e;
   }
   const cacheSeconds = (performance.now() - ct) / 1000;
-  t.log(`cached the frozen stages' outputs once (${cacheSeconds.toFixed(1)}s); each epoch now trains only the unfrozen stages`);
   return {
     train,
     val,
