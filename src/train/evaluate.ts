@@ -2,8 +2,10 @@
 import { F, inferenceMode, noGrad, tidy } from '../tensor/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import { MetricsAccumulator, type EvaluationResult } from '../metrics/index.js';
-import { planForward, type ExecutionPlan } from '../execution/index.js';
-import { forEachBatch, type BatchSource } from './batches.js';
+import { planForward, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
+import { forEachBatch, isBatchSource, type BatchSource, type DataInput } from './batches.js';
+import type { TrainOptions } from './options.js';
+import { loaderFor } from './setup.js';
 
 export interface EvaluateOptions {
   plan: ExecutionPlan;
@@ -67,4 +69,21 @@ export async function validate(model: ClassifierModel, stages: Stage[], source: 
     batch.y.dispose();
   });
   return { loss: t.loss / Math.max(t.n, 1), acc: t.correct / Math.max(t.n, 1) };
+}
+
+export interface EvaluateDataOptions {
+  /** Batch size of the loader built for a dataset (default: the training batch size). */
+  batchSize?: number;
+  /** Class names of the result (default: the Learner's, else the dataset's). */
+  classNames?: string[];
+}
+
+/** Evaluates with `plan`, or with an inference plan timed on the data's first batch. */
+export async function evaluateOn(model: ClassifierModel, data: DataInput, plan: ExecutionPlan | null, o: TrainOptions, classes: string[] | undefined, e: EvaluateDataOptions): Promise<{ result: EvaluationResult; plan: ExecutionPlan }> {
+  const source = isBatchSource(data) ? data : loaderFor(data, model, o, { train: false, ...(e.batchSize === undefined ? {} : { batchSize: e.batchSize }) });
+  const chosen =
+    plan ?? (await tunePlanOn(source, { model, stages: model.stages(), frozenStages: 0, train: false, precision: o.precision, channelsLast: o.channelsLast, device: o.device }));
+  if (chosen.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+  const classNames = e.classNames ?? classes ?? (isBatchSource(data) ? Array.from({ length: model.numClasses }, (_, i) => String(i)) : data.classes);
+  return { result: await evaluateModel(model, source, { plan: chosen, classNames }), plan: chosen };
 }

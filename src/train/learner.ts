@@ -9,7 +9,7 @@ import { TlcvError } from '../errors.js';
 import type { Batch } from '../data/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
-import { describePlan, type ExecutionPlan } from '../execution/index.js';
+import { describePlan, predictImages, type ExecutionPlan } from '../execution/index.js';
 import { applyStrategy, type StrategyPlan, type TransferMode } from '../transfer/strategy.js';
 import { RUN_FILES } from '../io/run-folder.js';
 import type { BatchEvent, Callback, EpochRecord, FitEvent, FitResult, LearnerView, RunState } from './callback.js';
@@ -20,7 +20,8 @@ import { createTrainingOptimizer, type TrainingOptimizer } from './optim-factory
 import { NonFiniteLoss, trainEpoch, type LoopHooks } from './loop.js';
 import { choosePlanFor, prepareSources, type PreparedSources } from './setup.js';
 import { defaultCallbacks } from './default-callbacks.js';
-import { evaluateOn, predictWith, saveLearner, loadLearnerModel, type EvaluateDataOptions } from './inference.js';
+import { evaluateOn, type EvaluateDataOptions } from './evaluate.js';
+import { loadModelFolder, saveModelFolder } from '../transfer/model-folder.js';
 
 export interface LearnerOptions {
   model: ClassifierModel;
@@ -236,7 +237,7 @@ export class Learner implements LearnerView {
    * const [probs] = learn.predict([await decodeImage('7.png', { channels: 1, height: 28, width: 28 })]);
    */
   predict(images: Uint8Array[]): number[][] {
-    return predictWith(this.model, images, this.plan);
+    return predictImages(this.model, images, { plan: this.plan });
   }
 
   /**
@@ -246,7 +247,8 @@ export class Learner implements LearnerView {
    * learn.save('runs/digits', { provenance: { data: 'mnist:all@k=10' } });
    */
   save(dir: string, o: { provenance?: Record<string, unknown> } = {}): void {
-    saveLearner(dir, this.model, this.classes ?? Array.from({ length: this.model.numClasses }, (_, i) => String(i)), { ...(o.provenance ?? {}), options: this.options, cachedPrefix: this.startStage > 0 });
+    const classes = this.classes ?? Array.from({ length: this.model.numClasses }, (_, i) => String(i));
+    saveModelFolder(dir, this.model, { classes, provenance: { ...(o.provenance ?? {}), options: this.options, cachedPrefix: this.startStage > 0 } });
   }
 
   /**
@@ -256,8 +258,8 @@ export class Learner implements LearnerView {
    * const learn = Learner.load('runs/digits');
    */
   static load(dir: string, o: Omit<LearnerOptions, 'model'> = {}): Learner {
-    const { model, classes } = loadLearnerModel(dir);
-    return new Learner({ classes, ...o, model });
+    const { model, config } = loadModelFolder(dir);
+    return new Learner({ classes: config.classes, ...o, model });
   }
 
   requestStop(reason: string): void {
