@@ -1,6 +1,6 @@
 /** Data: datasets, the data-spec string, target-domain construction and the DataLoader. */
 export { type ImageDataset, type SplitName, SPLIT_NAMES, checkDataset, takeIndices, classCounts, indicesByClass, concatDatasets, imageBytes } from './dataset.js';
-export { Rng, mixSeed } from './rng.js';
+export { Rng, mixSeed } from '../sampling/rng.js';
 export { readIdx, readIdxDataset, encodeIdx, IDX_MAX_BYTES, type IdxArray, type IdxDatasetOptions } from './idx.js';
 export { readCifar, encodeCifarRecords, CIFAR10_CLASSES, CIFAR100_CLASSES, type CifarKind, type CifarSplit } from './cifar.js';
 export { loadImageFolder, decodeImage, type ImageFolderOptions } from './image-folder.js';
@@ -25,5 +25,6 @@ export { shiftDomain, describeShift, type ShiftOptions } from './shift.js';
 export { conformDataset, convertChannels, resizeImages, mapImages } from './image-ops.js';
 export { loadDataset, applyModifiers, type LoadOptions } from './load.js';
 export { DataLoader, type DataLoaderOptions, type Batch, type BatchAugmenter } from './loader.js';
-// The grid writer takes a dataset; it lives with the augmenter and is re-exported here for the CLI.
+// The grid writer lives with the augmenter; re-exported here only for the CLI's existing import
+// (data -> transforms, one way: transforms imports nothing from data). Drop once cli/augment imports it from transforms.
 export { writeAugmentationGrid, type GridOptions } from '../transforms/grid.js';

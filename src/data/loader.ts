@@ -9,7 +9,7 @@ import { fromTypedArray, tidy, type Tensor } from '../tensor/index.js';
 import type { MemoryFormat } from '../tensor/index.js';
 import { TlcvError, argumentError } from '../errors.js';
 import { imageBytes, type ImageDataset } from './dataset.js';
-import { Rng } from './rng.js';
+import { Rng } from '../sampling/rng.js';
 
 /** What the DataLoader needs from an augmenter (src/transforms/augment.ts implements it). */
 export interface BatchAugmenter {

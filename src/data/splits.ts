@@ -6,7 +6,7 @@
  */
 import { TlcvError, argumentError } from '../errors.js';
 import { classCounts, indicesByClass, takeIndices, type ImageDataset } from './dataset.js';
-import { Rng } from './rng.js';
+import { Rng } from '../sampling/rng.js';
 
 function checkSeed(seed: number): void {
   if (!Number.isInteger(seed) || seed < 0) throw argumentError('seed', 'a non-negative integer', seed);
