@@ -67,6 +67,7 @@ export async function failureReason(path: string, e: unknown): Promise<string> {
   const msg = (e as Error)?.message ?? String(e);
   if (/permission denied/i.test(msg)) return 'cannot be read (permission denied)';
   if (/pixel limit/i.test(msg)) return `its size is over the limit of ${megapixels(0x3fff, 0x3fff)}: a decompression bomb or an image too large to decode safely`;
+  if (/maximum supported image dimension/i.test(msg)) return `its header claims a size past what the decoder supports (${msg.split(':').pop()?.trim()}): a decompression bomb or a corrupt file`;
   if (/unsupported image format/i.test(msg)) return 'not an image (unsupported or unknown format)';
   return `corrupt or unreadable (${msg.split('\n')[0]})`;
 }
