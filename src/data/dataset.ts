@@ -7,11 +7,10 @@ import { TlcvError } from '../errors.js';
 import type { PreprocessConfig } from './preprocess.js';
 import type { StoredImageCache } from './stored-cache.js';
 
-export interface ImageDataset {
+/** What every dataset has: labels, classes and the shape of the images it gives. */
+export interface DatasetBase {
   /** A short name, usually the data spec it was loaded from. */
   name: string;
-  /** N*C*H*W bytes, NCHW order. */
-  images: Uint8Array;
   labels: Int32Array;
   n: number;
   channels: number;
@@ -25,6 +24,11 @@ export interface ImageDataset {
    * that one, so `complement` can return the rest.
    */
   parentIndices?: Int32Array;
+}
+
+export interface ImageDataset extends DatasetBase {
+  /** N*C*H*W bytes, NCHW order. */
+  images: Uint8Array;
 }
 
 /**
@@ -50,19 +54,10 @@ export interface FileIndex {
  * A dataset that decodes its images from disk batch by batch (photo folders): an index of
  * (file, label) and the preprocessing that turns a file into a model input. The DataLoader
  * iterates it with `for await`; the split functions and modifiers other than shift take it.
+ * Its channels, height and width are those of the model input each image becomes.
  */
-export interface ImageFileDataset {
+export interface ImageFileDataset extends DatasetBase {
   kind: 'files';
-  name: string;
-  labels: Int32Array;
-  n: number;
-  /** The model input each image becomes. */
-  channels: number;
-  height: number;
-  width: number;
-  classes: string[];
-  source: string;
-  parentIndices?: Int32Array;
   files: FileIndex;
   /** Position in `files` of each image. */
   fileIds: Int32Array;

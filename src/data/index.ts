@@ -2,6 +2,7 @@
 export {
   type ImageDataset,
   type ImageFileDataset,
+  type DatasetBase,
   type Dataset,
   type FileIndex,
   type SplitName,
