@@ -68,7 +68,7 @@ export interface ImageFileDataset extends DatasetBase {
   cache: StoredImageCache | null;
   onBadImage: 'error' | 'skip';
   log: (msg: string) => void;
-  /** Images decoded at once. */
+  /** Headers read at once while indexing (a batch hands all its decodes to libvips at once). */
   concurrency: number;
 }
 

@@ -32,6 +32,9 @@ export interface ImageFolderOptions {
   concurrency?: number;
 }
 
+/** The most bytes one Uint8Array holds in Node 20 (2^32 - 1). */
+const MAX_BUFFER = 2 ** 32 - 1;
+
 /** Images decoded at once by default: enough to keep libvips's threads busy. */
 export function defaultDecodeConcurrency(): number {
   return Math.max(4, availableParallelism() * 2);
@@ -96,6 +99,10 @@ export async function loadImageFolder(dir: string, o: ImageFolderOptions = {}): 
   const keep = todo.map((e, i) => ({ e, p: pixels[i]! })).filter((x): x is { e: FolderEntry; p: Uint8Array } => typeof x.p !== 'string');
   if (keep.length === 0) throw new TlcvError('DATA', `image folder ${dir}: no readable images (${bad.size} bad files)`);
   const per = c * height * width;
+  if (keep.length * per > MAX_BUFFER) {
+    const gb = ((keep.length * per) / 1e9).toFixed(1);
+    throw new TlcvError('DATA', `image folder ${dir}: ${keep.length} images of ${c}x${height}x${width} need ${gb} GB in one buffer, over the ${(MAX_BUFFER / 1e9).toFixed(1)} GB it can hold; load it streaming (loadDataset(spec, { stream: true }))`);
+  }
   const images = new Uint8Array(keep.length * per);
   const labels = new Int32Array(keep.length);
   keep.forEach(({ e, p }, i) => {
