@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   };
   const peerCfg = { threads, reps: 5, fashionImages: gzImages, fashionLabels: gzLabels, rawImages, rawLabels, folder, size, augment };
   const measurePeer = (): Record<string, number | string> => {
-    const py = spawnSync(process.env.TLCV_PEER_PYTHON ?? '/usr/bin/python3', [resolve('peers/data_bench.py'), JSON.stringify(peerCfg)], { encoding: 'utf8' });
+    const py = spawnSync(process.env.TLCV_PEER_PYTHON ?? '/usr/bin/python3', [resolve('peers/data_probe.py'), JSON.stringify(peerCfg)], { encoding: 'utf8' });
     if (py.status !== 0) throw new Error(`peer failed: ${py.stderr}`);
     return JSON.parse(py.stdout.trim().split('\n').pop()!) as Record<string, number | string>;
   };

@@ -17,6 +17,7 @@ import { syntheticImages, writeImageSet } from './data-files.js';
 import { figure, rssGrowth, throughputRatios, type BenchReport, type Figure, type GemmFigures, type MemorySide, type ThroughputRow } from './results.js';
 import { checkTargets } from './targets.js';
 import { precisionSection, transferSection } from './digits-sections.js';
+import { dataSection } from './data-section.js';
 import { cpuModelName } from './machine.js';
 import type { FlopsResult, GemmResult, HelloResult, MemoryResult, ThroughputResult } from './jobs.js';
 
@@ -158,6 +159,7 @@ function emptyReport(o: BenchOptions): BenchReport {
     precision: null,
     memory: null,
     tfjs: null,
+    data: null,
     targets: [],
     errors: {},
   };
@@ -198,6 +200,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     // Last, with the long-lived workers gone: fresh processes, a quieter machine.
     if (o.config.memory) await section(ctx, 'memory', () => memorySection(ctx));
     if (o.config.tfjs) await section(ctx, 'tfjs', () => tfjsSection(ctx));
+    if (o.config.data) await section(ctx, 'data', () => dataSection(ctx));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

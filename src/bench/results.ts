@@ -81,6 +81,16 @@ export interface TargetCheck {
   met: boolean | null;
 }
 
+/** The data section: decode throughput against torchvision, and RSS of streaming epochs. */
+export interface DataFigures {
+  photo: string;
+  size: number;
+  batch: number;
+  /** images/s per side, medians of the repetitions; peer: torchvision ImageFolder + DataLoader. */
+  decode: { tlcv: Figure; peer: Figure; peerWorkers: number; ratio: number } | null;
+  memory: { photos: number; cacheImages: string; peakRss: number; rssPerEpoch: number[]; cacheBytes: number; cacheLimit: number | null; seconds: number }[];
+}
+
 export interface BenchReport {
   command: string;
   startedAt: string;
@@ -103,6 +113,7 @@ export interface BenchReport {
   precision: { fp32: number; auto: number; autoPlan: string; deltaPoints: number; trainImages: number; testImages: number; epochs: number } | null;
   memory: { tlcv: MemorySide; peer: MemorySide; peakRatio: number; model: string; epochs: number } | null;
   tfjs: { batch: number; imagesPerSec: number; version: string; tlcvAutoImagesPerSec: number | null } | null;
+  data?: DataFigures | null;
   targets: TargetCheck[];
   /** Sections that failed, with why; the rest of the report stands. */
   errors: Record<string, string>;
