@@ -67,6 +67,3 @@ export { shiftDomain, describeShift, type ShiftOptions } from './shift.js';
 export { conformDataset, convertChannels, resizeImages, mapImages } from './image-ops.js';
 export { loadDataset, applyModifiers, type LoadOptions, type StreamLoadOptions } from './load.js';
 export { DataLoader, type DataLoaderOptions, type Batch, type BatchAugmenter } from './loader.js';
-// The grid writer lives with the augmenter; re-exported here only for the CLI's existing import
-// (data -> transforms, one way: transforms imports nothing from data). Drop once cli/augment imports it from transforms.
-export { writeAugmentationGrid, type GridOptions } from '../transforms/grid.js';
