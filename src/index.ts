@@ -21,6 +21,11 @@ export { computePrefixOutputs, CachedBatches } from './transfer/feature-cache.js
 export { saveModelFolder, loadModelFolder, readModelConfig, type ModelFolderConfig } from './transfer/model-folder.js';
 export { loadSourceModel } from './transfer/source.js';
 export { runDemo, type DemoOptions, type DemoResult } from './transfer/demo.js';
+export * from './transfer/heads/index.js';
+export * from './transfer/adapt/index.js';
+export { LBFGS, type LBFGSOptions, type LossClosure } from './optim/lbfgs.js';
+export { GradientReversal, gradientReversal } from './nn/gradient-reversal.js';
+export { BatchNorm1d } from './nn/batchnorm1d.js';
 export { fit, fitAsync, validate, forwardStages, type BatchSource, type FitContext, type FitResult, type EpochRecord } from './train/trainer.js';
 export { evaluateModel } from './train/evaluate.js';
 export { runTraining, splitValidation, loadForModel, type RunInput, type RunSummary } from './train/run.js';
