@@ -3,7 +3,7 @@ states it, to check tlcv against and to time it on the same features:
 centre on a mean (given, or the support set's), scale rows to unit length, average each class,
 scale the class means to unit length, and give each query the class whose mean is nearest.
 
-Usage: ncm.py IN_DIR OUT_DIR
+Usage: ncm.py IN_DIR OUT_DIR [IN_DIR OUT_DIR ...] (one Python start for several problems)
 IN_DIR (tlcv_peer's format): support [N, D], labels [N] int64, query [M, D], optional center [D];
 meta numClasses. OUT_DIR: center [D], means [C, D] (before their scaling to unit length),
 predictions [M] int64; meta seconds (fit and predict, without I/O)."""
@@ -32,11 +32,15 @@ def ncm(support, labels, query, num_classes, center=None):
 
 
 def main():
-    tensors, meta = tlcv_peer.load(sys.argv[1])
-    t0 = time.perf_counter()
-    mu, means, predictions = ncm(tensors["support"], tensors["labels"], tensors["query"], int(meta["numClasses"]), tensors.get("center"))
-    seconds = time.perf_counter() - t0
-    tlcv_peer.save(sys.argv[2], {"center": mu, "means": means, "predictions": predictions}, {"seconds": seconds})
+    args = sys.argv[1:]
+    if len(args) == 0 or len(args) % 2 != 0:
+        sys.exit("usage: ncm.py IN_DIR OUT_DIR [IN_DIR OUT_DIR ...]")
+    for in_dir, out_dir in zip(args[0::2], args[1::2]):
+        tensors, meta = tlcv_peer.load(in_dir)
+        t0 = time.perf_counter()
+        mu, means, predictions = ncm(tensors["support"], tensors["labels"], tensors["query"], int(meta["numClasses"]), tensors.get("center"))
+        seconds = time.perf_counter() - t0
+        tlcv_peer.save(out_dir, {"center": mu, "means": means, "predictions": predictions}, {"seconds": seconds})
 
 
 main()
