@@ -1,14 +1,17 @@
 // ncm (SimpleShot's nearest class mean as a Linear head): class means checked against means
 // worked out by hand, the Linear head's argmax equal to the distance rule, the same numbers as
-// the PyTorch peer (peers/ncm.py) on the same features, and clear errors for a class without
-// support images (determinism: fewshot-determinism.test.ts).
+// the PyTorch peer (peers/ncm.py) on the same features, a model folder that loads and predicts
+// as any other, and clear errors for a class without support images (determinism:
+// fewshot-determinism.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DataLoader } from '../src/data/index.js';
+import { DataLoader, type ImageDataset } from '../src/data/index.js';
+import { createModel } from '../src/models/index.js';
+import { loadModelFolder, predictPixels, saveModelFolder } from '../src/transfer/model-folder.js';
 import { TlcvError } from '../src/errors.js';
 import { planExecution } from '../src/train/precision.js';
 import { evaluateModel } from '../src/train/evaluate.js';
@@ -94,6 +97,30 @@ test('installed in a model, ncm predicts what the distance rule says, and evalua
     disposeAll([support.features, query.features, head]);
   } finally {
     model.dispose();
+  }
+  assert.equal(liveTensors().count, before);
+});
+
+test('an ncm model saves as an ordinary model folder: loaded back, predict gives the same probabilities', () => {
+  const before = liveTensors().count;
+  manualSeed(13);
+  const model = createModel('seed-cnn', { numClasses: 10 });
+  const dir = mkdtempSync(join(tmpdir(), 'tlcv-ncm-folder-'));
+  const n = 12;
+  const images = Uint8Array.from({ length: n * 784 }, (_, i) => ((i % 784) * (1 + Math.floor(i / 784) % 3) * 7) & 255);
+  const ds: ImageDataset = { name: 'toy', images, labels: Int32Array.from({ length: n }, (_, i) => i % 3), n, channels: 1, height: 28, width: 28, classes: ['x', 'y', 'z'], source: 'test' };
+  try {
+    fitFewShotHead(model, { mode: 'ncm', support: new DataLoader(ds, { batchSize: 6, mean: [0.5], std: [0.5] }), numClasses: 3, plan: fp32 });
+    saveModelFolder(dir, model, { classes: ds.classes });
+    const loaded = loadModelFolder(dir);
+    const pixels = images.subarray(784, 2 * 784);
+    const a = predictPixels(model, loaded.config, pixels);
+    assert.equal(a.length, 3);
+    assert.deepEqual(predictPixels(loaded.model, loaded.config, pixels), a);
+    loaded.model.dispose();
+  } finally {
+    model.dispose();
+    rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(liveTensors().count, before);
 });
