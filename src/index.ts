@@ -26,6 +26,7 @@ export * from './transfer/adapt/index.js';
 export { LBFGS, type LBFGSOptions, type LossClosure } from './optim/lbfgs.js';
 export { GradientReversal, gradientReversal } from './nn/gradient-reversal.js';
 export { BatchNorm1d } from './nn/batchnorm1d.js';
+export { Float32Linear, withoutAutocast } from './nn/float32-linear.js';
 export { fit, fitAsync, validate, forwardStages, type BatchSource, type FitContext, type FitResult, type EpochRecord } from './train/trainer.js';
 export { evaluateModel } from './train/evaluate.js';
 export { runTraining, splitValidation, loadForModel, type RunInput, type RunSummary } from './train/run.js';

@@ -1,14 +1,17 @@
 // Pooled features for the training-free heads: for every zoo model the features are exactly
 // what its classifier layer takes (classifier(features) reproduces the logits), they stay in
 // the autograd graph, the observation leaves the model as it was, and batch-wise extraction
-// and the running mean agree with one big forward, without leaking tensors.
+// and the running mean agree with one big forward, without leaking tensors; the Linear the
+// heads install keeps float32 under bf16 autocast.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createModel, type ClassifierModel } from '../src/models/index.js';
 import { DataLoader } from '../src/data/index.js';
 import { planExecution } from '../src/train/precision.js';
 import { extractFeatures, featureMean, forwardWithFeatures } from '../src/transfer/heads/index.js';
-import { cat, liveTensors, manualSeed, noGrad, randn, tidy } from '../src/tensor/index.js';
+import { autocast, cat, liveTensors, manualSeed, noGrad, randn, tidy } from '../src/tensor/index.js';
+import { Linear } from '../src/nn/index.js';
+import { Float32Linear } from '../src/nn/float32-linear.js';
 import { assertClose } from './helpers/assert-close.js';
 import { TINY_CONFIG, TinyNet, tinyDataset } from './helpers/tiny-model.js';
 
@@ -82,4 +85,26 @@ test('extractFeatures and featureMean agree with one forward over the whole set'
     model.dispose();
   }
   assert.equal(liveTensors().count, before, 'no tensor left behind');
+});
+
+test('Float32Linear keeps float32 under bf16 autocast, with the state of a plain Linear', () => {
+  const before = liveTensors().count;
+  manualSeed(6);
+  const precise = new Float32Linear(16, 4);
+  const plain = new Linear(16, 4);
+  try {
+    tidy(() => {
+      plain.loadStateDict(precise.stateDict());
+      const x = randn([8, 16]).mul(10).add(50);
+      const reference = noGrad(() => plain.forward(x));
+      const under = noGrad(() => autocast(() => [precise.forward(x), plain.forward(x)] as const));
+      assert.equal(under[0].dtype, 'float32');
+      assertClose(under[0], reference, { rtol: 0, atol: 0, what: 'Float32Linear under autocast' });
+      assert.equal(under[1].dtype, 'bfloat16', 'a plain Linear does run in bf16 there');
+    });
+  } finally {
+    precise.dispose();
+    plain.dispose();
+  }
+  assert.equal(liveTensors().count, before);
 });

@@ -13,7 +13,7 @@ import { DataLoader, type ImageDataset } from '../src/data/index.js';
 import { createModel } from '../src/models/index.js';
 import { loadModelFolder, predictPixels, saveModelFolder } from '../src/transfer/model-folder.js';
 import { TlcvError } from '../src/errors.js';
-import { planExecution } from '../src/train/precision.js';
+import { planExecution, withPlan } from '../src/train/precision.js';
 import { evaluateModel } from '../src/train/evaluate.js';
 import { extractFeatures, fitFewShotHead, fitNcm, ncmNearest } from '../src/transfer/heads/index.js';
 import { disposeAll, F, fromTypedArray, liveTensors, manualSeed, noGrad, randn, tensor, tidy, type Tensor } from '../src/tensor/index.js';
@@ -99,6 +99,28 @@ test('installed in a model, ncm predicts what the distance rule says, and evalua
     model.dispose();
   }
   assert.equal(liveTensors().count, before);
+});
+
+test('under a bf16 plan the installed head still gives the distance rule\'s class', () => {
+  const bf16 = planExecution({ precision: 'bf16', channelsLast: false, device: 'cpu' });
+  manualSeed(14);
+  const model = createModel('seed-cnn', { numClasses: 10 });
+  const n = 200;
+  const images = Uint8Array.from({ length: n * 784 }, (_, i) => (((i % 784) * 37 + Math.floor(i / 784) * 101) * ((i % 7) + 1)) & 255);
+  const ds: ImageDataset = { name: 'toy', images, labels: Int32Array.from({ length: n }, (_, i) => i % 10), n, channels: 1, height: 28, width: 28, classes: [...'0123456789'], source: 'test' };
+  const loader = (): DataLoader => new DataLoader(ds, { batchSize: 50, mean: [0.5], std: [0.5] });
+  try {
+    const r = fitFewShotHead(model, { mode: 'ncm', support: loader(), numClasses: 10, plan: bf16 });
+    assert.equal(r.featureDim, 512);
+    const support = extractFeatures(model, loader(), bf16);
+    const head = fitNcm(support.features, support.labels, 10);
+    const rule = [...ncmNearest(support.features, head)];
+    const viaModel = tidy(() => [...loader()].flatMap((b) => argmax(noGrad(() => withPlan(bf16, () => model.forward(b.x))))));
+    assert.deepEqual(viaModel, rule);
+    disposeAll([support.features, head]);
+  } finally {
+    model.dispose();
+  }
 });
 
 test('an ncm model saves as an ordinary model folder: loaded back, predict gives the same probabilities', () => {

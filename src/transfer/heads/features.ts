@@ -7,7 +7,8 @@
  * when the Learner's forward recipe and frozen-prefix cache land, only it needs pointing there.
  */
 import { TlcvError } from '../../errors.js';
-import { Linear, type Module } from '../../nn/index.js';
+import type { Module } from '../../nn/index.js';
+import { Float32Linear } from '../../nn/float32-linear.js';
 import { cat, keep, noGrad, tidy, type Tensor } from '../../tensor/index.js';
 import type { ClassifierModel } from '../../models/index.js';
 import type { BatchSource } from '../../train/trainer.js';
@@ -131,19 +132,19 @@ export function l2Normalize(x: Tensor): Tensor {
 
 /**
  * Replaces the model's classifier with a Linear layer holding these weights [C, D] and bias
- * [C], so that evaluate, predict, export and saving work unchanged.
+ * [C], so that evaluate, predict, export and saving work unchanged. The layer computes in
+ * float32 under a bf16 plan (see Float32Linear); its state is a plain Linear's.
  */
 export function installLinearHead(model: ClassifierModel, weight: Tensor, bias: Tensor): void {
   const [classes, dim] = weight.shape as [number, number];
-  model.resetClassifier(classes);
-  const fc = model.getSubmodule(model.config.classifier);
-  if (!(fc instanceof Linear) || fc.inFeatures !== dim) {
-    throw new TlcvError('MODEL', `${model.config.name}: its classifier "${model.config.classifier}" is not a Linear layer taking ${dim} features`);
-  }
+  const head = new Float32Linear(dim, classes);
   noGrad(() => {
-    fc.weight.copy_(weight);
-    fc.bias!.copy_(bias);
+    head.weight.copy_(weight);
+    head.bias!.copy_(bias);
   });
+  const ref = model.getSubmodule(model.config.classifier).parameters()[0];
+  if (ref !== undefined && (ref.device !== 'cpu' || ref.dtype !== 'float32')) head.to({ device: ref.device, dtype: ref.dtype });
+  installHeadModule(model, head, classes);
 }
 
 /** Puts a head module in place of the classifier (numClasses outputs); the model owns it from then on. */

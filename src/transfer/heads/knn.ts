@@ -5,7 +5,8 @@
  */
 import { TlcvError, argumentError } from '../../errors.js';
 import { Module } from '../../nn/index.js';
-import { autocast, fromTypedArray, invoke, ones, tensor, tidy, zeros, type Tensor } from '../../tensor/index.js';
+import { withoutAutocast } from '../../nn/float32-linear.js';
+import { fromTypedArray, invoke, ones, tensor, tidy, zeros, type Tensor } from '../../tensor/index.js';
 import { centerAndNormalize, countClasses } from './ncm.js';
 
 /**
@@ -84,8 +85,7 @@ export class KnnHead extends Module {
     const support = this.buffer('support');
     const labels = this.buffer('support_labels');
     // In float32 even under a bf16 plan: bf16 similarities would reorder close neighbours.
-    const device = x.device.startsWith('cuda') ? 'cuda' : 'cpu';
-    return autocast(() => tidy(() => {
+    return withoutAutocast(x, () => tidy(() => {
       const z = centerAndNormalize(x.float(), this.buffer('center'));
       const similarity = z.matmul(support.transpose(0, 1));
       const [values, indices] = invoke('topk', [similarity, this.k, 1, true, true]) as [Tensor, Tensor];
@@ -95,6 +95,6 @@ export class KnnHead extends Module {
       // Similarities are in [-1, 1], so the k of them divided by 2k + 1 stay below half a vote.
       const tieBreak = (invoke('scatter_add', [zeros([n, this.numClasses], { device: x.device }), 1, voters, values]) as Tensor).div(2 * this.k + 1);
       return votes.add(tieBreak).add(SMOOTHING).log();
-    }), { device, enabled: false });
+    }));
   }
 }
