@@ -67,3 +67,4 @@ export { shiftDomain, describeShift, type ShiftOptions } from './shift.js';
 export { conformDataset, convertChannels, resizeImages, mapImages } from './image-ops.js';
 export { loadDataset, applyModifiers, type LoadOptions, type StreamLoadOptions } from './load.js';
 export { DataLoader, type DataLoaderOptions, type Batch, type BatchAugmenter } from './loader.js';
+export { forEachBatch, type BatchSource } from './batch-source.js';
