@@ -11,4 +11,5 @@ if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-npm ci --no-audit --no-fund
+# The same skip as .npmrc says, for npm versions that no longer pass unknown .npmrc keys on.
+ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund
