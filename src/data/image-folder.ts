@@ -134,7 +134,7 @@ function badReason(e: unknown): string {
   return `corrupt or unreadable (${msg.split('\n')[0]})`;
 }
 
-async function decode(path: string, channels: number, height: number, width: number, o: Pick<ImageFolderOptions, 'fit' | 'background'>): Promise<Uint8Array | string> {
+async function decode(path: string | Buffer, channels: number, height: number, width: number, o: Pick<ImageFolderOptions, 'fit' | 'background'>): Promise<Uint8Array | string> {
   try {
     let img = sharp(path, { failOn: 'warning' }).flatten({ background: o.background === 'white' ? '#ffffff' : '#000000' });
     img = channels === 1 ? img.grayscale() : img.toColourspace('srgb');
@@ -144,7 +144,7 @@ async function decode(path: string, channels: number, height: number, width: num
     return toPlanar(data, info.channels, channels, height * width);
   } catch (e) {
     // Only failures pay for a stat, to tell an empty file from a corrupt one.
-    const size = await stat(path).then((st) => st.size, () => -1);
+    const size = typeof path === 'string' ? await stat(path).then((st) => st.size, () => -1) : path.length;
     return size === 0 ? 'empty file (0 bytes)' : badReason(e);
   }
 }
@@ -165,6 +165,24 @@ export async function decodeImage(
   if (!exists) throw new TlcvError('FILE', `image file ${path} does not exist or is not a file`);
   const r = await decode(path, o.channels, o.height, o.width, o);
   if (typeof r === 'string') throw new TlcvError('DATA', `image file ${path}: ${r}`);
+  return r;
+}
+
+/**
+ * Decodes image bytes (any format sharp reads) to uint8 CHW, as decodeImage does a file; a bad
+ * image throws TlcvError('DATA') naming `name` and why.
+ *
+ * @example
+ * const pixels = await decodeImageBytes(await readFile('cat.jpg'), 'cat.jpg', { channels: 3, height: 224, width: 224 });
+ */
+export async function decodeImageBytes(
+  bytes: Uint8Array,
+  name: string,
+  o: { channels: number; height: number; width: number; fit?: 'fill' | 'cover'; background?: 'black' | 'white' },
+): Promise<Uint8Array> {
+  if (o.channels !== 1 && o.channels !== 3) throw argumentError('channels', '1 or 3', o.channels);
+  const r = await decode(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), o.channels, o.height, o.width, o);
+  if (typeof r === 'string') throw new TlcvError('DATA', `${name}: ${r}`);
   return r;
 }
 

