@@ -12,8 +12,22 @@ import { demoCommand } from './demo.js';
 import { modelsCommand, datasetsCommand } from './listings.js';
 import { augmentCommand } from './augment.js';
 import { benchCommand } from './bench.js';
+import { exportCommand } from './export.js';
+import { serveCommand } from './serve.js';
 
-const COMMANDS: Command[] = [pretrainCommand, transferCommand, evaluateCommand, predictCommand, demoCommand, modelsCommand, datasetsCommand, augmentCommand, benchCommand];
+const COMMANDS: Command[] = [
+  pretrainCommand,
+  transferCommand,
+  evaluateCommand,
+  predictCommand,
+  demoCommand,
+  modelsCommand,
+  datasetsCommand,
+  augmentCommand,
+  benchCommand,
+  exportCommand,
+  serveCommand,
+];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
