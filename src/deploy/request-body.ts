@@ -22,6 +22,20 @@ export class BodyError extends Error {
 }
 
 const tooLarge = (limit: number): BodyError => new BodyError(413, `the body is over the ${limit}-byte limit (--max-body-mb)`);
+
+/**
+ * Reads and drops the rest of a refused body, so the client (still sending) can read the answer
+ * on a live connection; a client that sends on past 8 times the limit is cut off.
+ */
+function discardRest(req: IncomingMessage, limit: number): void {
+  let dropped = 0;
+  req.removeAllListeners('data');
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > 8 * limit) req.socket.destroy();
+  });
+  req.resume();
+}
 const EMPTY = 'the body is empty: send the image bytes, or a multipart form with one image file';
 
 function readRaw(req: IncomingMessage, limit: number): Promise<BodyImage> {
@@ -31,9 +45,7 @@ function readRaw(req: IncomingMessage, limit: number): Promise<BodyImage> {
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        // Stop keeping the bytes; the rest drains unread while the 413 goes out.
-        req.removeAllListeners('data');
-        req.resume();
+        discardRest(req, limit);
         reject(tooLarge(limit));
       } else chunks.push(chunk);
     });
@@ -56,7 +68,7 @@ function readMultipart(req: IncomingMessage, limit: number): Promise<BodyImage> 
     const fail = (e: BodyError): void => {
       failed = true;
       req.unpipe(parser);
-      req.resume();
+      discardRest(req, limit);
       reject(e);
     };
     parser.on('file', (_field, stream, info) => {
@@ -87,7 +99,7 @@ function readMultipart(req: IncomingMessage, limit: number): Promise<BodyImage> 
 export function readBodyImage(req: IncomingMessage, limit: number): Promise<BodyImage> {
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (declared > limit) {
-    req.resume();
+    discardRest(req, limit);
     return Promise.reject(tooLarge(limit));
   }
   const type = req.headers['content-type'] ?? '';

@@ -88,7 +88,7 @@ export async function startServer(clf: ImageClassifier, o: ServeOptions): Promis
   async function predict(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (inFlight >= o.maxQueue) {
       req.resume();
-      fail(res, 503, `busy: ${inFlight} images are being classified (--max-queue ${o.maxQueue}); retry shortly`, { 'Retry-After': '1', Connection: 'close' });
+      fail(res, 503, `busy: ${inFlight} images are being classified (--max-queue ${o.maxQueue}); retry shortly`, { 'Retry-After': '1' });
       return;
     }
     inFlight += 1;
@@ -99,7 +99,7 @@ export async function startServer(clf: ImageClassifier, o: ServeOptions): Promis
       const report: PredictionReport = { classes: clf.classes, predictions: [describePrediction(body.name, probs, clf.classes, o.topK)] };
       reply(res, 200, report);
     } catch (e) {
-      if (e instanceof BodyError) fail(res, e.status, e.message, e.status === 413 ? { Connection: 'close' } : {});
+      if (e instanceof BodyError) fail(res, e.status, e.message);
       else if (e instanceof TlcvError && (e.code === 'DATA' || e.code === 'FILE')) fail(res, imageErrorStatus(e), e.message);
       else {
         log(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
@@ -137,7 +137,7 @@ export async function startServer(clf: ImageClassifier, o: ServeOptions): Promis
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, `${req.method} is not served here: GET / or /healthz, POST /predict`, { Allow: 'GET, HEAD' });
-    if (path === '/healthz') return reply(res, 200, { status: 'ok', model: clf.config.model, classes: clf.classes.length, inFlight });
+    if (path === '/healthz') return reply(res, 200, { status: 'ok', model: clf.config.model, classes: clf.classes.length, inFlight, batches: batcher.batches });
     staticFile(res, path === '/' ? 'index.html' : decodeURIComponent(path.slice(1)));
   }
 
