@@ -18,6 +18,7 @@ import { figure, rssGrowth, throughputRatios, type BenchReport, type Figure, typ
 import { checkTargets } from './targets.js';
 import { precisionSection, transferSection } from './digits-sections.js';
 import { cpuModelName } from './machine.js';
+import { serveSection } from './serve-section.js';
 import type { FlopsResult, GemmResult, HelloResult, MemoryResult, ThroughputResult } from './jobs.js';
 
 export interface BenchOptions {
@@ -166,6 +167,7 @@ function emptyReport(o: BenchOptions): BenchReport {
     precision: null,
     memory: null,
     tfjs: null,
+    serve: null,
     targets: [],
     errors: {},
   };
@@ -206,6 +208,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     // Last, with the long-lived workers gone: fresh processes, a quieter machine.
     if (o.config.memory) await section(ctx, 'memory', () => memorySection(ctx));
     if (o.config.tfjs) await section(ctx, 'tfjs', () => tfjsSection(ctx));
+    if (o.config.serve) await section(ctx, 'serve', () => serveSection(ctx));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
