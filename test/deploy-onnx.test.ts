@@ -126,6 +126,8 @@ test('tlcv export: bad flags and folders are one-line user errors', () => {
   mkdirSync(busy, { recursive: true });
   writeFileSync(join(busy, 'notes.txt'), 'mine');
   cases.push([['export', '--model', folder, '--format', 'web', '--out', busy], /^tlcv export: --out .*busy already holds other files \(notes\.txt\)/m]);
+  cases.push([['export', '--model', folder, '--format', 'onnx', '--out', busy], /^tlcv export: --out .*busy is a folder: give the \.onnx file's name, e\.g\. .*busy\/model\.onnx$/m]);
+  cases.push([['export', '--model', folder, '--format', 'web', '--out', join(busy, 'notes.txt')], /^tlcv export: --out .*notes\.txt is a file: the web page needs a folder$/m]);
   for (const [args, message] of cases) {
     const r = runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);

@@ -6,12 +6,13 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import type { PredictionReport } from '../src/deploy/index.js';
 import { CLASSES, writeModelFolder, writePhotos } from './helpers/deploy-fixture.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, STACK_LINE } from './helpers/cli.js';
 import { pollUntil } from './helpers/cli-async.js';
 
 interface Served {
@@ -212,4 +213,23 @@ test('SIGTERM: in-flight requests are answered, then the server exits 0 and acce
   assert.deepEqual(exit, { code: 0, signal: null }, s.stderr());
   assert.match(s.stderr(), /SIGTERM: finishing in-flight requests\n.*stopped/s);
   await assert.rejects(fetch(`${s.url}/healthz`), 'nothing listens any more');
+});
+
+test('a port in use and an unknown host are one-line user errors', async () => {
+  const blocker = createServer();
+  await new Promise<void>((ok) => blocker.listen(0, '127.0.0.1', ok));
+  const port = String((blocker.address() as AddressInfo).port);
+  try {
+    for (const [args, message] of [
+      [['--port', port], new RegExp(`^tlcv serve: --port ${port}: 127\\.0\\.0\\.1:${port} is already in use$`, 'm')],
+      [['--host', 'no-such-host.invalid', '--port', '0'], /^tlcv serve: --host no-such-host\.invalid: no such host name$/m],
+    ] as [string[], RegExp][]) {
+      const r = runCli(['serve', '--model', folder, ...args], { timeoutMs: 60_000 });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.doesNotMatch(r.stderr, STACK_LINE);
+    }
+  } finally {
+    blocker.close();
+  }
 });

@@ -1,4 +1,6 @@
 /** `tlcv export`: a model folder to an ONNX file or to the offline web page. */
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { TlcvError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { ImageClassifier } from './classifier.js';
@@ -18,6 +20,9 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
  */
 export function exportModelFolder(dir: string, o: { format: ExportFormat; out: string }): { onnxBytes: number } {
   if (!EXPORT_FORMATS.includes(o.format)) throw new TlcvError('ARGUMENT', `--format: expected one of ${EXPORT_FORMATS.join('|')}, got ${JSON.stringify(o.format)}`);
+  if (o.format === 'onnx' && existsSync(o.out) && statSync(o.out).isDirectory()) {
+    throw new TlcvError('ARGUMENT', `--out ${o.out} is a folder: give the .onnx file's name, e.g. ${join(o.out, 'model.onnx')}`);
+  }
   const clf = ImageClassifier.load(dir);
   try {
     const options = { classes: clf.classes, preprocessing: clf.preprocessing };

@@ -150,9 +150,15 @@ export async function startServer(clf: ImageClassifier, o: ServeOptions): Promis
     }
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new TlcvError('ARGUMENT', `--port ${o.port}: ${o.host}:${o.port} is already in use`) : e.code === 'EADDRNOTAVAIL' ? new TlcvError('ARGUMENT', `--host ${o.host}: not an address of this machine`) : e),
-    );
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      const why: Record<string, string> = {
+        EADDRINUSE: `--port ${o.port}: ${o.host}:${o.port} is already in use`,
+        EACCES: `--port ${o.port}: not allowed to listen on ${o.host}:${o.port} (ports below 1024 need privileges)`,
+        EADDRNOTAVAIL: `--host ${o.host}: not an address of this machine`,
+        ENOTFOUND: `--host ${o.host}: no such host name`,
+      };
+      reject(e.code !== undefined && why[e.code] !== undefined ? new TlcvError('ARGUMENT', why[e.code]!) : e);
+    });
     server.listen(o.port, o.host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

@@ -4,7 +4,7 @@
  * preprocessing from), labels.txt, and onnxruntime-web's wasm build taken from its npm package.
  * `tlcv export --format web` writes these files to a folder; `tlcv serve` serves the same list.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,6 +88,7 @@ export function webBundle(onnxBytes: Uint8Array, metadata: Record<string, string
  */
 export function writeWebFolder(dir: string, files: WebFile[]): void {
   if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new TlcvError('ARGUMENT', `--out ${dir} is a file: the web page needs a folder`);
     const names = new Set(files.map((f) => f.name));
     const foreign = readdirSync(dir).filter((n) => !names.has(n) && !n.startsWith('.'));
     if (foreign.length > 0) throw new TlcvError('ARGUMENT', `--out ${dir} already holds other files (${foreign.slice(0, 3).join(', ')}): choose an empty or new folder`);
