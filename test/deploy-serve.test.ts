@@ -10,7 +10,8 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import type { PredictionReport } from '../src/deploy/index.js';
+import { ImageClassifier, SERVE_DEFAULTS, startServer, type PredictionReport } from '../src/deploy/index.js';
+import { liveTensors } from '../src/tensor/index.js';
 import { CLASSES, writeModelFolder, writePhotos } from './helpers/deploy-fixture.js';
 import { runCli, STACK_LINE } from './helpers/cli.js';
 import { pollUntil } from './helpers/cli-async.js';
@@ -231,5 +232,23 @@ test('a port in use and an unknown host are one-line user errors', async () => {
     }
   } finally {
     blocker.close();
+  }
+});
+
+test('serving many requests leaves no tensor behind (in-process server)', async () => {
+  const clf = ImageClassifier.load(folder);
+  const server = await startServer(clf, { ...SERVE_DEFAULTS, port: 0, maxWaitMs: 2 });
+  try {
+    await assertServes(server.url, 'start');
+    const before = liveTensors().count;
+    for (let round = 0; round < 6; round += 1) {
+      const replies = await Promise.all(Array.from({ length: 10 }, (_, i) => post(server.url, photoBytes(i))));
+      for (const r of replies) assert.equal(r.status, 200);
+      await post(server.url, new TextEncoder().encode('not an image') as Uint8Array<ArrayBuffer>);
+    }
+    assert.equal(liveTensors().count, before, 'live tensors after 60 predictions and 6 refusals');
+  } finally {
+    await server.close();
+    clf.dispose();
   }
 });
