@@ -28,3 +28,4 @@ export { TRAIN_DEFAULTS, resolveTrainOptions, type TrainOptions } from './train/
 export { planExecution, withPlan, describePlan, type ExecutionPlan } from './train/precision.js';
 export { tunePlan, tunePlanOn, candidatePlans, type TuneRequest } from './train/plan-tuning.js';
 export { createProgress, type ProgressSink } from './train/progress.js';
+export * from './deploy/index.js';
