@@ -47,3 +47,4 @@ export { LBFGS, type LBFGSOptions, type LossClosure } from './optim/lbfgs.js';
 export { GradientReversal, gradientReversal } from './nn/gradient-reversal.js';
 export { BatchNorm1d } from './nn/batchnorm1d.js';
 export { Float32Linear, withoutAutocast } from './nn/float32-linear.js';
+export * from './deploy/index.js';

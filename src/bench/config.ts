@@ -3,6 +3,7 @@
  * minutes on 2 cores) and whatever a caller builds (tests run a tiny one).
  */
 import type { Shape3, SideSetting, Timing } from './jobs.js';
+import type { ServeBenchConfig } from './serve-jobs.js';
 
 export interface ModelRow {
   model: string;
@@ -41,6 +42,8 @@ export interface BenchConfig {
   tfjs: { batch: number; warmup: number; iters: number } | null;
   /** Photo folders: decode throughput against torchvision and streaming memory (see dataBenchConfig). */
   data?: DataBenchConfig | null;
+  /** `tlcv serve` against a PyTorch HTTP peer, and onnxruntime-node against libtorch. */
+  serve?: ServeBenchConfig | null;
 }
 
 export interface DataBenchConfig {
@@ -103,6 +106,31 @@ const ZOO: [string, Shape3][] = [
   ['mobilenet_v2_035', [3, 224, 224]],
 ];
 
+function serveConfig(quick: boolean): ServeBenchConfig {
+  const engineModels: [string, Shape3][] = [
+    ['seed-cnn', [1, 28, 28]],
+    ['resnet18', [3, 224, 224]],
+    ['mobilenet_v2_035', [3, 224, 224]],
+    ...(quick ? [] : ([['resnet50', [3, 224, 224]], ['mobilenet_v2', [3, 224, 224]]] as [string, Shape3][])),
+  ];
+  return {
+    models: [
+      { model: 'resnet18', inputSize: [3, 224, 224] },
+      { model: 'seed-cnn', inputSize: [1, 28, 28] },
+    ],
+    clients: [1, 8, 64],
+    warmupSeconds: quick ? 1 : 2,
+    seconds: quick ? 3 : 6,
+    photos: 16,
+    batching: { maxBatch: 16, maxWaitMs: 5 },
+    engines: {
+      models: engineModels.map(([model, inputSize]) => ({ model, inputSize })),
+      batches: [1, 32],
+      timing: quick ? { warmup: 1, iters: 2, minSeconds: 0.5, maxIters: 100 } : { warmup: 2, iters: 3, minSeconds: 2, maxIters: 500 },
+    },
+  };
+}
+
 export function presetConfig(preset: 'quick' | 'full', threads: number): BenchConfig {
   const quick = preset === 'quick';
   const rows: ModelRow[] = ZOO.map(([model, inputSize]) => {
@@ -135,5 +163,6 @@ export function presetConfig(preset: 'quick' | 'full', threads: number): BenchCo
     memory: { model: 'resnet18', inputSize: [3, 32, 32], images: quick ? 128 : 512, epochs: 20, batch: 64 },
     // Pure-JS TF.js trains this CNN at well under one image per second here: a few images only.
     tfjs: quick ? { batch: 1, warmup: 0, iters: 1 } : { batch: 2, warmup: 1, iters: 2 },
+    serve: serveConfig(quick),
   };
 }

@@ -19,6 +19,7 @@ import { checkTargets } from './targets.js';
 import { precisionSection, transferSection } from './digits-sections.js';
 import { dataSection } from './data-section.js';
 import { cpuModelName } from './machine.js';
+import { serveSection } from './serve-section.js';
 import type { FlopsResult, GemmResult, HelloResult, MemoryResult, ThroughputResult } from './jobs.js';
 
 export interface BenchOptions {
@@ -160,6 +161,7 @@ function emptyReport(o: BenchOptions): BenchReport {
     memory: null,
     tfjs: null,
     data: null,
+    serve: null,
     targets: [],
     errors: {},
   };
@@ -201,6 +203,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     if (o.config.memory) await section(ctx, 'memory', () => memorySection(ctx));
     if (o.config.tfjs) await section(ctx, 'tfjs', () => tfjsSection(ctx));
     if (o.config.data) await section(ctx, 'data', () => dataSection(ctx));
+    if (o.config.serve) await section(ctx, 'serve', () => serveSection(ctx));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

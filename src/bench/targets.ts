@@ -3,6 +3,7 @@
  * missing (a section skipped or failed) is left out rather than guessed.
  */
 import type { BenchReport, TargetCheck, ThroughputRow } from './results.js';
+import { serveTargets } from './serve-report.js';
 
 // Three decimals: a ratio of 0.947 must not print as the 0.95 it misses.
 const x = (v: number): string => `${v.toFixed(3)}x`;
@@ -82,6 +83,7 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
     }
   }
   out.push(...dataTargets(r));
+  out.push(...serveTargets(r));
   return out;
 }
 

@@ -3,7 +3,7 @@ import { TlcvError } from '../errors.js';
 import { dataBenchConfig, presetConfig, renderMarkdown, runBench, writeReportJson, type BenchConfig } from '../bench/index.js';
 import { defineCommand } from './command.js';
 
-const SECTIONS = ['throughput', 'gemm', 'transfer', 'precision', 'memory', 'tfjs', 'data'] as const;
+const SECTIONS = ['throughput', 'gemm', 'transfer', 'precision', 'memory', 'tfjs', 'data', 'serve'] as const;
 
 function only(cfg: BenchConfig, keep: string[], quick: boolean): BenchConfig {
   const unknown = keep.filter((s) => !(SECTIONS as readonly string[]).includes(s));
@@ -19,6 +19,7 @@ function only(cfg: BenchConfig, keep: string[], quick: boolean): BenchConfig {
     tfjs: on('tfjs') ? cfg.tfjs : null,
     // Not in the presets: photo decoding runs only when asked for (it generates a folder of JPEGs first).
     data: on('data') ? dataBenchConfig(quick ? 'quick' : 'full') : null,
+    serve: on('serve') ? cfg.serve : null,
   };
 }
 
