@@ -51,6 +51,11 @@ export interface NativeBinding {
   setGradEnabled(on: boolean): boolean;
   inferenceMode(enter: boolean): void;
   setAutocast(device: string, enabled: boolean, dtype: number): boolean;
+  /** Rows of 5 handles (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq or 0xFFFFFFFF) and 9 scalars each. */
+  fusedAdamStep(handles: Uint32Array, scalars: Float64Array): void;
+  /** Rows of 3 handles (param, grad, momentum_buffer or 0xFFFFFFFF) and 7 scalars each. */
+  fusedSgdStep(handles: Uint32Array, scalars: Float64Array): void;
+  fusedStepSupports(h: Handle): boolean;
 }
 
 function findAddon(): string {
