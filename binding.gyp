@@ -17,11 +17,15 @@
       "native/core/runtime.cc",
       "native/core/fused_optim.cc",
       "native/core/fused_optim_default.cc",
+      "native/core/profiler.cc",
+      "native/core/cpu_cache.cc",
       "native/napi/addon.cc",
       "native/napi/tensor.cc",
       "native/napi/ivalue.cc",
       "native/napi/autograd.cc",
-      "native/napi/optim.cc"
+      "native/napi/optim.cc",
+      "native/napi/profiler.cc",
+      "native/napi/memory.cc"
     ],
     "include_dirs": ["<@(tlcv_include_dirs)"],
     "defines": ["<@(tlcv_defines)"],

@@ -1,6 +1,7 @@
 #include "core/fused_optim.h"
 
 #include <ATen/Parallel.h>
+#include <ATen/record_function.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -92,6 +93,7 @@ bool fused_step_supports(const at::Tensor& p) {
 }
 
 void fused_adam_step(std::vector<AdamSlot>& slots) {
+  RECORD_FUNCTION("tlcv::fused_adam_step", std::vector<c10::IValue>());
   std::vector<AdamSpan> spans;
   std::vector<int64_t> sizes;
   spans.reserve(slots.size());
@@ -118,6 +120,7 @@ void fused_adam_step(std::vector<AdamSlot>& slots) {
 }
 
 void fused_sgd_step(std::vector<SgdSlot>& slots) {
+  RECORD_FUNCTION("tlcv::fused_sgd_step", std::vector<c10::IValue>());
   std::vector<SgdSpan> spans;
   std::vector<int64_t> sizes;
   spans.reserve(slots.size());

@@ -34,5 +34,7 @@ void register_tensor(Napi::Env env, Napi::Object exports);
 void register_ivalue(Napi::Env env, Napi::Object exports);
 void register_autograd(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
+void register_profiler(Napi::Env env, Napi::Object exports);
+void register_memory(Napi::Env env, Napi::Object exports);
 
 }  // namespace tlcv
