@@ -2,6 +2,7 @@
 import { argumentError } from '../errors.js';
 import { F, zeros, type Tensor } from '../tensor/index.js';
 import { defaultBias_, kaimingUniform_ } from './init.js';
+import { activeFold, forwardTracer } from './fold-state.js';
 import { Module } from './module.js';
 
 type Pair = number | [number, number];
@@ -67,6 +68,12 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    const o = { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+    // Inside a folded inference view (see foldedForInference), with the BatchNorm after it folded in.
+    const fold = activeFold(this);
+    if (fold !== null) return F.conv2d(x.dtype === fold.weight.dtype ? x : x.to(fold.weight.dtype), fold.weight, fold.bias, o);
+    const out = F.conv2d(x, this.weight, this.bias, o);
+    forwardTracer?.(this, x, out);
+    return out;
   }
 }
