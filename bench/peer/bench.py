@@ -275,6 +275,20 @@ def hello(job):
 JOBS = {"hello": hello, "throughput": throughput, "flops": flops, "gemm": gemm, "transfer": transfer, "memory": memory}
 
 
+def add_peer_jobs():
+    """Jobs kept in peers/ (speed_jobs.py): beside this script, or in the package's peers/ folder."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    for d in (here, os.path.join(here, "..", "..", "peers")):
+        if os.path.exists(os.path.join(d, "speed_jobs.py")):
+            sys.path.insert(0, d)
+            import speed_jobs  # noqa: E402
+            JOBS.update(speed_jobs.JOBS)
+            return
+
+
+add_peer_jobs()
+
+
 def main():
     torch.set_num_threads(int(os.environ.get("TLCV_THREADS", "1")))
     for line in sys.stdin:

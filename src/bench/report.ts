@@ -4,6 +4,7 @@
  */
 import { writeFileAtomic } from '../io/index.js';
 import type { BenchReport, Figure, ThroughputRow } from './results.js';
+import { speedMarkdown } from './speed-report.js';
 
 const num = (v: number | undefined): string => {
   if (v === undefined || !Number.isFinite(v)) return 'n/a';
@@ -116,9 +117,10 @@ export function renderMarkdown(r: BenchReport): string {
         table(['', 'images/s', 'tlcv default / TF.js'], [[`TF.js, batch ${t.batch}, 1 thread`, num(t.imagesPerSec), t.tlcvAutoImagesPerSec === null ? 'n/a' : x(t.tlcvAutoImagesPerSec / t.imagesPerSec)]]),
     );
   }
+  parts.push(...speedMarkdown(r));
   if (r.targets.length > 0) {
     const rows = r.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? '—' : t.met ? 'met' : '**missed**']);
-    parts.push(`Targets (issue 7)\n\n${table(['target', 'wanted', 'measured', ''], rows)}`);
+    parts.push(`Targets (issues 7 and 16)\n\n${table(['target', 'wanted', 'measured', ''], rows)}`);
   }
   const errors = Object.entries(r.errors);
   if (errors.length > 0) parts.push(`Sections that failed:\n${errors.map(([k, v]) => `- ${k}: ${v}`).join('\n')}`);
