@@ -71,6 +71,7 @@ for (const name of listModels()) {
     const before = tidy(() => [...model.stateDict()].map(([k, v]) => [k, v.clone().keep()] as const));
     const folded = foldedForInference(model);
     assert.equal(folded.pairs.length, EXPECTED_PAIRS[name], JSON.stringify(folded.pairs.slice(0, 3)));
+    assert.deepEqual(folded.precast, [], 'fp32 weights are used as they are');
     tidy(() => {
       const x = randn([3, model.config.inputSize[0], ...size]);
       const expected = inferenceMode(() => model.forward(x));
@@ -89,12 +90,14 @@ for (const name of listModels()) {
   });
 }
 
-test('bf16 channels-last folds run under autocast as the unfolded model does (bf16 tolerance)', () => {
+test('bf16 channels-last folds (and pre-cast weights) run under autocast as the unfolded model does (bf16 tolerance)', () => {
   manualSeed(8);
   const model = createModel('mobilenet_v2_035', { numClasses: 5, inputSize: [32, 32] });
   randomiseNorms(model);
   model.eval().to({ memoryFormat: 'channelsLast' });
   const folded = foldedForInference(model, { dtype: 'bfloat16', memoryFormat: 'channelsLast' });
+  // The classifier is a linear layer without a BatchNorm: its weight is pre-cast instead.
+  assert.deepEqual([folded.pairs.length, folded.precast], [52, ['classifier.1']]);
   tidy(() => {
     const x = randn([4, 3, 32, 32]).contiguous('channelsLast');
     const run = (f: (x: Tensor) => Tensor): Tensor => inferenceMode(() => autocast(() => f(x)).float());
@@ -103,6 +106,17 @@ test('bf16 channels-last folds run under autocast as the unfolded model does (bf
   });
   folded.dispose();
   model.dispose();
+  // Without BatchNorms only the casts move out of the call: the results are autocast's exactly.
+  const cnn = createModel('seed-cnn').eval().to({ memoryFormat: 'channelsLast' });
+  const view = foldedForInference(cnn, { dtype: 'bfloat16', memoryFormat: 'channelsLast' });
+  assert.deepEqual(view.precast, ['features.0', 'features.3', 'features.6', 'features.8', 'classifier.fc1', 'classifier.fc2']);
+  tidy(() => {
+    const x = randn([4, 1, 28, 28]).contiguous('channelsLast');
+    const run = (f: (x: Tensor) => Tensor): number[] => inferenceMode(() => autocast(() => f(x)).float().toFlatArray());
+    assert.deepEqual(run((v) => view.forward(v)), run((v) => cnn.forward(v)));
+  });
+  view.dispose();
+  cnn.dispose();
 });
 
 test('pairs that would change meaning stay unfolded: BatchNorm in training, trainable weights under autograd', () => {

@@ -2,7 +2,7 @@
 import { argumentError } from '../errors.js';
 import { F, zeros, type Tensor } from '../tensor/index.js';
 import { defaultBias_, kaimingUniform_ } from './init.js';
-import { activeFold, forwardTracer } from './fold-state.js';
+import { activeWeights, forwardTracer } from './fold-state.js';
 import { Module } from './module.js';
 
 type Pair = number | [number, number];
@@ -69,9 +69,9 @@ export class Conv2d extends Module {
 
   forward(x: Tensor): Tensor {
     const o = { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
-    // Inside a folded inference view (see foldedForInference), with the BatchNorm after it folded in.
-    const fold = activeFold(this);
-    if (fold !== null) return F.conv2d(x.dtype === fold.weight.dtype ? x : x.to(fold.weight.dtype), fold.weight, fold.bias, o);
+    // Inside a folded inference view (see foldedForInference): the BatchNorm after it folded in, or pre-cast.
+    const w = activeWeights(this);
+    if (w !== null) return F.conv2d(x.dtype === w.weight.dtype ? x : x.to(w.weight.dtype), w.weight, w.bias, o);
     const out = F.conv2d(x, this.weight, this.bias, o);
     forwardTracer?.(this, x, out);
     return out;

@@ -1,24 +1,26 @@
 /**
  * Which layers run folded right now: a folded inference view (folded-inference.ts) marks its
- * convolutions (with their folded weights) and the BatchNorms folded into them for the length
- * of one call, and Conv2d/BatchNorm2d consult these marks in forward. The model's own forward
- * code then runs folded without a copy of the model and without touching its state dict.
- * Kept apart from fold.ts so that conv.ts and batchnorm.ts need not import it (a cycle).
+ * convolutions and linear layers (with their folded or pre-cast weights) and the BatchNorms
+ * folded away for the length of one call, and Conv2d/Linear/BatchNorm2d consult these marks
+ * in forward. The model's own forward code then runs folded without a copy of the model and
+ * without touching its state dict. Kept apart from folded-inference.ts, which imports the
+ * layers (a cycle otherwise).
  */
 import type { Tensor } from '../tensor/index.js';
 import type { Module } from './module.js';
 
-export interface ActiveFold {
+/** The weights a layer runs with inside a folded view: folded with a BatchNorm, or pre-cast. */
+export interface ActiveWeights {
   weight: Tensor;
-  bias: Tensor;
+  bias: Tensor | null;
 }
 
-const convs = new Map<Module, ActiveFold>();
+const layers = new Map<Module, ActiveWeights>();
 const norms = new Set<Module>();
 
-/** The folded weight and bias this conv runs with now, or null. */
-export function activeFold(conv: Module): ActiveFold | null {
-  return convs.size === 0 ? null : (convs.get(conv) ?? null);
+/** The weights this conv or linear layer runs with now, or null (its own). */
+export function activeWeights(layer: Module): ActiveWeights | null {
+  return layers.size === 0 ? null : (layers.get(layer) ?? null);
 }
 
 /** Whether this BatchNorm was folded into the conv before it (it passes its input through). */
@@ -26,19 +28,19 @@ export function isFoldedAway(bn: Module): boolean {
   return norms.size !== 0 && norms.has(bn);
 }
 
-/** Marks the pairs for the length of fn. */
-export function withFolds<T>(pairs: { conv: Module; bn: Module; fold: ActiveFold }[], fn: () => T): T {
-  const added = pairs.filter((p) => !convs.has(p.conv));
-  for (const p of added) {
-    convs.set(p.conv, p.fold);
-    norms.add(p.bn);
+/** Marks the layers (and the BatchNorms folded into them) for the length of fn. */
+export function withFolds<T>(entries: { layer: Module; bn: Module | null; weights: ActiveWeights }[], fn: () => T): T {
+  const added = entries.filter((e) => !layers.has(e.layer));
+  for (const e of added) {
+    layers.set(e.layer, e.weights);
+    if (e.bn !== null) norms.add(e.bn);
   }
   try {
     return fn();
   } finally {
-    for (const p of added) {
-      convs.delete(p.conv);
-      norms.delete(p.bn);
+    for (const e of added) {
+      layers.delete(e.layer);
+      if (e.bn !== null) norms.delete(e.bn);
     }
   }
 }

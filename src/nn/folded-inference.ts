@@ -1,15 +1,17 @@
 /**
  * A model (or a frozen prefix of its stages) run with every conv + BatchNorm pair folded:
  * the BatchNorm pass disappears and the conv gets the folded weights, pre-cast to the dtype
- * and layout the plan runs in, so autocast no longer casts them on every call either. The
- * model's own forward code runs; its state dict, modes and trainable parts are untouched.
+ * and layout the plan runs in. With bf16, the other convs and linear layers get pre-cast
+ * copies too, so autocast no longer casts a weight on every call. The model's own forward
+ * code runs; its state dict, modes and trainable parts are untouched.
  */
 import { TlcvError, argumentError } from '../errors.js';
 import { noGrad, runtimeInfo, tidy, zeros, type MemoryFormat, type Tensor } from '../tensor/index.js';
 import { BatchNorm2d } from './batchnorm.js';
 import { Conv2d } from './conv.js';
+import { Linear } from './linear.js';
 import { foldConvBn } from './fold.js';
-import { traceForwards, withFolds, type ActiveFold } from './fold-state.js';
+import { traceForwards, withFolds, type ActiveWeights } from './fold-state.js';
 import type { Module } from './module.js';
 
 export interface FoldedInferenceOptions {
@@ -31,6 +33,8 @@ export interface FoldedPair {
 export interface FoldedInference {
   /** The conv + BatchNorm pairs folded, by module path. */
   readonly pairs: FoldedPair[];
+  /** The other convs and linear layers whose weights were pre-cast (bf16 only), by module path. */
+  readonly precast: string[];
   /** The model's forward, folded (call it in eval mode, e.g. under inferenceMode). */
   forward(x: Tensor): Tensor;
   /** Runs fn (a frozen prefix of stages, say) with the pairs folded. */
@@ -39,11 +43,12 @@ export interface FoldedInference {
   dispose(): void;
 }
 
-interface Pair {
-  conv: Conv2d;
-  bn: BatchNorm2d;
-  fold: ActiveFold;
-  names: FoldedPair;
+interface Entry {
+  layer: Conv2d | Linear;
+  bn: BatchNorm2d | null;
+  weights: ActiveWeights;
+  path: string;
+  bnPath: string;
 }
 
 const under = (path: string, prefixes: string[] | undefined): boolean =>
@@ -99,41 +104,64 @@ function tracePairs(model: Module, sample: Tensor | undefined): [Conv2d, BatchNo
  */
 export function foldedForInference(model: Module, o: FoldedInferenceOptions = {}): FoldedInference {
   if (o.dtype !== undefined && o.dtype !== 'float32' && o.dtype !== 'bfloat16') throw argumentError('dtype', '"float32" or "bfloat16"', o.dtype);
+  const dtype = o.dtype ?? 'float32';
+  const memoryFormat = o.memoryFormat ?? 'contiguous';
   const paths = new Map<Module, string>([...model.namedModules()].map(([p, m]) => [m, p]));
-  const pairs: Pair[] = [];
+  const pathOf = (m: Module): string => paths.get(m) ?? '?';
+  const entries: Entry[] = [];
+  const cast = (w: Tensor, b: Tensor | null, layer: Conv2d | Linear): ActiveWeights =>
+    tidy(() => ({
+      weight: w.detach().to({ dtype, memoryFormat: layer instanceof Conv2d ? memoryFormat : 'contiguous' }).keep(),
+      bias: b === null ? null : b.detach().to(dtype).keep(),
+    }));
   try {
     for (const [conv, bn] of tracePairs(model, o.sample)) {
-      const names = { conv: paths.get(conv) ?? '?', bn: paths.get(bn) ?? '?' };
-      if (!under(names.conv, o.prefixes) || !under(names.bn, o.prefixes) || bn.runningMean === null) continue;
+      if (!under(pathOf(conv), o.prefixes) || !under(pathOf(bn), o.prefixes) || bn.runningMean === null) continue;
       const raw = foldConvBn(conv, bn);
-      const fold = tidy(() => ({
-        weight: raw.weight.to({ dtype: o.dtype ?? 'float32', memoryFormat: o.memoryFormat ?? 'contiguous' }).keep(),
-        bias: raw.bias.to(o.dtype ?? 'float32').keep(),
-      }));
-      raw.weight.dispose();
-      raw.bias.dispose();
-      pairs.push({ conv, bn, fold, names });
+      try {
+        entries.push({ layer: conv, bn, weights: cast(raw.weight, raw.bias, conv), path: pathOf(conv), bnPath: pathOf(bn) });
+      } finally {
+        raw.weight.dispose();
+        raw.bias.dispose();
+      }
+    }
+    // Under bf16 autocast every other conv and linear weight would be cast on every call.
+    if (dtype === 'bfloat16') {
+      const folded = new Set<Module>(entries.map((e) => e.layer));
+      for (const [path, m] of model.namedModules()) {
+        if ((m instanceof Conv2d || m instanceof Linear) && !folded.has(m) && under(path, o.prefixes)) {
+          entries.push({ layer: m, bn: null, weights: cast(m.weight, m.bias, m), path, bnPath: '' });
+        }
+      }
     }
   } catch (e) {
-    for (const p of pairs) [p.fold.weight, p.fold.bias].forEach((t) => t.dispose());
+    disposeEntries(entries);
     throw e;
   }
   let disposed = false;
-  const trainable = (p: Pair): boolean => [p.conv.weight, p.conv.bias, p.bn.weight, p.bn.bias].some((t) => t?.requiresGrad ?? false);
+  const trainable = (e: Entry): boolean => [e.layer.weight, e.layer.bias, e.bn?.weight, e.bn?.bias].some((t) => t?.requiresGrad ?? false);
   const run = <T>(fn: () => T): T => {
     if (disposed) throw new TlcvError('DISPOSED', 'a folded inference view was used after dispose()');
-    const recording = pairs.some(trainable) && runtimeInfo().gradEnabled;
-    const active = pairs.filter((p) => !p.bn.updatesRunningStats && !(recording && trainable(p)));
+    const recording = entries.some(trainable) && runtimeInfo().gradEnabled;
+    const active = entries.filter((e) => !(e.bn?.updatesRunningStats ?? false) && !(recording && trainable(e)));
     return withFolds(active, fn);
   };
   return {
-    pairs: pairs.map((p) => p.names),
+    pairs: entries.filter((e) => e.bn !== null).map((e) => ({ conv: e.path, bn: e.bnPath })),
+    precast: entries.filter((e) => e.bn === null).map((e) => e.path),
     forward: (x) => run(() => model.forward(x)),
     run,
     dispose: () => {
       if (disposed) return;
       disposed = true;
-      for (const p of pairs) [p.fold.weight, p.fold.bias].forEach((t) => t.dispose());
+      disposeEntries(entries);
     },
   };
+}
+
+function disposeEntries(entries: Entry[]): void {
+  for (const e of entries) {
+    e.weights.weight.dispose();
+    e.weights.bias?.dispose();
+  }
 }
