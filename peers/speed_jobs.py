@@ -1,22 +1,11 @@
 """PyTorch side of the issue-16 bench figures (src/bench/speed-*.ts), loaded by the bench's
 peer worker: the optimizer step alone, as torch.optim.AdamW runs it with foreach=True and in
 its 1.13 default (single-tensor) form."""
-import time
-
 import torch
 import torchvision
 
 
-def _timed(step, iters, min_seconds, max_iters):
-    t0 = time.perf_counter()
-    n = 0
-    while n < iters or (time.perf_counter() - t0 < min_seconds and n < max_iters):
-        step()
-        n += 1
-    return n, time.perf_counter() - t0
-
-
-def optim_step(job):
+def optim_step(job, timed):
     """AdamW (lr 1e-3, weight decay 1e-4) over a model's parameters, fixed random gradients."""
     if job["model"] != "resnet18":
         raise ValueError(f"optimStep: only resnet18 here, not {job['model']}")
@@ -30,8 +19,10 @@ def optim_step(job):
     opt = torch.optim.AdamW(params, lr=1e-3, weight_decay=1e-4, foreach=variant == "foreach")
     for _ in range(job["warmup"]):
         opt.step()
-    n, seconds = _timed(opt.step, job["iters"], job["minSeconds"], job["maxIters"])
+    n, seconds = timed(opt.step, job["iters"], job["minSeconds"], job["maxIters"])
     return {"steps": n, "seconds": seconds, "params": sum(p.numel() for p in params)}
 
 
-JOBS = {"optimStep": optim_step}
+def jobs(timed):
+    """The job table, given bench.py's timing loop (so both time alike)."""
+    return {"optimStep": lambda job: optim_step(job, timed)}

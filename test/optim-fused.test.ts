@@ -8,17 +8,12 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { runPeer, type PeerResult } from './helpers/peer.js';
 import { assertClose } from './helpers/assert-close.js';
-import { SGD, Adam, AdamW, type Optimizer } from '../src/optim/index.js';
+import { AdamW, SGD, type Optimizer } from '../src/optim/index.js';
+import { caseName, makeCaseOptimizer, toPython, type OptimCase } from './helpers/optim-cases.js';
 import { disposeAll, liveTensors, manualSeed, randn, tidy, type Tensor } from '../src/tensor/index.js';
 
-interface Case {
-  optimizer: 'SGD' | 'Adam' | 'AdamW';
-  options: Record<string, number | boolean | number[]>;
-  groupLrs?: number[];
-}
-
 // The trainer's defaults (AdamW 1e-3, weight decay 1e-4), discriminative rates, and the spec's SGD recipe.
-const CASES: Case[] = [
+const CASES: OptimCase[] = [
   { optimizer: 'AdamW', options: { lr: 1e-3, weightDecay: 1e-4 }, groupLrs: [1e-4, 1e-3] },
   { optimizer: 'AdamW', options: { lr: 2e-3, betas: [0.9, 0.99], eps: 1e-6, weightDecay: 0.05 } },
   { optimizer: 'Adam', options: { lr: 1e-3, weightDecay: 1e-4 } },
@@ -26,13 +21,6 @@ const CASES: Case[] = [
   { optimizer: 'SGD', options: { lr: 0.01, momentum: 0.9, nesterov: true, weightDecay: 1e-4 } },
   { optimizer: 'SGD', options: { lr: 0.05 } },
 ];
-
-const SNAKE: Record<string, string> = { weightDecay: 'weight_decay' };
-const toPython = (c: Case): unknown => ({
-  optimizer: c.optimizer,
-  options: Object.fromEntries(Object.entries(c.options).map(([k, v]) => [SNAKE[k] ?? k, v])),
-  ...(c.groupLrs ? { group_lrs: c.groupLrs } : {}),
-});
 
 let peer: PeerResult;
 let steps: number;
@@ -50,19 +38,10 @@ const peerTensor = (name: string): Tensor => {
   return t;
 };
 
-function makeOptimizer(c: Case, params: Tensor[], fused: boolean): Optimizer {
-  const lrs = c.groupLrs ?? [];
-  const groups = [
-    { params: params.slice(0, 2), lr: lrs[0] },
-    { params: params.slice(2), lr: lrs[1] },
-  ];
-  const o = { ...c.options, fused } as Record<string, unknown>;
-  if (c.optimizer === 'SGD') return new SGD(groups, o);
-  return c.optimizer === 'Adam' ? new Adam(groups, o) : new AdamW(groups, o);
-}
+const makeOptimizer = (c: OptimCase, params: Tensor[], fused: boolean): Optimizer => makeCaseOptimizer(c, params, { fused });
 
 /** The peer's 100 steps, with the same seeded gradients; parameter 0 is channels-last here. */
-function runTlcv(c: Case, o: { fused: boolean; swapAt?: number }): Tensor[] {
+function runTlcv(c: OptimCase, o: { fused: boolean; swapAt?: number }): Tensor[] {
   const params = tidy(() => [0, 1, 2, 3].map((i) => {
     const p = peerTensor(`init.${i}`);
     return (i === 0 ? p.contiguous('channelsLast') : p.clone()).requiresGrad_(true);
@@ -99,7 +78,7 @@ function bitIdentical(a: Tensor, b: Tensor): number {
 }
 
 CASES.forEach((c, k) => {
-  test(`fused ${c.optimizer} ${JSON.stringify(c.options)}${c.groupLrs ? ` groups ${c.groupLrs}` : ''}: PyTorch's weights after ${100} steps, within 1e-6`, (t) => {
+  test(`fused ${caseName(c)}: PyTorch's weights after 100 steps, within 1e-6`, (t) => {
     const live = liveTensors().count;
     for (const fused of [true, false]) {
       const params = runTlcv(c, { fused });

@@ -282,7 +282,7 @@ def add_peer_jobs():
         if os.path.exists(os.path.join(d, "speed_jobs.py")):
             sys.path.insert(0, d)
             import speed_jobs  # noqa: E402
-            JOBS.update(speed_jobs.JOBS)
+            JOBS.update(speed_jobs.jobs(timed))
             return
 
 

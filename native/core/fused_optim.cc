@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
+#include <array>
 #include <cstdlib>
 #include <cstring>
 #include <utility>
@@ -72,17 +73,28 @@ std::vector<WorkItem> split(const std::vector<int64_t>& sizes) {
   return items;
 }
 
-template <typename Span, typename Kernel>
-void run(const std::vector<Span>& spans, const std::vector<int64_t>& sizes, Kernel kernel) {
+// Checks every slot before touching any (check may also swap in a gradient copy), runs the
+// kernel over all their elements, then bumps the version of what it wrote: autograd checks
+// saved tensors against their version, and an in-place update must count as one.
+template <typename Slot, typename Span, typename Check, typename ToSpan, typename Written>
+void run_slots(std::vector<Slot>& slots, Check check, ToSpan to_span, void (*kernel)(const Span&, int64_t, int64_t), Written written) {
+  for (size_t i = 0; i < slots.size(); ++i) check(slots[i], i);
+  std::vector<Span> spans;
+  std::vector<int64_t> sizes;
+  spans.reserve(slots.size());
+  for (Slot& s : slots) {
+    spans.push_back(to_span(s));
+    sizes.push_back(s.param.numel());
+  }
   const std::vector<WorkItem> items = split(sizes);
   at::parallel_for(0, static_cast<int64_t>(items.size()), kGrain, [&](int64_t from, int64_t to) {
     for (int64_t k = from; k < to; ++k) kernel(spans[items[k].span], items[k].begin, items[k].end);
   });
-}
-
-// Autograd checks saved tensors against their version: an in-place update must count as one.
-void bump(const at::Tensor& t) {
-  if (t.defined()) t.unsafeGetTensorImpl()->bump_version();
+  for (Slot& s : slots) {
+    for (const at::Tensor* t : written(s)) {
+      if (t->defined()) t->unsafeGetTensorImpl()->bump_version();
+    }
+  }
 }
 
 }  // namespace
@@ -94,51 +106,33 @@ bool fused_step_supports(const at::Tensor& p) {
 
 void fused_adam_step(std::vector<AdamSlot>& slots) {
   RECORD_FUNCTION("tlcv::fused_adam_step", std::vector<c10::IValue>());
-  std::vector<AdamSpan> spans;
-  std::vector<int64_t> sizes;
-  spans.reserve(slots.size());
-  for (size_t i = 0; i < slots.size(); ++i) {
-    AdamSlot& s = slots[i];
+  auto check = [](AdamSlot& s, size_t i) {
     check_param(s.param, i);
     check_state(s.param, s.exp_avg, "exp_avg", i);
     check_state(s.param, s.exp_avg_sq, "exp_avg_sq", i);
     if (s.s.amsgrad) check_state(s.param, s.max_exp_avg_sq, "max_exp_avg_sq", i);
     s.grad = grad_like(s.param, s.grad, i);
-  }
-  for (AdamSlot& s : slots) {
-    spans.push_back({s.param.scalar_type(), s.param.data_ptr(), s.grad.data_ptr(), s.exp_avg.data_ptr(), s.exp_avg_sq.data_ptr(),
-                     s.s.amsgrad ? s.max_exp_avg_sq.data_ptr() : nullptr, s.s});
-    sizes.push_back(s.param.numel());
-  }
-  run(spans, sizes, kernels().adam);
-  for (AdamSlot& s : slots) {
-    bump(s.param);
-    bump(s.exp_avg);
-    bump(s.exp_avg_sq);
-    if (s.s.amsgrad) bump(s.max_exp_avg_sq);
-  }
+  };
+  auto span = [](AdamSlot& s) {
+    return AdamSpan{s.param.scalar_type(), s.param.data_ptr(), s.grad.data_ptr(), s.exp_avg.data_ptr(), s.exp_avg_sq.data_ptr(),
+                    s.s.amsgrad ? s.max_exp_avg_sq.data_ptr() : nullptr, s.s};
+  };
+  auto written = [](const AdamSlot& s) { return std::array<const at::Tensor*, 4>{&s.param, &s.exp_avg, &s.exp_avg_sq, &s.max_exp_avg_sq}; };
+  run_slots(slots, check, span, kernels().adam, written);
 }
 
 void fused_sgd_step(std::vector<SgdSlot>& slots) {
   RECORD_FUNCTION("tlcv::fused_sgd_step", std::vector<c10::IValue>());
-  std::vector<SgdSpan> spans;
-  std::vector<int64_t> sizes;
-  spans.reserve(slots.size());
-  for (size_t i = 0; i < slots.size(); ++i) {
-    SgdSlot& s = slots[i];
+  auto check = [](SgdSlot& s, size_t i) {
     check_param(s.param, i);
     if (s.s.momentum != 0) check_state(s.param, s.momentum_buffer, "momentum_buffer", i);
     s.grad = grad_like(s.param, s.grad, i);
-  }
-  for (SgdSlot& s : slots) {
-    spans.push_back({s.param.scalar_type(), s.param.data_ptr(), s.grad.data_ptr(), s.s.momentum != 0 ? s.momentum_buffer.data_ptr() : nullptr, s.s});
-    sizes.push_back(s.param.numel());
-  }
-  run(spans, sizes, kernels().sgd);
-  for (SgdSlot& s : slots) {
-    bump(s.param);
-    if (s.s.momentum != 0) bump(s.momentum_buffer);
-  }
+  };
+  auto span = [](SgdSlot& s) {
+    return SgdSpan{s.param.scalar_type(), s.param.data_ptr(), s.grad.data_ptr(), s.s.momentum != 0 ? s.momentum_buffer.data_ptr() : nullptr, s.s};
+  };
+  auto written = [](const SgdSlot& s) { return std::array<const at::Tensor*, 2>{&s.param, &s.momentum_buffer}; };
+  run_slots(slots, check, span, kernels().sgd, written);
 }
 
 }  // namespace tlcv

@@ -35,42 +35,38 @@ at::Tensor tensor_at(const Napi::CallbackInfo& info, uint32_t h, const char* wha
   return *t;
 }
 
-Napi::Value adam_step(const Napi::CallbackInfo& info) {
+// Reads every row into a slot, then runs the fused step over all of them.
+template <typename Slot, typename Fill>
+Napi::Value step_rows(const Napi::CallbackInfo& info, size_t per_handles, size_t per_scalars, Fill fill, void (*step)(std::vector<Slot>&)) {
   return guarded(info, [&]() -> Napi::Value {
-    const Rows r = read_rows(info, kAdamHandles, kAdamScalars);
-    std::vector<AdamSlot> slots(r.n);
-    for (size_t i = 0; i < r.n; ++i) {
-      const uint32_t* h = r.handles + i * kAdamHandles;
-      const double* x = r.scalars + i * kAdamScalars;
-      AdamSlot& s = slots[i];
-      s.param = tensor_at(info, h[0], "param");
-      s.grad = tensor_at(info, h[1], "grad");
-      s.exp_avg = tensor_at(info, h[2], "exp_avg");
-      s.exp_avg_sq = tensor_at(info, h[3], "exp_avg_sq");
-      s.max_exp_avg_sq = tensor_at(info, h[4], "max_exp_avg_sq");
-      s.s = {x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7] != 0, x[8] != 0};
-    }
-    fused_adam_step(slots);
+    const Rows r = read_rows(info, per_handles, per_scalars);
+    std::vector<Slot> slots(r.n);
+    for (size_t i = 0; i < r.n; ++i) fill(slots[i], r.handles + i * per_handles, r.scalars + i * per_scalars);
+    step(slots);
     return info.Env().Undefined();
   });
 }
 
+Napi::Value adam_step(const Napi::CallbackInfo& info) {
+  auto fill = [&](AdamSlot& s, const uint32_t* h, const double* x) {
+    s.param = tensor_at(info, h[0], "param");
+    s.grad = tensor_at(info, h[1], "grad");
+    s.exp_avg = tensor_at(info, h[2], "exp_avg");
+    s.exp_avg_sq = tensor_at(info, h[3], "exp_avg_sq");
+    s.max_exp_avg_sq = tensor_at(info, h[4], "max_exp_avg_sq");
+    s.s = {x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7] != 0, x[8] != 0};
+  };
+  return step_rows<AdamSlot>(info, kAdamHandles, kAdamScalars, fill, &fused_adam_step);
+}
+
 Napi::Value sgd_step(const Napi::CallbackInfo& info) {
-  return guarded(info, [&]() -> Napi::Value {
-    const Rows r = read_rows(info, kSgdHandles, kSgdScalars);
-    std::vector<SgdSlot> slots(r.n);
-    for (size_t i = 0; i < r.n; ++i) {
-      const uint32_t* h = r.handles + i * kSgdHandles;
-      const double* x = r.scalars + i * kSgdScalars;
-      SgdSlot& s = slots[i];
-      s.param = tensor_at(info, h[0], "param");
-      s.grad = tensor_at(info, h[1], "grad");
-      s.momentum_buffer = tensor_at(info, h[2], "momentum_buffer");
-      s.s = {x[0], x[1], x[2], x[3], x[4] != 0, x[5] != 0, x[6] != 0};
-    }
-    fused_sgd_step(slots);
-    return info.Env().Undefined();
-  });
+  auto fill = [&](SgdSlot& s, const uint32_t* h, const double* x) {
+    s.param = tensor_at(info, h[0], "param");
+    s.grad = tensor_at(info, h[1], "grad");
+    s.momentum_buffer = tensor_at(info, h[2], "momentum_buffer");
+    s.s = {x[0], x[1], x[2], x[3], x[4] != 0, x[5] != 0, x[6] != 0};
+  };
+  return step_rows<SgdSlot>(info, kSgdHandles, kSgdScalars, fill, &fused_sgd_step);
 }
 
 Napi::Value supports(const Napi::CallbackInfo& info) {
