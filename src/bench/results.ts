@@ -102,6 +102,16 @@ export interface RooflineFigures {
   runs: (RooflineRun & { gflops: number })[];
 }
 
+/** The data section: decode throughput against torchvision, and RSS of streaming epochs. */
+export interface DataFigures {
+  photo: string;
+  size: number;
+  batch: number;
+  /** images/s per side, medians of the repetitions; peer: torchvision ImageFolder + DataLoader. */
+  decode: { tlcv: Figure; peer: Figure; peerWorkers: number; ratio: number } | null;
+  memory: { photos: number; cacheImages: string; peakRss: number; rssPerEpoch: number[]; cacheBytes: number; cacheLimit: number | null; seconds: number }[];
+}
+
 export interface BenchReport {
   command: string;
   startedAt: string;
@@ -126,6 +136,7 @@ export interface BenchReport {
   tfjs: { batch: number; imagesPerSec: number; version: string; tlcvAutoImagesPerSec: number | null } | null;
   optimizer?: OptimizerFigures | null;
   roofline?: RooflineFigures | null;
+  data?: DataFigures | null;
   targets: TargetCheck[];
   /** Sections that failed, with why; the rest of the report stands. */
   errors: Record<string, string>;

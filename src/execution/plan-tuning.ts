@@ -1,0 +1,211 @@
+/**
+ * Picks the execution plan by timing it, as cudnn.benchmark picks kernels: which of fp32,
+ * fp32 + channels-last and bf16 + channels-last is fastest depends on the model, the input
+ * size and the CPU (measured: bf16 wins on resnet18 at 224 px, fp32 + channels-last on
+ * mobilenet_v2 at 32 px). The choice is cached per model, input, batch, threads and CPU so
+ * that a second run with the same seed takes the same plan and gives the same metrics.
+ */
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { F, cpuHasFastBf16, getNumThreads, noGrad, runtimeInfo, tidy, type Tensor } from '../tensor/index.js';
+import type { ClassifierModel, Stage } from '../models/index.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { cacheDir } from '../io/cache.js';
+import { cloneState, disposeState } from './state-copy.js';
+import { planForward, setTrainingMode } from './forward.js';
+import { planExecution, describePlan, type ExecutionPlan, type Precision } from './precision.js';
+
+export interface TuneRequest {
+  model: ClassifierModel;
+  stages: Stage[];
+  /** Stages before this index are frozen (eval mode, no gradients). */
+  frozenStages: number;
+  /** A sample batch: its size is the one timed. */
+  x: Tensor;
+  y: Tensor;
+  train: boolean;
+  precision: Precision;
+  channelsLast: boolean | 'auto';
+  device: string;
+  log?: (message: string) => void;
+}
+
+/** TLCV_PLAN_CACHE names the cache file ('off': every run times again); else plans/plans.json under the cache root. */
+export function planCachePath(): string | null {
+  const v = process.env.TLCV_PLAN_CACHE;
+  if (v === 'off') return null;
+  return v ?? join(cacheDir('plans'), 'plans.json');
+}
+
+function readCache(path: string | null): Record<string, ExecutionPlan> {
+  if (path === null || !existsSync(path)) return {};
+  try {
+    const data = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+    return data !== null && typeof data === 'object' ? (data as Record<string, ExecutionPlan>) : {};
+  } catch {
+    return {}; // a damaged cache only costs a new timing
+  }
+}
+
+function writeCache(path: string | null, key: string, plan: ExecutionPlan): void {
+  if (path === null) return;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileAtomic(path, `${JSON.stringify({ ...readCache(path), [key]: plan }, null, 1)}\n`);
+  } catch {
+    // A read-only home must not stop training; the plan is then timed again next run.
+  }
+}
+
+// The candidates are part of the key: a run pinned to fp32 must not decide for a later auto run.
+function cacheKey(r: TuneRequest): string {
+  const c = r.model.config;
+  const among = candidatePlans(r).map(describePlan).join(' / ');
+  return [c.arch, JSON.stringify(c.options), r.x.shape.join('x'), `frozen ${r.frozenStages}`, r.train ? 'train' : 'infer', among, `threads ${getNumThreads()}`, `torch ${runtimeInfo().torchVersion}`, cpus()[0]?.model ?? 'cpu'].join('|');
+}
+
+/** The plans worth timing on this device; one candidate means there is nothing to time. */
+export function candidatePlans(r: Pick<TuneRequest, 'precision' | 'channelsLast' | 'device'>): ExecutionPlan[] {
+  const fixed = planExecution(r);
+  if (r.device !== 'cpu' || (r.precision !== 'auto' && r.channelsLast !== 'auto')) return [fixed];
+  const bf16Options = r.precision === 'auto' ? (cpuHasFastBf16() ? [false, true] : [false]) : [r.precision === 'bf16'];
+  const out: ExecutionPlan[] = [];
+  for (const bf16 of bf16Options) {
+    // NCHW bf16 was never the fastest in PyTorch's table or ours, so it is not timed.
+    const layouts = r.channelsLast === 'auto' ? (bf16 ? [true] : [false, true]) : [r.channelsLast];
+    for (const channelsLast of layouts) out.push({ bf16, channelsLast, device: r.device });
+  }
+  return out;
+}
+
+function restoreBuffers(model: ClassifierModel, saved: Map<string, Tensor>): void {
+  const now = model.namedBuffers();
+  noGrad(() => {
+    for (const [k, v] of saved) now.get(k)?.copy_(v);
+  });
+  disposeState(saved);
+}
+
+// Two warm-up steps (oneDNN builds and caches its primitives and weight reorders on the first
+// calls), then the best of at least three, and of as many as fit in half a second for small
+// models: the minimum is what a burst of load elsewhere disturbs least.
+const WARMUP = 2;
+const TIMED = 3;
+const TIMED_SECONDS = 0.5;
+const MAX_TIMED = 30;
+// Batches beyond this many pixels (64 images at 32x32) add time to the trial, not information.
+const TRIAL_PIXELS = 64 * 32 * 32;
+// Candidates are timed in turn, twice over, each keeping its better round: the first steps of
+// a process run slower (allocator growth, library set-up) whichever plan they belong to.
+const ROUNDS = 2;
+// The static plan (precision.ts) stays unless another is clearly faster: a near tie is noise,
+// and switching on noise would make the cached choice differ from machine to machine.
+const SWITCH_MARGIN = 1.03;
+
+/** Seconds of one step (forward, and backward when training). */
+function timeStep(r: TuneRequest, plan: ExecutionPlan, warmup: number): number {
+  r.model.to({ memoryFormat: plan.channelsLast ? 'channelsLast' : 'contiguous' });
+  const params = r.model.parameters({ trainableOnly: true });
+  const pass = (): void =>
+    tidy(() => {
+      const out = planForward(r.model, r.x, plan, { stages: r.stages });
+      if (r.train) F.crossEntropy(out, r.y).backward();
+      else out.sum().item();
+      for (const p of params) p.grad = null;
+    });
+  const step = r.train ? pass : (): void => noGrad(pass);
+  for (let i = 0; i < warmup; i += 1) step();
+  let best = Infinity;
+  let spent = 0;
+  for (let i = 0; i < TIMED || (spent < TIMED_SECONDS * 1000 && i < MAX_TIMED); i += 1) {
+    const t0 = performance.now();
+    step();
+    const ms = performance.now() - t0;
+    best = Math.min(best, ms);
+    spent += ms;
+  }
+  return best / 1000;
+}
+
+/**
+ * The fastest candidate plan for this model and batch, from the cache or timed now. The model
+ * ends in the chosen memory format, with its BatchNorm statistics as they were.
+ *
+ * @example
+ * const plan = tunePlan({ model, stages: model.stages(), frozenStages: 0, x, y, train: true, precision: 'auto', channelsLast: 'auto', device: 'cpu' });
+ */
+export function tunePlan(r: TuneRequest): ExecutionPlan {
+  const candidates = candidatePlans(r);
+  if (candidates.length === 1) return candidates[0]!;
+  const path = planCachePath();
+  const key = cacheKey(r);
+  const cached = readCache(path)[key];
+  const known = candidates.find((c) => cached !== undefined && c.bf16 === cached.bf16 && c.channelsLast === cached.channelsLast);
+  if (known !== undefined) {
+    r.model.to({ memoryFormat: known.channelsLast ? 'channelsLast' : 'contiguous' });
+    return known;
+  }
+  const saved = cloneState(r.model.namedBuffers());
+  const pixels = r.x.ndim === 4 ? r.x.size(2) * r.x.size(3) : 1;
+  const n = Math.min(r.x.size(0), Math.max(8, Math.floor(TRIAL_PIXELS / pixels)));
+  const trial = { ...r, x: r.x.narrow(0, 0, n).keep(), y: r.y.narrow(0, 0, n).keep() };
+  const preferred = planExecution(r);
+  const seconds = new Map<ExecutionPlan, number>();
+  try {
+    setTrainingMode(r.model, r.stages, r.frozenStages, r.train);
+    for (let round = 0; round < ROUNDS; round += 1) {
+      for (const plan of candidates) seconds.set(plan, Math.min(seconds.get(plan) ?? Infinity, timeStep(trial, plan, round === 0 ? WARMUP : 1)));
+    }
+  } finally {
+    restoreBuffers(r.model, saved);
+    trial.x.dispose();
+    trial.y.dispose();
+  }
+  const timings = candidates.map((c) => `${describePlan(c)} ${(n / seconds.get(c)!).toFixed(0)}/s`);
+  const staticPlan = candidates.find((c) => c.bf16 === preferred.bf16 && c.channelsLast === preferred.channelsLast);
+  let best = staticPlan ?? candidates[0]!;
+  for (const c of candidates) if (seconds.get(c)! * SWITCH_MARGIN < seconds.get(best)!) best = c;
+  r.model.to({ memoryFormat: best.channelsLast ? 'channelsLast' : 'contiguous' });
+  r.log?.(`timed ${r.train ? 'training' : 'inference'} plans (images/s): ${timings.join(', ')}; using ${describePlan(best)}`);
+  writeCache(path, key, best);
+  return best;
+}
+
+/** Where a sample batch comes from: a loader, sync or async. */
+export interface SampleSource {
+  [Symbol.iterator]?(): Iterator<{ x: Tensor; y: Tensor }>;
+  [Symbol.asyncIterator]?(): AsyncIterator<{ x: Tensor; y: Tensor }>;
+}
+
+/**
+ * tunePlan on the first batch of a batch source, read through its async iterator when it has
+ * one (the static plan if it yields nothing).
+ *
+ * @example
+ * const plan = await tunePlanOn(new DataLoader(ds, { batchSize: 64, mean, std }), { model, stages, frozenStages: 0, train: false, precision: 'auto', channelsLast: 'auto', device: 'cpu' });
+ */
+export async function tunePlanOn(batches: SampleSource, r: Omit<TuneRequest, 'x' | 'y'>): Promise<ExecutionPlan> {
+  let first: IteratorResult<{ x: Tensor; y: Tensor }>;
+  const asyncIt = batches[Symbol.asyncIterator]?.bind(batches);
+  const syncIt = batches[Symbol.iterator]?.bind(batches);
+  if (asyncIt !== undefined) {
+    const it = asyncIt();
+    first = await it.next();
+    await it.return?.();
+  } else if (syncIt !== undefined) {
+    const it = syncIt();
+    first = it.next();
+    it.return?.();
+  } else {
+    return planExecution(r);
+  }
+  if (first.done === true) return planExecution(r);
+  const { x, y } = first.value;
+  try {
+    return tunePlan({ ...r, x, y });
+  } finally {
+    x.dispose();
+    y.dispose();
+  }
+}
