@@ -15,6 +15,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
 
+import speed_jobs  # peers/speed_jobs.py, beside this script
+
 # ---------------------------------------------------------------- models (tlcv's zoo names)
 
 
@@ -273,6 +275,9 @@ def hello(job):
 
 
 JOBS = {"hello": hello, "throughput": throughput, "flops": flops, "gemm": gemm, "transfer": transfer, "memory": memory}
+
+
+JOBS.update(speed_jobs.jobs(timed))
 
 
 def main():

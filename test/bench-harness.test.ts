@@ -100,7 +100,7 @@ test('a tiny bench runs every section and its report follows from what it measur
   assert.equal(gemmTarget.met, g.tlcv.float32!.best / g.peer.float32!.best >= 0.95);
   const md = renderMarkdown(r);
   assert.match(md, /\| seed-cnn \| 1x28x28 \| 4 \| train \|/);
-  assert.match(md, /Targets \(issue 7\)/);
+  assert.match(md, /Targets \(issues 7 and 16\)/);
 });
 
 test('the CLI writes bench.json and prints the table; a bad --only or a missing peer is a user error', () => {

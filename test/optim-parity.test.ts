@@ -9,17 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPeer, type PeerResult } from './helpers/peer.js';
 import { assertClose } from './helpers/assert-close.js';
-import { SGD, Adam, AdamW, type Optimizer, type OptimizerStateDict } from '../src/optim/index.js';
+import type { Optimizer, OptimizerStateDict } from '../src/optim/index.js';
+import { caseName, makeCaseOptimizer, toPython, type OptimCase } from './helpers/optim-cases.js';
 import { liveTensors, disposeAll, tidy, type Tensor } from '../src/tensor/index.js';
 import { readSafetensors, writeSafetensors } from '../src/io/safetensors.js';
 
-interface Case {
-  optimizer: 'SGD' | 'Adam' | 'AdamW';
-  options: Record<string, number | boolean | number[]>;
-  groupLrs?: number[];
-}
-
-const CASES: Case[] = [
+const CASES: OptimCase[] = [
   { optimizer: 'SGD', options: { lr: 0.1, momentum: 0.9 } },
   { optimizer: 'SGD', options: { lr: 0.05, momentum: 0.9, nesterov: true, weightDecay: 1e-2 } },
   { optimizer: 'SGD', options: { lr: 0.05, momentum: 0.8, dampening: 0.1, weightDecay: 5e-4, maximize: true } },
@@ -29,13 +24,6 @@ const CASES: Case[] = [
   { optimizer: 'AdamW', options: { lr: 1e-2 } },
   { optimizer: 'AdamW', options: { lr: 5e-3, betas: [0.8, 0.99], eps: 1e-6, weightDecay: 0.1, amsgrad: true, maximize: true } },
 ];
-
-const SNAKE: Record<string, string> = { weightDecay: 'weight_decay' };
-const toPython = (c: Case): unknown => ({
-  optimizer: c.optimizer,
-  options: Object.fromEntries(Object.entries(c.options).map(([k, v]) => [SNAKE[k] ?? k, v])),
-  ...(c.groupLrs ? { group_lrs: c.groupLrs } : {}),
-});
 
 let peer: PeerResult;
 let steps: number;
@@ -60,16 +48,7 @@ const peerTensor = (name: string): Tensor => {
   return t;
 };
 
-function makeOptimizer(c: Case, params: Tensor[], foreach: boolean): Optimizer {
-  const lrs = c.groupLrs ?? [];
-  const groups = [
-    { params: params.slice(0, 2), lr: lrs[0], name: 'conv' },
-    { params: params.slice(2), lr: lrs[1], name: 'rest' },
-  ];
-  const o = { ...c.options, foreach } as Record<string, unknown>;
-  if (c.optimizer === 'SGD') return new SGD(groups, o);
-  return c.optimizer === 'Adam' ? new Adam(groups, o) : new AdamW(groups, o);
-}
+const makeOptimizer = (c: OptimCase, params: Tensor[], foreach: boolean): Optimizer => makeCaseOptimizer(c, params, { foreach });
 
 /** Writes the state dict as a safetensors file plus JSON, as a checkpoint does, and reads it back. */
 function roundTrip(sd: OptimizerStateDict): OptimizerStateDict {
@@ -79,7 +58,7 @@ function roundTrip(sd: OptimizerStateDict): OptimizerStateDict {
   return { tensors: readSafetensors(file), meta: JSON.parse(readFileSync(`${file}.json`, 'utf8')) };
 }
 
-function runTlcv(c: Case, o: { foreach?: boolean; resumeAt?: number } = {}): Tensor[] {
+function runTlcv(c: OptimCase, o: { foreach?: boolean; resumeAt?: number } = {}): Tensor[] {
   const params = [0, 1, 2, 3, 4].map((i) => peerTensor(`init.${i}`).clone().requiresGrad_(true));
   let opt = makeOptimizer(c, params, o.foreach ?? false);
   for (let step = 0; step < steps; step += 1) {
@@ -101,7 +80,7 @@ function runTlcv(c: Case, o: { foreach?: boolean; resumeAt?: number } = {}): Ten
 }
 
 CASES.forEach((c, k) => {
-  test(`${c.optimizer} ${JSON.stringify(c.options)}${c.groupLrs ? ` groups ${c.groupLrs}` : ''} ends on PyTorch's weights`, () => {
+  test(`${caseName(c)} ends on PyTorch's weights`, () => {
     const live = liveTensors().count;
     const params = runTlcv(c);
     tidy(() => params.forEach((p, i) => assertClose(p.detach(), peerTensor(`case${k}.${i}`), { rtol: 1e-5, atol: 1e-7, what: `case ${k} param ${i}` })));

@@ -25,6 +25,9 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_tensor(env, exports);
   register_ivalue(env, exports);
   register_autograd(env, exports);
+  register_optim(env, exports);
+  register_profiler(env, exports);
+  register_memory(env, exports);
   return exports;
 }
 

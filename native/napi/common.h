@@ -33,5 +33,8 @@ Napi::Value guarded(const Napi::CallbackInfo& info, Fn&& body) {
 void register_tensor(Napi::Env env, Napi::Object exports);
 void register_ivalue(Napi::Env env, Napi::Object exports);
 void register_autograd(Napi::Env env, Napi::Object exports);
+void register_optim(Napi::Env env, Napi::Object exports);
+void register_profiler(Napi::Env env, Napi::Object exports);
+void register_memory(Napi::Env env, Napi::Object exports);
 
 }  // namespace tlcv

@@ -40,6 +40,10 @@ export interface BenchConfig {
   precision: { trainImages: number; testImages: number; epochs: number; batch: number } | null;
   memory: { model: string; inputSize: Shape3; images: number; epochs: number; batch: number } | null;
   tfjs: { batch: number; warmup: number; iters: number } | null;
+  /** The optimizer step alone (issue 16); runs with the throughput rows. */
+  optimizer?: { model: string; inputSize: Shape3; numClasses: number; timing: Timing } | null;
+  /** Achieved GFLOP/s against the GEMM peaks, and a profiled step (issue 16); runs with the throughput rows. */
+  roofline?: ModelRow | null;
   /** Photo folders: decode throughput against torchvision and streaming memory (see dataBenchConfig). */
   data?: DataBenchConfig | null;
   /** `tlcv serve` against a PyTorch HTTP peer, and onnxruntime-node against libtorch. */
@@ -164,5 +168,18 @@ export function presetConfig(preset: 'quick' | 'full', threads: number): BenchCo
     // Pure-JS TF.js trains this CNN at well under one image per second here: a few images only.
     tfjs: quick ? { batch: 1, warmup: 0, iters: 1 } : { batch: 2, warmup: 1, iters: 2 },
     serve: serveConfig(quick),
+    optimizer: {
+      model: 'resnet18',
+      inputSize: [3, 224, 224],
+      numClasses: 1000,
+      timing: quick ? { warmup: 2, iters: 5, minSeconds: 0.5, maxIters: 50 } : { warmup: 3, iters: 10, minSeconds: 2, maxIters: 200 },
+    },
+    roofline: {
+      model: 'resnet18',
+      inputSize: [3, 224, 224],
+      batch: quick ? 16 : 64,
+      numClasses: 10,
+      timing: quick ? { warmup: 1, iters: 1, minSeconds: 0, maxIters: 1 } : { warmup: 2, iters: 3, minSeconds: 3, maxIters: 20 },
+    },
   };
 }

@@ -17,6 +17,7 @@ import { syntheticImages, writeImageSet } from './data-files.js';
 import { figure, rssGrowth, throughputRatios, type BenchReport, type Figure, type GemmFigures, type MemorySide, type ThroughputRow } from './results.js';
 import { checkTargets } from './targets.js';
 import { precisionSection, transferSection } from './digits-sections.js';
+import { optimizerSection, rooflineSection } from './speed-sections.js';
 import { dataSection } from './data-section.js';
 import { cpuModelName } from './machine.js';
 import { serveSection } from './serve-section.js';
@@ -193,6 +194,9 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     report.machine.tlcvAutoPlan = th.plan ?? null;
     if (o.config.throughput.length > 0) await section(ctx, 'throughput', () => throughputSection(ctx));
     if (o.config.gemm) await section(ctx, 'gemm', () => gemmSection(ctx));
+    // Issue 16's figures go with the throughput rows (after gemm, whose peaks the roofline reuses).
+    if (o.config.optimizer) await section(ctx, 'optimizer', () => optimizerSection(ctx.cfg, ctx.tlcv, ctx.peer, ctx.report));
+    if (o.config.roofline) await section(ctx, 'roofline', () => rooflineSection(ctx.cfg, ctx.tlcv, ctx.peer, ctx.report, ctx.dir));
     if (o.config.transfer) await section(ctx, 'transfer', () => transferSection(ctx));
     if (o.config.precision) await section(ctx, 'precision', () => precisionSection(ctx));
   } finally {

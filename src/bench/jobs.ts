@@ -153,6 +153,47 @@ export interface TfjsJob {
   iters: number;
 }
 
+/** One optimizer step over a model's parameters with fixed random gradients, timed alone (issue 16). */
+export interface OptimStepJob extends Timing {
+  kind: 'optimStep';
+  model: string;
+  inputSize: Shape3;
+  numClasses: number;
+  /** AdamW (lr 1e-3, weight decay 1e-4) as tlcv runs it ('fused', 'per-op') or PyTorch ('foreach', 'single'). */
+  variant: string;
+}
+
+export interface OptimStepResult {
+  steps: number;
+  seconds: number;
+  params: number;
+}
+
+/** tlcv's achieved throughput and where a step's time goes, for the roofline (tlcv only). */
+export interface RooflineJob extends Timing {
+  kind: 'roofline';
+  model: string;
+  inputSize: Shape3;
+  numClasses: number;
+  batch: number;
+  images: string;
+  labels: string;
+}
+
+export interface RooflineRun {
+  mode: 'train' | 'infer';
+  /** 'default' (the timed plan; inference folded) or 'fp32'. */
+  setting: string;
+  plan: string;
+  imagesPerSec: number;
+  /** One profiled step: milliseconds per group of ops, and outside any op. */
+  profile: { wallMs: number; opsMs: number; groups: Record<string, number>; top: { name: string; selfMs: number; calls: number }[] };
+}
+
+export interface RooflineResult {
+  runs: RooflineRun[];
+}
+
 /** Decode + RandomResizedCrop + flip of a photo folder, images/s (tlcv: streaming loader; peer: ImageFolder + DataLoader). */
 export interface DataDecodeJob {
   kind: 'data-decode';

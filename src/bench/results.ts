@@ -2,7 +2,7 @@
  * The shape of bench.json, and the arithmetic from measured samples to the figures and
  * ratios in it. Every ratio is computed here from medians of measurements, never typed in.
  */
-import type { Shape3 } from './jobs.js';
+import type { RooflineRun, Shape3 } from './jobs.js';
 import type { ServeFigures } from './serve-jobs.js';
 
 /** A timed figure: the median of its samples (one sample per interleaved repetition), and the best. */
@@ -82,6 +82,27 @@ export interface TargetCheck {
   met: boolean | null;
 }
 
+/** The optimizer step alone: milliseconds per AdamW step over every parameter of the model. */
+export interface OptimizerFigures {
+  model: string;
+  params: number;
+  /** tlcv: fused, per-op; PyTorch: foreach, single (1.13's default on CPU). */
+  tlcv: Record<string, Figure>;
+  peer: Record<string, Figure>;
+  /** PyTorch foreach ms / tlcv fused ms. */
+  speedupVsForeach: number;
+}
+
+export interface RooflineFigures {
+  model: string;
+  inputSize: Shape3;
+  batch: number;
+  forwardFlopsPerImage: number | null;
+  /** The GEMM peaks (GFLOP/s) the runs are set against. */
+  peaks: { float32: number; bfloat16: number };
+  runs: (RooflineRun & { gflops: number })[];
+}
+
 /** The data section: decode throughput against torchvision, and RSS of streaming epochs. */
 export interface DataFigures {
   photo: string;
@@ -114,6 +135,8 @@ export interface BenchReport {
   precision: { fp32: number; auto: number; autoPlan: string; deltaPoints: number; trainImages: number; testImages: number; epochs: number } | null;
   memory: { tlcv: MemorySide; peer: MemorySide; peakRatio: number; model: string; epochs: number } | null;
   tfjs: { batch: number; imagesPerSec: number; version: string; tlcvAutoImagesPerSec: number | null } | null;
+  optimizer?: OptimizerFigures | null;
+  roofline?: RooflineFigures | null;
   data?: DataFigures | null;
   serve?: ServeFigures | null;
   targets: TargetCheck[];

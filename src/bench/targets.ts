@@ -4,6 +4,7 @@
  */
 import type { BenchReport, TargetCheck, ThroughputRow } from './results.js';
 import { serveTargets } from './serve-report.js';
+import { speedTargets } from './speed-sections.js';
 
 // Three decimals: a ratio of 0.947 must not print as the 0.95 it misses.
 const x = (v: number): string => `${v.toFixed(3)}x`;
@@ -82,6 +83,7 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
       out.push({ name: `6. GEMM ${r.gemm.n}x${r.gemm.n} ${dtype}, tlcv / PyTorch`, target: '>= 0.95x (issue 2)', measured: x(ratio), met: ratio >= 0.95 });
     }
   }
+  out.push(...speedTargets(r));
   out.push(...dataTargets(r));
   out.push(...serveTargets(r));
   return out;

@@ -6,6 +6,7 @@
 import { F, fromTypedArray, getNumThreads, inferenceMode, keep, manualSeed, randn, tidy, type Tensor } from '../tensor/index.js';
 import { createModel, type ClassifierModel } from '../models/index.js';
 import { AdamW } from '../optim/index.js';
+import { foldedForInference, type FoldedInference } from '../nn/index.js';
 import { candidatePlans, describePlan, tunePlan, withPlan, type ExecutionPlan } from '../execution/index.js';
 import { readImageSet } from './data-files.js';
 import type { GemmJob, GemmResult, HelloResult, ThroughputJob, ThroughputResult, Timing } from './jobs.js';
@@ -32,13 +33,16 @@ function normalisedBatch(job: { images: string; labels: string; inputSize: [numb
   }));
 }
 
-interface Runner {
+export interface Runner {
   step: () => void;
   plan: ExecutionPlan;
+  /** The plan as the report shows it. */
+  describe: string;
   dispose: () => void;
 }
 
-function makeRunner(job: ThroughputJob): Runner {
+/** A warm step of one throughput job (the roofline section profiles the same step). */
+export function makeRunner(job: ThroughputJob): Runner {
   manualSeed(0);
   const model: ClassifierModel = createModel(job.model, { numClasses: job.numClasses, inChannels: job.inputSize[0], inputSize: [job.inputSize[1], job.inputSize[2]] });
   const { x, y } = normalisedBatch(job);
@@ -47,6 +51,7 @@ function makeRunner(job: ThroughputJob): Runner {
   if (plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const input = (): Tensor => (plan.channelsLast ? x.contiguous('channelsLast') : x);
   let opt: AdamW | null = null;
+  let folded: FoldedInference | null = null;
   let step: () => void;
   if (job.mode === 'train') {
     model.train();
@@ -63,13 +68,19 @@ function makeRunner(job: ThroughputJob): Runner {
       });
   } else {
     model.eval();
-    step = () => inferenceMode(() => tidy(() => void withPlan(plan, () => model.forward(input())).float()));
+    // tlcv's default inference runs with conv+BatchNorm folded (src/nn/folded-inference.ts); the
+    // fp32 row stays unfolded, the same kernels as PyTorch's fp32.
+    if (job.name === 'auto') folded = foldedForInference(model, { dtype: plan.bf16 ? 'bfloat16' : 'float32', memoryFormat: plan.channelsLast ? 'channelsLast' : 'contiguous', sample: x.narrow(0, 0, 1) });
+    const forward = folded ?? model;
+    step = () => inferenceMode(() => tidy(() => void withPlan(plan, () => forward.forward(input())).float()));
   }
   for (let i = 0; i < job.warmup; i += 1) step();
   return {
     step,
     plan,
+    describe: folded !== null && folded.pairs.length > 0 ? describePlan(plan).replace(/( on \S+)$/, ', conv+BN folded$1') : describePlan(plan),
     dispose: () => {
+      folded?.dispose();
       opt?.dispose();
       model.dispose();
       x.dispose();
@@ -97,7 +108,7 @@ export function throughput(job: ThroughputJob): ThroughputResult {
     runners.set(key, r);
   }
   const { runs, seconds } = timeSteps(r.step, job);
-  return { images: runs * job.batch, seconds, plan: describePlan(r.plan) };
+  return { images: runs * job.batch, seconds, plan: r.describe };
 }
 
 export function gemm(job: GemmJob): GemmResult {

@@ -5,8 +5,9 @@
 import { serveJobs, type Job } from './protocol.js';
 import { gemm, hello, throughput } from './tlcv-kernels.js';
 import { makeWeights, memoryRun, precisionRun, transfer } from './tlcv-training.js';
+import { optimStep, roofline } from './speed-jobs.js';
 import { dataDecode, dataMemory } from './tlcv-data.js';
-import type { DataDecodeJob, DataMemoryJob, GemmJob, MemoryJob, PrecisionJob, Shape3, ThroughputJob, TransferJob } from './jobs.js';
+import type { DataDecodeJob, DataMemoryJob, GemmJob, MemoryJob, OptimStepJob, PrecisionJob, RooflineJob, Shape3, ThroughputJob, TransferJob } from './jobs.js';
 
 await serveJobs({
   hello: () => hello(),
@@ -16,6 +17,8 @@ await serveJobs({
   transfer: (j: Job) => transfer(j as unknown as TransferJob),
   precision: (j: Job) => precisionRun(j as unknown as PrecisionJob),
   memory: (j: Job) => memoryRun(j as unknown as MemoryJob),
+  optimStep: (j: Job) => optimStep(j as unknown as OptimStepJob),
+  roofline: (j: Job) => roofline(j as unknown as RooflineJob),
   'data-decode': (j: Job) => dataDecode(j as unknown as DataDecodeJob),
   'data-memory': (j: Job) => dataMemory(j as unknown as DataMemoryJob),
 });

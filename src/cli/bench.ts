@@ -3,7 +3,7 @@ import { TlcvError } from '../errors.js';
 import { dataBenchConfig, presetConfig, renderMarkdown, runBench, writeReportJson, type BenchConfig } from '../bench/index.js';
 import { defineCommand } from './command.js';
 
-const SECTIONS = ['throughput', 'gemm', 'transfer', 'precision', 'memory', 'tfjs', 'data', 'serve'] as const;
+const SECTIONS = ['throughput', 'optimizer', 'roofline', 'gemm', 'transfer', 'precision', 'memory', 'tfjs', 'data', 'serve'] as const;
 
 function only(cfg: BenchConfig, keep: string[], quick: boolean): BenchConfig {
   const unknown = keep.filter((s) => !(SECTIONS as readonly string[]).includes(s));
@@ -12,6 +12,8 @@ function only(cfg: BenchConfig, keep: string[], quick: boolean): BenchConfig {
   return {
     ...cfg,
     throughput: on('throughput') ? cfg.throughput : [],
+    optimizer: on('optimizer') ? cfg.optimizer : null,
+    roofline: on('roofline') ? cfg.roofline : null,
     gemm: on('gemm') ? cfg.gemm : null,
     transfer: on('transfer') ? cfg.transfer : null,
     precision: on('precision') ? cfg.precision : null,

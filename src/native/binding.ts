@@ -55,6 +55,15 @@ export interface NativeBinding {
   setGradEnabled(on: boolean): boolean;
   inferenceMode(enter: boolean): void;
   setAutocast(device: string, enabled: boolean, dtype: number): boolean;
+  /** Rows of 5 handles (param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq or 0xFFFFFFFF) and 9 scalars each. */
+  fusedAdamStep(handles: Uint32Array, scalars: Float64Array): void;
+  /** Rows of 3 handles (param, grad, momentum_buffer or 0xFFFFFFFF) and 7 scalars each. */
+  fusedSgdStep(handles: Uint32Array, scalars: Float64Array): void;
+  fusedStepSupports(h: Handle): boolean;
+  cpuCacheStats(): { enabled: boolean; limitBytes: number; cachedBytes: number; cachedBlocks: number; hits: number; misses: number; inUseBytes: number; peakInUseBytes: number };
+  cpuCacheRelease(): void;
+  profilerStart(): void;
+  profilerStop(): { rows: { name: string; calls: number; totalUs: number; selfUs: number }[]; rootUs: number };
 }
 
 function findAddon(): string {
@@ -115,6 +124,13 @@ const METHODS: Record<keyof NativeBinding, true> = {
   setGradEnabled: true,
   inferenceMode: true,
   setAutocast: true,
+  fusedAdamStep: true,
+  fusedSgdStep: true,
+  fusedStepSupports: true,
+  cpuCacheStats: true,
+  cpuCacheRelease: true,
+  profilerStart: true,
+  profilerStop: true,
 };
 
 type Methods = Record<string, (...args: unknown[]) => unknown>;

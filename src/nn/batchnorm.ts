@@ -2,6 +2,7 @@
 import { TlcvError, argumentError } from '../errors.js';
 import { F, ones, zeros, type Tensor } from '../tensor/index.js';
 import { Module } from './module.js';
+import { forwardTracer, isFoldedAway } from './fold-state.js';
 
 export interface BatchNorm2dOptions {
   eps?: number;
@@ -75,6 +76,14 @@ export class BatchNorm2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    // Folded into the conv before it, inside a folded inference view (see foldedForInference).
+    if (isFoldedAway(this)) return x;
+    const out = this.normalise(x);
+    forwardTracer?.(this, x, out);
+    return out;
+  }
+
+  private normalise(x: Tensor): Tensor {
     if (x.ndim !== 4) throw new TlcvError('ARGUMENT', `Expected a 4-d [N, C, H, W] input for BatchNorm2d but received shape [${x.shape.join(', ')}]`);
     const runningMean = this.optionalBuffer('running_mean');
     const updating = this.updatesRunningStats;

@@ -2,6 +2,7 @@
 import { argumentError } from '../errors.js';
 import { F, zeros, type Tensor } from '../tensor/index.js';
 import { defaultBias_, kaimingUniform_ } from './init.js';
+import { activeWeights, forwardTracer } from './fold-state.js';
 import { Module } from './module.js';
 
 type Pair = number | [number, number];
@@ -67,6 +68,12 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    return F.conv2d(x, this.weight, this.bias, { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups });
+    const o = { stride: this.stride, padding: this.padding, dilation: this.dilation, groups: this.groups };
+    // Inside a folded inference view (see foldedForInference): the BatchNorm after it folded in, or pre-cast.
+    const w = activeWeights(this);
+    if (w !== null) return F.conv2d(x.dtype === w.weight.dtype ? x : x.to(w.weight.dtype), w.weight, w.bias, o);
+    const out = F.conv2d(x, this.weight, this.bias, o);
+    forwardTracer?.(this, x, out);
+    return out;
   }
 }

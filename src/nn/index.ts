@@ -4,6 +4,8 @@ export { type LoadReport, type ShapeMismatch, type StateDictInput, checkStateDic
 export { Conv2d, type Conv2dOptions } from './conv.js';
 export { Linear } from './linear.js';
 export { BatchNorm2d, type BatchNorm2dOptions } from './batchnorm.js';
+export { foldConvBn } from './fold.js';
+export { foldedForInference, type FoldedInference, type FoldedInferenceOptions, type FoldedPair } from './folded-inference.js';
 export { ReLU, ReLU6 } from './activation.js';
 export { MaxPool2d, AvgPool2d, AdaptiveAvgPool2d, type PoolOptions } from './pooling.js';
 export { Dropout, Flatten, Identity } from './basic.js';

@@ -3,6 +3,7 @@ import { argumentError } from '../errors.js';
 import { F, zeros, type Tensor } from '../tensor/index.js';
 import { defaultBias_, kaimingUniform_ } from './init.js';
 import { Module } from './module.js';
+import { activeWeights } from './fold-state.js';
 
 /**
  * y = x Wᵀ + b over the last dim.
@@ -37,6 +38,9 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    // Inside a folded inference view (see foldedForInference): weights pre-cast to the plan's dtype.
+    const w = activeWeights(this);
+    if (w !== null) return F.linear(x.dtype === w.weight.dtype ? x : x.to(w.weight.dtype), w.weight, w.bias);
     return F.linear(x, this.weight, this.bias);
   }
 }

@@ -1,8 +1,8 @@
 /** Adam and AdamW (with AMSGrad), as PyTorch 1.13's single-tensor implementations compute them. */
 import { argumentError } from '../errors.js';
-import type { Tensor } from '../tensor/index.js';
+import { fusedAdamStep, type Tensor } from '../tensor/index.js';
 import { powInt } from './exact-math.js';
-import { Optimizer, checkBoolean, checkNumber, type MomentumKind, type OptimizerOptions, type ParamGroup, type ResolvedParamGroup } from './optimizer.js';
+import { Optimizer, checkBoolean, checkNumber, type FusedEntry, type MomentumKind, type OptimizerOptions, type ParamGroup, type ResolvedParamGroup } from './optimizer.js';
 
 export interface AdamHyperparams {
   lr: number;
@@ -74,6 +74,33 @@ abstract class AdamBase extends Optimizer<AdamHyperparams> {
     }
   }
 
+  protected fusedUpdate(entries: FusedEntry<AdamHyperparams>[]): void {
+    fusedAdamStep(
+      entries.map(({ group, param, grad }) => {
+        const s = this.stateOf(param);
+        const step = (s.step ?? 0) + 1;
+        s.step = step;
+        const [beta1, beta2] = group.betas;
+        return {
+          param,
+          grad,
+          expAvg: this.buffer(s.buffers, 'exp_avg', param),
+          expAvgSq: this.buffer(s.buffers, 'exp_avg_sq', param),
+          maxExpAvgSq: group.amsgrad ? this.buffer(s.buffers, 'max_exp_avg_sq', param) : null,
+          weightDecay: this.decoupled ? 0 : group.weightDecay,
+          paramScale: this.decoupled ? 1 - group.lr * group.weightDecay : 1,
+          beta1,
+          beta2,
+          eps: group.eps,
+          stepSize: group.lr / (1 - powInt(beta1, step)),
+          biasCorrection2Sqrt: Math.sqrt(1 - powInt(beta2, step)),
+          maximize: group.maximize,
+          amsgrad: group.amsgrad,
+        };
+      }),
+    );
+  }
+
   private buffer(buffers: Map<string, Tensor>, name: string, p: Tensor): Tensor {
     let t = buffers.get(name);
     if (t === undefined) {
@@ -93,8 +120,8 @@ abstract class AdamBase extends Optimizer<AdamHyperparams> {
 export class Adam extends AdamBase {
   protected readonly decoupled = false;
   constructor(params: Tensor[] | ParamGroup<AdamHyperparams>[], options: AdamOptions = {}) {
-    const { foreach, ...defaults } = options;
-    super('Adam', params, defaults, resolver(0), { foreach });
+    const { foreach, fused, ...defaults } = options;
+    super('Adam', params, defaults, resolver(0), { foreach, fused });
   }
 }
 
@@ -107,7 +134,7 @@ export class Adam extends AdamBase {
 export class AdamW extends AdamBase {
   protected readonly decoupled = true;
   constructor(params: Tensor[] | ParamGroup<AdamHyperparams>[], options: AdamOptions = {}) {
-    const { foreach, ...defaults } = options;
-    super('AdamW', params, defaults, resolver(1e-2), { foreach });
+    const { foreach, fused, ...defaults } = options;
+    super('AdamW', params, defaults, resolver(1e-2), { foreach, fused });
   }
 }

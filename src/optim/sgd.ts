@@ -1,8 +1,7 @@
 /** Stochastic gradient descent with momentum, dampening, Nesterov and weight decay: PyTorch 1.13's update. */
 import { argumentError } from '../errors.js';
-import type { Tensor } from '../tensor/index.js';
-import { keep } from '../tensor/index.js';
-import { Optimizer, checkBoolean, checkNumber, type MomentumKind, type OptimizerOptions, type ParamGroup, type ResolvedParamGroup } from './optimizer.js';
+import { fusedSgdStep, keep, type Tensor } from '../tensor/index.js';
+import { Optimizer, checkBoolean, checkNumber, type FusedEntry, type MomentumKind, type OptimizerOptions, type ParamGroup, type ResolvedParamGroup } from './optimizer.js';
 
 export interface SGDHyperparams {
   lr: number;
@@ -43,8 +42,29 @@ export class SGD extends Optimizer<SGDHyperparams> {
   readonly momentumKind: MomentumKind = 'momentum';
 
   constructor(params: Tensor[] | ParamGroup<SGDHyperparams>[], options: SGDOptions = {}) {
-    const { foreach, ...defaults } = options;
-    super('SGD', params, defaults, resolveSgd, { foreach });
+    const { foreach, fused, ...defaults } = options;
+    super('SGD', params, defaults, resolveSgd, { foreach, fused });
+  }
+
+  protected fusedUpdate(entries: FusedEntry<SGDHyperparams>[]): void {
+    fusedSgdStep(
+      entries.map(({ group, param, grad }) => {
+        let momentumBuffer: Tensor | null = null;
+        let firstStep = false;
+        if (group.momentum !== 0) {
+          const s = this.stateOf(param);
+          momentumBuffer = s.buffers.get('momentum_buffer') ?? null;
+          if (momentumBuffer === null) {
+            // Filled with this step's direction by the kernel, as PyTorch clones it.
+            momentumBuffer = this.zerosLike(param);
+            s.buffers.set('momentum_buffer', momentumBuffer);
+            firstStep = true;
+          }
+        }
+        const { lr, momentum, dampening, weightDecay, nesterov, maximize } = group;
+        return { param, grad, momentumBuffer, lr, momentum, dampening, weightDecay, nesterov, maximize, firstStep };
+      }),
+    );
   }
 
   protected updateGroup(group: ResolvedParamGroup<SGDHyperparams>, params: Tensor[], grads: Tensor[]): void {

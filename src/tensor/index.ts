@@ -9,6 +9,9 @@ export * from './runtime.js';
 export { tidy, scope, keep, moveToOuter, disposeAll, scopeDepth } from './scope.js';
 export { type DType, type MemoryFormat, isFloating } from './dtype.js';
 export { invoke, opSchema } from './invoke.js';
+export { cpuMemoryCache, releaseCpuMemoryCache, type CpuMemoryCacheStats } from './memory.js';
+export { profileOps, type OpProfile, type OpProfileRow } from './profiler.js';
+export { fusedAdamStep, fusedSgdStep, fusedStepSupports, type FusedAdamRow, type FusedSgdRow } from './fused-optim.js';
 
 // libtorch's own default can be one thread (Debian's build); use every core unless told otherwise.
 // Applied when the addon loads, which importing tlcv does not do.
