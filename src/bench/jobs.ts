@@ -220,22 +220,12 @@ export interface DataDecodeResult {
  * image cache, so every image is decoded as it trains) or on the same photos decoded once
  * into memory ('memory'); the peer's ImageFolder + DataLoader(num_workers) training loop.
  */
-export interface DataTrainJob {
+export interface DataTrainJob extends Omit<DataDecodeJob, 'kind'> {
   kind: 'data-train';
-  dir: string;
   mode: 'stream' | 'memory';
-  images: number;
-  batch: number;
-  size: number;
-  seed: number;
-  workers: number;
-  mean: number[];
-  std: number[];
 }
 
-export interface DataTrainResult {
-  images: number;
-  seconds: number;
+export interface DataTrainResult extends DataDecodeResult {
   /** The numeric plan tlcv trained with (the peer: PyTorch's default, fp32). */
   plan: string;
 }
