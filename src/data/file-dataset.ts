@@ -112,12 +112,13 @@ export async function streamImageFolder(dir: string, o: StreamOptions = {}): Pro
   probes.forEach((p, i) => {
     if (!p.ok) bad.set(listing.entries[i]!.path, p.why);
   });
-  reportBadFiles(dir, bad, o.onBadImage, log);
   const good = listing.entries.map((e, i) => ({ e, p: probes[i]! })).filter((x) => x.p.ok);
-  if (good.length === 0) throw new TlcvError('DATA', `image folder ${dir}: no readable images (${bad.size} bad files)`);
-  const [h0, w0] = mostCommonSize(probes);
   const name = `folder:${dir}${o.split ? `:${o.split}` : ''}`;
-  if (Math.max(h0, w0) <= SMALL_IMAGE_MAX) return loadSmallFolder(dir, name, o, probes.every((p) => !p.ok || p.gray) ? 1 : 3);
+  // A digit-sized folder is decoded whole now, so its bad files (a truncated one too, which
+  // only decoding finds) are reported together, by loadImageFolder.
+  if (good.length > 0 && Math.max(...mostCommonSize(probes)) <= SMALL_IMAGE_MAX) return loadSmallFolder(dir, name, o, probes.every((p) => !p.ok || p.gray) ? 1 : 3);
+  reportBadFiles(dir, bad, o.onBadImage, log);
+  if (good.length === 0) throw new TlcvError('DATA', `image folder ${dir}: no readable images (${bad.size} bad files)`);
   const files: FileIndex = {
     dir,
     paths: good.map((g) => g.e.path),
