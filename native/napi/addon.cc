@@ -25,6 +25,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_tensor(env, exports);
   register_ivalue(env, exports);
   register_autograd(env, exports);
+  register_distributed(env, exports);
   return exports;
 }
 

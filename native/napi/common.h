@@ -33,5 +33,6 @@ Napi::Value guarded(const Napi::CallbackInfo& info, Fn&& body) {
 void register_tensor(Napi::Env env, Napi::Object exports);
 void register_ivalue(Napi::Env env, Napi::Object exports);
 void register_autograd(Napi::Env env, Napi::Object exports);
+void register_distributed(Napi::Env env, Napi::Object exports);
 
 }  // namespace tlcv

@@ -26,6 +26,31 @@ export interface RuntimeInfo {
   gradEnabled: boolean;
 }
 
+/** A process group's settings, as native/core/dist_group.h reads them (src/distributed fills every field). */
+export interface DistGroupConfig {
+  store: 'tcp' | 'file';
+  masterAddr: string;
+  masterPort: number;
+  file: string;
+  rank: number;
+  worldSize: number;
+  backend: string;
+  interface: string;
+  name: string;
+  timeoutMs: number;
+  heartbeatMs: number;
+  who: string;
+}
+
+/** A rank's last heartbeat in the store: its beat count and how many collectives it had started. */
+export interface DistPeerState {
+  rank: number;
+  seen: boolean;
+  beat: number;
+  collectives: number;
+  who: string;
+}
+
 export interface NativeBinding {
   setErrorClass(cls: typeof TorchError): void;
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): Handle;
@@ -51,6 +76,19 @@ export interface NativeBinding {
   setGradEnabled(on: boolean): boolean;
   inferenceMode(enter: boolean): void;
   setAutocast(device: string, enabled: boolean, dtype: number): boolean;
+  /** False when the addon was built without c10d/Gloo: every dist* function then throws. */
+  distAvailable: boolean;
+  distHasBackend(name: string): boolean;
+  distInit(config: DistGroupConfig): Promise<number>;
+  distInfo(group: number): { rank: number; worldSize: number; backend: string; collectives: number; heartbeatError: string };
+  distAllreduce(group: number, tensors: Handle[], average: boolean, bucketBytes: number): Promise<void>;
+  distBroadcast(group: number, tensors: Handle[], root: number): Promise<void>;
+  distBarrier(group: number): Promise<void>;
+  distPeers(group: number): Promise<DistPeerState[]>;
+  distDestroy(group: number, abandon: boolean): void;
+  distReducer(group: number, params: Handle[], bucketBytes: number, firstBucketBytes: number): Promise<{ id: number; buckets: number }>;
+  distReducerBackward(reducer: number, loss: Handle): Promise<void>;
+  distReducerDestroy(reducer: number): void;
 }
 
 function findAddon(): string {
