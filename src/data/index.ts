@@ -24,6 +24,6 @@ export { stratifiedSubset, fractionSplit, resample, selectClasses, complement, r
 export { shiftDomain, describeShift, type ShiftOptions } from './shift.js';
 export { conformDataset, convertChannels, resizeImages, mapImages } from './image-ops.js';
 export { loadDataset, applyModifiers, type LoadOptions } from './load.js';
-export { DataLoader, type DataLoaderOptions, type Batch, type BatchAugmenter } from './loader.js';
+export { DataLoader, type DataLoaderOptions, type Batch, type BatchAugmenter, type IndexSampler } from './loader.js';
 // The grid writer takes a dataset; it lives with the augmenter and is re-exported here for the CLI.
 export { writeAugmentationGrid, type GridOptions } from '../transforms/grid.js';
