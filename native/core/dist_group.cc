@@ -23,9 +23,21 @@ namespace {
 using std::chrono::milliseconds;
 using Clock = std::chrono::steady_clock;
 
+// One line, without the final full stop: it is embedded in tlcv's own sentence.
 std::string message_of(const std::exception& e) {
-  if (const auto* c = dynamic_cast<const c10::Error*>(&e)) return c->what_without_backtrace();
-  return e.what();
+  std::string m = e.what();
+  if (const auto* c = dynamic_cast<const c10::Error*>(&e)) m = c->what_without_backtrace();
+  m = m.substr(0, m.find('\n'));
+  while (!m.empty() && (m.back() == '.' || m.back() == ' ')) m.pop_back();
+  return m;
+}
+
+std::string seconds(int64_t ms) {
+  std::ostringstream out;
+  out.setf(std::ios::fixed);
+  out.precision(1);
+  out << static_cast<double>(ms) / 1000.0 << " s";
+  return out.str();
 }
 
 bool contains(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
@@ -59,8 +71,7 @@ c10::intrusive_ptr<c10d::Store> open_store(const GroupConfig& c, bool server) {
                       " is already in use; choose a free port (--master-port or MASTER_PORT)");
     }
     if (server) throw DistError("rank 0 could not host the rendezvous store on " + endpoint(c) + ": " + why);
-    throw DistError("rank " + std::to_string(c.rank) + " could not reach the master at " + endpoint(c) + " (MASTER_ADDR:MASTER_PORT) within " +
-                    std::to_string(c.timeout_ms / 1000.0).substr(0, 5) + " s: " + why +
+    throw DistError("rank " + std::to_string(c.rank) + " could not reach the master at " + endpoint(c) + " (MASTER_ADDR:MASTER_PORT) within " + seconds(c.timeout_ms) + ": " + why +
                     "; check that rank 0 is running, that the address and port are the master's, and that the port is open");
   }
 }
@@ -146,8 +157,7 @@ void DistGroup::join(const c10::intrusive_ptr<c10d::Store>& store) {
     if (missing.empty() && store->check({"world"})) break;
     if (Clock::now() >= deadline) {
       if (missing.empty()) missing.push_back(0);
-      throw DistError("rank" + std::string(missing.size() > 1 ? "s " : " ") + list_ranks(missing) + " of " + world + " did not join within " +
-                      std::to_string(config_.timeout_ms / 1000.0).substr(0, 5) + " s (rendezvous at " +
+      throw DistError("rank" + std::string(missing.size() > 1 ? "s " : " ") + list_ranks(missing) + " of " + world + " did not join within " + seconds(config_.timeout_ms) + " (rendezvous at " +
                       (config_.store == "file" ? config_.file : endpoint(config_)) + "): start every rank, with the same WORLD_SIZE");
     }
     std::this_thread::sleep_for(milliseconds(20));

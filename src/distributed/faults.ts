@@ -65,7 +65,7 @@ export async function explainFailure(g: FailedGroup, what: string, cause: unknow
   await sleep(interval * 2.5);
   const second = first === null ? null : await snapshot(g, interval * 3);
   if (first === null || second === null) {
-    const who = me === 0 ? 'the rendezvous store in this process' : `rank 0, which hosts the rendezvous store at ${g.rendezvous}`;
+    const who = me === 0 ? 'the rendezvous store in this process' : `rank 0, which hosts the rendezvous store at ${g.rendezvous},`;
     return new TlcvError('DISTRIBUTED', `${head}: ${who} does not answer: it died, is frozen, or its host is unreachable; ${tail}`);
   }
   const before = new Map(first.map((p) => [p.rank, p]));

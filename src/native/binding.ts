@@ -109,6 +109,9 @@ function load(): NativeBinding {
   // OpenMP workers that spin between ops starve everything else on a busy or small machine
   // (measured 10-100x slower small ops at load 8 on 2 cores); users can still override it.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  // c10d logs every failed connect and bind through glog (read when the library loads), and
+  // tlcv reports the same failures itself as one line; GLOG_minloglevel=0 shows them again.
+  process.env.GLOG_minloglevel ??= '3';
   const require = createRequire(import.meta.url);
   try {
     const addon = require(path) as NativeBinding;
