@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # OpenBLAS: libtorch links libblas.so.3, and the reference BLAS runs matmuls 10-30x slower.
-pkgs=(libtorch-dev libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist chromium fonts-dejavu-core)
+# libgloo-dev: the Gloo headers that c10d's ProcessGroupGloo includes (data-parallel training).
+pkgs=(libtorch-dev libgloo-dev libopenblas0-openmp python3-torch python3-torchvision dataset-fashion-mnist chromium fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then
