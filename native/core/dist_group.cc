@@ -227,7 +227,9 @@ void DistGroup::allreduce(std::vector<at::Tensor>& tensors, bool average, int64_
   std::vector<c10::intrusive_ptr<c10d::Work>> works;
   for (size_t b = 0; b < buckets.size(); ++b) {
     for (size_t i : buckets[b]) lists[b].push_back(tensors[i]);
-    works.push_back(pg_->allreduce_coalesced(lists[b]));
+    // A lone dense tensor needs no flattening into a bucket and back (allreduce_coalesced's copies).
+    const bool lone = lists[b].size() == 1 && lists[b][0].is_contiguous();
+    works.push_back(lone ? pg_->allreduce(lists[b]) : pg_->allreduce_coalesced(lists[b]));
   }
   wait_all(works);
   if (average) {

@@ -3,6 +3,7 @@
  * minutes on 2 cores) and whatever a caller builds (tests run a tiny one).
  */
 import type { Shape3, SideSetting, Timing } from './jobs.js';
+import type { DistributedBenchConfig } from './distributed.js';
 
 export interface ModelRow {
   model: string;
@@ -39,6 +40,8 @@ export interface BenchConfig {
   precision: { trainImages: number; testImages: number; epochs: number; batch: number } | null;
   memory: { model: string; inputSize: Shape3; images: number; epochs: number; batch: number } | null;
   tfjs: { batch: number; warmup: number; iters: number } | null;
+  /** Data-parallel training against PyTorch DDP (src/bench/distributed.ts). */
+  distributed?: DistributedBenchConfig | null;
 }
 
 export const TLCV_SETTINGS: SideSetting[] = [
@@ -94,5 +97,12 @@ export function presetConfig(preset: 'quick' | 'full', threads: number): BenchCo
     memory: { model: 'resnet18', inputSize: [3, 32, 32], images: quick ? 128 : 512, epochs: 20, batch: 64 },
     // Pure-JS TF.js trains this CNN at well under one image per second here: a few images only.
     tfjs: quick ? { batch: 1, warmup: 0, iters: 1 } : { batch: 2, warmup: 1, iters: 2 },
+    // One thread per process: the "2 processes x 1 thread against 1 x 1" on 2 cores.
+    distributed: {
+      threadsPerWorker: 1,
+      reps: quick ? 1 : 3,
+      allreduce: { model: 'resnet18', warmup: 1, reps: quick ? 3 : 10 },
+      train: { model: 'resnet18', inputSize: [3, 32, 32], batch: quick ? 32 : 64, warmup: 2, iters: quick ? 5 : 20 },
+    },
   };
 }

@@ -18,6 +18,7 @@ import { figure, rssGrowth, throughputRatios, type BenchReport, type Figure, typ
 import { checkTargets } from './targets.js';
 import { precisionSection, transferSection } from './digits-sections.js';
 import { cpuModelName } from './machine.js';
+import { runDistributedBench } from './distributed.js';
 import type { FlopsResult, GemmResult, HelloResult, MemoryResult, ThroughputResult } from './jobs.js';
 
 export interface BenchOptions {
@@ -206,6 +207,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     // Last, with the long-lived workers gone: fresh processes, a quieter machine.
     if (o.config.memory) await section(ctx, 'memory', () => memorySection(ctx));
     if (o.config.tfjs) await section(ctx, 'tfjs', () => tfjsSection(ctx));
+    const dist = o.config.distributed;
+    if (dist) await section(ctx, 'distributed', async () => void (report.distributed = await runDistributedBench(dist, { python: workerEnv.python, log })));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -4,6 +4,7 @@
  */
 import { writeFileAtomic } from '../io/index.js';
 import type { BenchReport, Figure, ThroughputRow } from './results.js';
+import { renderDistributed } from './distributed.js';
 
 const num = (v: number | undefined): string => {
   if (v === undefined || !Number.isFinite(v)) return 'n/a';
@@ -116,6 +117,7 @@ export function renderMarkdown(r: BenchReport): string {
         table(['', 'images/s', 'tlcv default / TF.js'], [[`TF.js, batch ${t.batch}, 1 thread`, num(t.imagesPerSec), t.tlcvAutoImagesPerSec === null ? 'n/a' : x(t.tlcvAutoImagesPerSec / t.imagesPerSec)]]),
     );
   }
+  if (r.distributed) parts.push(renderDistributed(r.distributed));
   if (r.targets.length > 0) {
     const rows = r.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? '—' : t.met ? 'met' : '**missed**']);
     parts.push(`Targets (issue 7)\n\n${table(['target', 'wanted', 'measured', ''], rows)}`);

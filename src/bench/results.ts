@@ -3,6 +3,7 @@
  * ratios in it. Every ratio is computed here from medians of measurements, never typed in.
  */
 import type { Shape3 } from './jobs.js';
+import type { DistributedFigures } from './distributed.js';
 
 /** A timed figure: the median of its samples (one sample per interleaved repetition), and the best. */
 export interface Figure {
@@ -103,6 +104,7 @@ export interface BenchReport {
   precision: { fp32: number; auto: number; autoPlan: string; deltaPoints: number; trainImages: number; testImages: number; epochs: number } | null;
   memory: { tlcv: MemorySide; peer: MemorySide; peakRatio: number; model: string; epochs: number } | null;
   tfjs: { batch: number; imagesPerSec: number; version: string; tlcvAutoImagesPerSec: number | null } | null;
+  distributed?: DistributedFigures | null;
   targets: TargetCheck[];
   /** Sections that failed, with why; the rest of the report stands. */
   errors: Record<string, string>;

@@ -3,6 +3,7 @@
  * missing (a section skipped or failed) is left out rather than guessed.
  */
 import type { BenchReport, TargetCheck, ThroughputRow } from './results.js';
+import { distributedTargets } from './distributed.js';
 
 // Three decimals: a ratio of 0.947 must not print as the 0.95 it misses.
 const x = (v: number): string => `${v.toFixed(3)}x`;
@@ -81,5 +82,6 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
       out.push({ name: `6. GEMM ${r.gemm.n}x${r.gemm.n} ${dtype}, tlcv / PyTorch`, target: '>= 0.95x (issue 2)', measured: x(ratio), met: ratio >= 0.95 });
     }
   }
+  if (r.distributed) out.push(...distributedTargets(r.distributed));
   return out;
 }

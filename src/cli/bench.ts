@@ -3,7 +3,7 @@ import { TlcvError } from '../errors.js';
 import { presetConfig, renderMarkdown, runBench, writeReportJson, type BenchConfig } from '../bench/index.js';
 import { defineCommand } from './command.js';
 
-const SECTIONS = ['throughput', 'gemm', 'transfer', 'precision', 'memory', 'tfjs'] as const;
+const SECTIONS = ['throughput', 'gemm', 'transfer', 'precision', 'memory', 'tfjs', 'distributed'] as const;
 
 function only(cfg: BenchConfig, keep: string[]): BenchConfig {
   const unknown = keep.filter((s) => !(SECTIONS as readonly string[]).includes(s));
@@ -17,6 +17,7 @@ function only(cfg: BenchConfig, keep: string[]): BenchConfig {
     precision: on('precision') ? cfg.precision : null,
     memory: on('memory') ? cfg.memory : null,
     tfjs: on('tfjs') ? cfg.tfjs : null,
+    distributed: on('distributed') ? cfg.distributed : null,
   };
 }
 

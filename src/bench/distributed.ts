@@ -1,0 +1,212 @@
+/**
+ * `tlcv bench --only distributed`: data-parallel training against PyTorch's own DDP over Gloo
+ * (torch.distributed.run), on this machine, in the same run:
+ * - allreduce of ResNet-18's gradients (47 MB), as one flat tensor and as its 62 tensors in
+ *   DDP's 25 MB buckets, tlcv against torch.distributed;
+ * - training images/s: 1 process against 2 (weak scaling: each process keeps the batch), tlcv
+ *   and PyTorch, with the same model, batch and threads per process; and tlcv's gradient
+ *   averaging overlapped with backward (c10d's Reducer) against after backward.
+ * Every run starts fresh processes (tlcv's launcher, torchrun); the sides alternate, and the
+ * order flips every repetition, so load from elsewhere falls on both.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TlcvError } from '../errors.js';
+import { freePort, launchWorkers, resolveLaunch } from '../distributed/index.js';
+import type { Shape3 } from './jobs.js';
+import { figure, type Figure, type TargetCheck } from './results.js';
+
+export const DIST_MARK = '@@tlcv-dist ';
+
+export type DistJob =
+  | { kind: 'allreduce'; model: string; layout: 'flat' | 'buckets'; bucketBytes: number; warmup: number; reps: number }
+  | { kind: 'train'; model: string; inputSize: Shape3; batch: number; warmup: number; iters: number; mode: 'overlap' | 'after'; seed: number };
+
+export type DistJobResult = { kind: 'allreduce'; seconds: number[]; bytes: number } | { kind: 'train'; seconds: number; images: number; buckets: number };
+
+export interface DistributedBenchConfig {
+  /** CPU threads of each worker process (the issue's figure: 1). */
+  threadsPerWorker: number;
+  /** Repetitions of every run; figures are medians. */
+  reps: number;
+  allreduce: { model: string; warmup: number; reps: number };
+  train: { model: string; inputSize: Shape3; batch: number; warmup: number; iters: number };
+}
+
+export interface DistributedFigures {
+  threadsPerWorker: number;
+  allreduce: { model: string; bytes: number; tlcvFlatMs: Figure; torchFlatMs: Figure; tlcvBucketsMs: Figure; torchBucketsMs: Figure };
+  train: {
+    model: string;
+    inputSize: Shape3;
+    batch: number;
+    buckets: number;
+    /** images/s over all processes. */
+    tlcv1: Figure;
+    tlcv2: Figure;
+    tlcv2After: Figure;
+    torch1: Figure;
+    torch2: Figure;
+  };
+}
+
+const BUCKET_BYTES = 25 * 1024 * 1024;
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** peers/dist_bench.py of this package, found by walking up from this file. */
+function peerScript(): string {
+  let dir = here;
+  for (let i = 0; i < 6; i += 1) {
+    const candidate = join(dir, 'peers', 'dist_bench.py');
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new TlcvError('FILE', `peers/dist_bench.py not found above ${here}: the PyTorch peer script ships with the package`);
+}
+
+function parseResults(stdout: string[], who: string, stderr: string): DistJobResult[] {
+  const line = stdout.find((l) => l.startsWith(DIST_MARK));
+  if (line === undefined) throw new Error(`${who} gave no result: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(line.slice(DIST_MARK.length)) as DistJobResult[];
+}
+
+async function runTlcv(nproc: number, threads: number, jobs: DistJob[]): Promise<DistJobResult[]> {
+  const out: string[] = [];
+  let err = '';
+  const r = await launchWorkers({
+    plan: resolveLaunch({ nproc }, {}),
+    args: [join(here, 'dist-worker.js'), JSON.stringify(jobs)],
+    threads: threads * nproc,
+    env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' },
+    onLine: (rank, stream, line) => {
+      if (stream === 'stdout' && rank === 0) out.push(line);
+      else if (stream === 'stderr') err += `${line}\n`;
+    },
+  });
+  if (!r.ok) throw new Error(`tlcv with ${nproc} processes: ${r.summary}`);
+  return parseResults(out, `tlcv with ${nproc} processes`, err);
+}
+
+async function runTorch(python: string, nproc: number, threads: number, jobs: DistJob[]): Promise<DistJobResult[]> {
+  const port = await freePort();
+  // --redirects/--tee: Debian's torchrun 1.13 on Python 3.11 cannot parse their default "0"
+  // (Std.NONE is no longer iterated in a Flag enum); stderr to its log and the console is the
+  // nearest setting that parses, and stdout stays ours.
+  const args = ['-m', 'torch.distributed.run', '--redirects=2', '--tee=2', `--nproc_per_node=${nproc}`, '--master_addr=127.0.0.1', `--master_port=${port}`, peerScript(), JSON.stringify(jobs)];
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(python, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let o = '';
+    let e = '';
+    child.stdout.on('data', (d: Buffer) => (o += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (e = (e + d.toString()).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (c) => resolve({ code: c, stdout: o, stderr: e }));
+  });
+  if (code !== 0) throw new Error(`PyTorch (torch.distributed.run, ${nproc} processes) exited with ${String(code)}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return parseResults(stdout.split('\n'), `PyTorch with ${nproc} processes`, stderr);
+}
+
+type Collected = Record<'tlcvFlat' | 'torchFlat' | 'tlcvBuckets' | 'torchBuckets' | 'tlcv1' | 'tlcv2' | 'tlcv2After' | 'torch1' | 'torch2', number[]>;
+
+/**
+ * Runs the section and returns its figures.
+ *
+ * @example
+ * const f = await runDistributedBench(presetConfig('quick', 2).distributed!, { python: '/usr/bin/python3', log: console.error });
+ */
+export async function runDistributedBench(cfg: DistributedBenchConfig, o: { python: string; log: (line: string) => void }): Promise<DistributedFigures> {
+  const a = cfg.allreduce;
+  const t = cfg.train;
+  const allreduce: DistJob[] = (['flat', 'buckets'] as const).map((layout) => ({ kind: 'allreduce', model: a.model, layout, bucketBytes: BUCKET_BYTES, warmup: a.warmup, reps: a.reps }));
+  const train = (mode: 'overlap' | 'after'): DistJob => ({ kind: 'train', model: t.model, inputSize: t.inputSize, batch: t.batch, warmup: t.warmup, iters: t.iters, mode, seed: 0 });
+  const c: Collected = { tlcvFlat: [], torchFlat: [], tlcvBuckets: [], torchBuckets: [], tlcv1: [], tlcv2: [], tlcv2After: [], torch1: [], torch2: [] };
+  let bytes = 0;
+  let buckets = 0;
+  const ms = (r: DistJobResult | undefined): number[] => (r?.kind === 'allreduce' ? r.seconds.map((s) => s * 1000) : []);
+  const rate = (r: DistJobResult | undefined): number => (r?.kind === 'train' ? r.images / r.seconds : NaN);
+  const runs: [string, () => Promise<void>][] = [
+    [
+      'tlcv, 2 processes',
+      async () => {
+        const r = await runTlcv(2, cfg.threadsPerWorker, [...allreduce, train('overlap'), train('after')]);
+        c.tlcvFlat.push(...ms(r[0]));
+        c.tlcvBuckets.push(...ms(r[1]));
+        c.tlcv2.push(rate(r[2]));
+        c.tlcv2After.push(rate(r[3]));
+        bytes = r[0]?.kind === 'allreduce' ? r[0].bytes : bytes;
+        buckets = r[2]?.kind === 'train' ? r[2].buckets : buckets;
+      },
+    ],
+    [
+      'PyTorch DDP, 2 processes',
+      async () => {
+        const r = await runTorch(o.python, 2, cfg.threadsPerWorker, [...allreduce, train('overlap')]);
+        c.torchFlat.push(...ms(r[0]));
+        c.torchBuckets.push(...ms(r[1]));
+        c.torch2.push(rate(r[2]));
+      },
+    ],
+    ['tlcv, 1 process', async () => void c.tlcv1.push(rate((await runTlcv(1, cfg.threadsPerWorker, [train('after')]))[0]))],
+    ['PyTorch, 1 process', async () => void c.torch1.push(rate((await runTorch(o.python, 1, cfg.threadsPerWorker, [train('after')]))[0]))],
+  ];
+  for (let rep = 0; rep < cfg.reps; rep += 1) {
+    for (const [name, run] of rep % 2 === 0 ? runs : [...runs].reverse()) {
+      const t0 = performance.now();
+      await run();
+      o.log(`  distributed: ${name} (repetition ${rep + 1}) took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  }
+  return {
+    threadsPerWorker: cfg.threadsPerWorker,
+    allreduce: { model: a.model, bytes, tlcvFlatMs: figure(c.tlcvFlat), torchFlatMs: figure(c.torchFlat), tlcvBucketsMs: figure(c.tlcvBuckets), torchBucketsMs: figure(c.torchBuckets) },
+    train: { model: t.model, inputSize: t.inputSize, batch: t.batch, buckets, tlcv1: figure(c.tlcv1), tlcv2: figure(c.tlcv2), tlcv2After: figure(c.tlcv2After), torch1: figure(c.torch1), torch2: figure(c.torch2) },
+  };
+}
+
+const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : 'n/a');
+const n = (v: number): string => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : 'n/a');
+
+/** The section's markdown: the allreduce and training tables. */
+export function renderDistributed(f: DistributedFigures): string {
+  const a = f.allreduce;
+  const t = f.train;
+  const mbs = (a.bytes / 1e6).toFixed(1);
+  const rows = [
+    `| one flat tensor | ${n(a.tlcvFlatMs.median)} | ${n(a.torchFlatMs.median)} | ${x(a.torchFlatMs.median / a.tlcvFlatMs.median)} |`,
+    `| its tensors in 25 MB buckets | ${n(a.tlcvBucketsMs.median)} | ${n(a.torchBucketsMs.median)} | ${x(a.torchBucketsMs.median / a.tlcvBucketsMs.median)} |`,
+  ];
+  const train = [
+    `| 1 process | ${n(t.tlcv1.median)} | ${n(t.torch1.median)} | ${x(t.tlcv1.median / t.torch1.median)} |`,
+    `| 2 processes (DDP) | ${n(t.tlcv2.median)} | ${n(t.torch2.median)} | ${x(t.tlcv2.median / t.torch2.median)} |`,
+    `| 2 processes, tlcv averaging after backward | ${n(t.tlcv2After.median)} | | |`,
+    `| scaling, 2 / 1 | ${x(t.tlcv2.median / t.tlcv1.median)} | ${x(t.torch2.median / t.torch1.median)} | |`,
+  ];
+  return [
+    `Allreduce of ${a.model}'s gradients (${mbs} MB, float32, 2 processes, Gloo on loopback), ms (median)\n`,
+    '| layout | tlcv | torch.distributed | PyTorch / tlcv time |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+    `Data-parallel training, ${t.model} ${t.inputSize.join('x')}, batch ${t.batch} per process, ${f.threadsPerWorker === 1 ? '1 thread' : `${f.threadsPerWorker} threads`} per process, fp32 SGD; images/s over all processes (median); tlcv: ${t.buckets} gradient bucket(s), reduced during backward\n`,
+    '| run | tlcv | PyTorch | tlcv / PyTorch |',
+    '|---|---|---|---|',
+    ...train,
+  ].join('\n');
+}
+
+/** Issue 15's targets (three decimals, as in targets.ts: 1.695 must not print as the 1.70 it misses). */
+export function distributedTargets(f: DistributedFigures): TargetCheck[] {
+  const x3 = (v: number): string => `${v.toFixed(3)}x`;
+  const t = f.train;
+  const scaling = t.tlcv2.median / t.tlcv1.median;
+  const vsTorch = t.tlcv2.median / t.torch2.median;
+  const allreduce = f.allreduce.torchFlatMs.median / f.allreduce.tlcvFlatMs.median;
+  return [
+    { name: `distributed: tlcv 2 processes x ${f.threadsPerWorker} thread vs 1 x ${f.threadsPerWorker}, images/s`, target: '>= 1.7x', measured: x3(scaling), met: scaling >= 1.7 },
+    { name: 'distributed: tlcv DDP vs PyTorch DDP, 2 processes', target: '>= 1.0x', measured: x3(vsTorch), met: vsTorch >= 1.0 },
+    { name: `distributed: allreduce of ${(f.allreduce.bytes / 1e6).toFixed(0)} MB, PyTorch time / tlcv time`, target: 'report', measured: x3(allreduce), met: null },
+  ];
+}
