@@ -20,7 +20,11 @@ test("readWorkerEnv reads torchrun's variables and names the one that is wrong",
     masterAddr: '10.0.0.1',
     masterPort: 29501,
     timeoutMs: 5000,
+    agentStore: false,
+    restart: 0,
   });
+  const underTorchrun = readWorkerEnv({ RANK: '0', WORLD_SIZE: '2', MASTER_ADDR: 'h', MASTER_PORT: '1', TORCHELASTIC_USE_AGENT_STORE: 'True', TORCHELASTIC_RESTART_COUNT: '2' });
+  assert.deepEqual([underTorchrun?.agentStore, underTorchrun?.restart], [true, 2]);
   assert.throws(() => readWorkerEnv({ RANK: '0' }), isUserError(/RANK is set but WORLD_SIZE is not/));
   assert.throws(() => readWorkerEnv({ RANK: '2', WORLD_SIZE: '2', MASTER_ADDR: 'h', MASTER_PORT: '1' }), isUserError(/RANK: expected an integer in \[0, 1\], found "2"/));
   assert.throws(() => readWorkerEnv({ RANK: '0', WORLD_SIZE: '2', MASTER_PORT: '29500' }), isUserError(/MASTER_ADDR and MASTER_PORT must name/));

@@ -5,12 +5,14 @@
 // weights (seed + rank), so only the broadcast from rank 0 can make them agree.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchWorkers, resolveLaunch } from '../src/distributed/index.js';
+import { freePort, launchWorkers, resolveLaunch } from '../src/distributed/index.js';
 import { trainTiny, type TrainOutcome, type TrainSpec } from './helpers/dist-train.js';
+import { PEER_PYTHON } from './helpers/peer.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tlcv-dist-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -78,3 +80,18 @@ for (const mode of ['overlap', 'after'] as const) {
     assert.equal(two.liveTensorsAfter, two.liveTensorsBefore, 'live tensors on rank 0 after the run');
   });
 }
+
+test("under PyTorch's torchrun (its agent serves the store), tlcv workers train the same", async () => {
+  const out = join(scratch, 'torchrun.json');
+  const port = await freePort();
+  // --redirects/--tee: Debian's torchrun 1.13 on Python 3.11 cannot parse their default (see src/bench/distributed.ts).
+  const r = spawnSync(
+    PEER_PYTHON,
+    ['-m', 'torch.distributed.run', '--redirects=2', '--tee=2', '--nproc_per_node=2', '--master_addr=127.0.0.1', `--master_port=${port}`, '--no_python', process.execPath, worker, JSON.stringify({ ...SPEC, mode: 'overlap' }), out, '200', '30000'],
+    { encoding: 'utf8', timeout: 120_000 },
+  );
+  assert.equal(r.status, 0, `torchrun failed:\n${r.stderr.slice(-3000)}`);
+  const two = JSON.parse(readFileSync(out, 'utf8')) as TrainOutcome;
+  const { worst, where } = maxRelative(two.weights, single.weights);
+  assert.ok(worst <= 1e-5, `worst relative difference ${worst.toExponential(2)} at ${where}`);
+});

@@ -124,7 +124,7 @@ DistGroup::DistGroup(const GroupConfig& config) : config_(config) {
     throw DistError("rank " + std::to_string(config_.rank) + " is outside the world of " + std::to_string(config_.world_size) + " processes");
   }
   const std::string prefix = "tlcv/" + config_.name + "/";
-  auto base = open_store(config_, config_.rank == 0);
+  auto base = open_store(config_, config_.rank == 0 && config_.host_store);
   // A second connection for the heartbeat, so that it never interleaves with Gloo's use of the first.
   beat_store_ = c10::make_intrusive<c10d::PrefixStore>(prefix, open_store(config_, false));
   store_ = c10::make_intrusive<c10d::PrefixStore>(prefix + "gloo/", base);

@@ -28,6 +28,7 @@ struct GroupConfig {
   std::string master_addr = "127.0.0.1";
   int master_port = 29500;
   std::string file;  // the FileStore's path when store == "file"
+  bool host_store = true;  // rank 0 serves the TCPStore; false under torchrun, whose agent serves it
   int rank = 0;
   int world_size = 1;
   std::string backend = "gloo";  // "gloo" or "nccl"

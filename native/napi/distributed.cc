@@ -110,6 +110,7 @@ Napi::Value init_group(const Napi::CallbackInfo& info) {
     c.master_addr = read_string(o, "masterAddr", c.master_addr);
     c.master_port = static_cast<int>(read_int(o, "masterPort", c.master_port));
     c.file = read_string(o, "file", c.file);
+    c.host_store = o.Get("hostStore").ToBoolean().Value();
     c.rank = static_cast<int>(read_int(o, "rank", c.rank));
     c.world_size = static_cast<int>(read_int(o, "worldSize", c.world_size));
     c.backend = read_string(o, "backend", c.backend);

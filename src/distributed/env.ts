@@ -19,6 +19,10 @@ export interface WorkerEnv {
   masterPort: number;
   /** TLCV_DIST_TIMEOUT (seconds), passed down by the launcher; undefined: the default. */
   timeoutMs: number | undefined;
+  /** Under torchrun its agent serves the store at MASTER_ADDR:MASTER_PORT (TORCHELASTIC_USE_AGENT_STORE). */
+  agentStore: boolean;
+  /** torchrun's restart count: a restarted group must not meet the keys of the one before. */
+  restart: number;
 }
 
 function envInt(env: NodeJS.ProcessEnv, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
@@ -60,6 +64,8 @@ export function readWorkerEnv(env: NodeJS.ProcessEnv = process.env): WorkerEnv |
     masterAddr: masterAddr || '127.0.0.1',
     masterPort: masterPort ?? 29500,
     timeoutMs: timeout === undefined ? undefined : timeout * 1000,
+    agentStore: env.TORCHELASTIC_USE_AGENT_STORE === 'True',
+    restart: envInt(env, 'TORCHELASTIC_RESTART_COUNT', 0) ?? 0,
   };
 }
 

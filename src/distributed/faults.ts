@@ -18,6 +18,8 @@ export interface FailedGroup {
   readonly timeoutMs: number;
   /** "tcp://127.0.0.1:29500" or the store file. */
   readonly rendezvous: string;
+  /** Who serves the store: "rank 0", or torchrun's agent. */
+  readonly storeHost: string;
   /** Collectives this rank has started, the failed one included. */
   collectives(): number;
   peers(): Promise<DistPeerState[]>;
@@ -65,7 +67,8 @@ export async function explainFailure(g: FailedGroup, what: string, cause: unknow
   await sleep(interval * 2.5);
   const second = first === null ? null : await snapshot(g, interval * 3);
   if (first === null || second === null) {
-    const who = me === 0 ? 'the rendezvous store in this process' : `rank 0, which hosts the rendezvous store at ${g.rendezvous},`;
+    const who =
+      g.storeHost !== 'rank 0' ? `the rendezvous store at ${g.rendezvous} (served by ${g.storeHost})` : me === 0 ? 'the rendezvous store in this process' : `rank 0, which hosts the rendezvous store at ${g.rendezvous},`;
     return new TlcvError('DISTRIBUTED', `${head}: ${who} does not answer: it died, is frozen, or its host is unreachable; ${tail}`);
   }
   const before = new Map(first.map((p) => [p.rank, p]));

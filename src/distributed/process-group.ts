@@ -34,6 +34,8 @@ export interface ProcessGroupOptions {
   networkInterface?: string;
   /** Distinguishes several groups on one store. */
   name?: string;
+  /** Rank 0 serves the rendezvous store (default); false when something else does, as torchrun's agent. */
+  hostStore?: boolean;
 }
 
 export const DEFAULT_TIMEOUT_MS = 60_000;
@@ -56,6 +58,7 @@ function configFrom(o: ProcessGroupOptions): DistGroupConfig {
     masterAddr: o.masterAddr ?? '127.0.0.1',
     masterPort: checkInt('masterPort', o.masterPort ?? 29500, 1, 65535),
     file: o.storeFile ?? '',
+    hostStore: o.hostStore ?? true,
     rank: checkInt('rank', o.rank, 0, worldSize - 1),
     worldSize,
     backend,
@@ -88,7 +91,8 @@ export async function initProcessGroup(o: Partial<ProcessGroupOptions> = {}): Pr
   } else {
     const env = readWorkerEnv();
     if (env === null) throw new TlcvError('DISTRIBUTED', 'no process group settings: pass rank and worldSize, or start the workers with `tlcv ... --nproc N` or torchrun (which set RANK and WORLD_SIZE)');
-    full = { masterAddr: env.masterAddr, masterPort: env.masterPort, timeoutMs: env.timeoutMs, ...o, rank: env.rank, worldSize: env.worldSize };
+    const fromEnv = { masterAddr: env.masterAddr, masterPort: env.masterPort, timeoutMs: env.timeoutMs, hostStore: !env.agentStore, name: `default-${env.restart}` };
+    full = { ...fromEnv, ...o, rank: env.rank, worldSize: env.worldSize };
   }
   const config = configFrom(full);
   const id = await native.distInit(config).catch((e: unknown) => {
@@ -104,6 +108,7 @@ export class ProcessGroup implements FailedGroup {
   readonly timeoutMs: number;
   readonly heartbeatMs: number;
   readonly rendezvous: string;
+  readonly storeHost: string;
   #id: number;
   #broken: TlcvError | null = null;
   #destroyed = false;
@@ -117,6 +122,7 @@ export class ProcessGroup implements FailedGroup {
     this.timeoutMs = config.timeoutMs;
     this.heartbeatMs = config.heartbeatMs;
     this.rendezvous = config.store === 'file' ? config.file : `tcp://${config.masterAddr}:${config.masterPort}`;
+    this.storeHost = config.store === 'file' ? 'the file system' : config.hostStore ? 'rank 0' : "the launcher's agent on the master node";
   }
 
   /** Rank 0: the one process that writes checkpoints, metrics and reports. */

@@ -32,6 +32,8 @@ export interface DistGroupConfig {
   masterAddr: string;
   masterPort: number;
   file: string;
+  /** Rank 0 serves the TCPStore (false under torchrun, whose agent serves it). */
+  hostStore: boolean;
   rank: number;
   worldSize: number;
   backend: string;
