@@ -56,15 +56,21 @@ function survivorLine(lines: Line[], rank: number): Line {
   return found;
 }
 
-test('kill -9 of rank 1: rank 0 exits 1 within the timeout, naming rank 1', async () => {
-  const run = start();
+/** Starts a run, sends `signal` to `rank` once both train, and returns the other rank's failure line and how long it took. */
+async function signalRank(rank: number, signal: NodeJS.Signals, graceMs: number): Promise<{ pids: Map<number, number>; result: LaunchResult; line: string; after: number }> {
+  const run = start({}, graceMs);
   const pids = await run.pids;
-  const killedAt = performance.now();
-  process.kill(pids.get(1)!, 'SIGKILL');
+  const sentAt = performance.now();
+  process.kill(pids.get(rank)!, signal);
   const result = await run.done;
-  const line = survivorLine(run.lines, 0);
-  assert.match(line.line, new RegExp(`rank 1 \\(pid ${pids.get(1)} on [^)]+\\) stopped: no heartbeat`));
-  assert.ok(line.at - killedAt < TIMEOUT_MS, `named after ${(line.at - killedAt).toFixed(0)} ms`);
+  const found = survivorLine(run.lines, 1 - rank);
+  return { pids, result, line: found.line, after: found.at - sentAt };
+}
+
+test('kill -9 of rank 1: rank 0 exits 1 within the timeout, naming rank 1', async () => {
+  const { pids, result, line, after } = await signalRank(1, 'SIGKILL', 5000);
+  assert.match(line, new RegExp(`rank 1 \\(pid ${pids.get(1)} on [^)]+\\) stopped: no heartbeat`));
+  assert.ok(after < TIMEOUT_MS, `named after ${after.toFixed(0)} ms`);
   assert.equal(result.ok, false);
   assert.deepEqual([result.failure?.rank, result.failure?.signal], [1, 'SIGKILL']);
   assert.equal(result.workers[0]!.code, 1);
@@ -72,26 +78,15 @@ test('kill -9 of rank 1: rank 0 exits 1 within the timeout, naming rank 1', asyn
 });
 
 test('kill -9 of rank 0, which hosts the store: rank 1 exits 1 within the timeout, naming rank 0', async () => {
-  const run = start();
-  const pids = await run.pids;
-  const killedAt = performance.now();
-  process.kill(pids.get(0)!, 'SIGKILL');
-  const result = await run.done;
-  const line = survivorLine(run.lines, 1);
-  assert.match(line.line, /rank 0, which hosts the rendezvous store at tcp:\/\/127\.0\.0\.1:\d+, does not answer/);
-  assert.ok(line.at - killedAt < TIMEOUT_MS, `named after ${(line.at - killedAt).toFixed(0)} ms`);
+  const { result, line, after } = await signalRank(0, 'SIGKILL', 5000);
+  assert.match(line, /rank 0, which hosts the rendezvous store at tcp:\/\/127\.0\.0\.1:\d+, does not answer/);
+  assert.ok(after < TIMEOUT_MS, `named after ${after.toFixed(0)} ms`);
   assert.equal(result.workers[1]!.code, 1);
 });
 
 test('a frozen rank 1 (SIGSTOP): rank 0 names it once the collective times out', async () => {
-  const run = start({}, 500);
-  const pids = await run.pids;
-  const stoppedAt = performance.now();
-  process.kill(pids.get(1)!, 'SIGSTOP');
-  const result = await run.done;
-  const line = survivorLine(run.lines, 0);
-  assert.match(line.line, /rank 1 \(pid \d+ on [^)]+\) stopped: no heartbeat .*Timed out/);
-  const after = line.at - stoppedAt;
+  const { result, line, after } = await signalRank(1, 'SIGSTOP', 500);
+  assert.match(line, /rank 1 \(pid \d+ on [^)]+\) stopped: no heartbeat .*Timed out/);
   assert.ok(after >= TIMEOUT_MS * 0.9 && after < TIMEOUT_MS + 10 * HEARTBEAT_MS + 1500, `named after ${after.toFixed(0)} ms`);
   assert.deepEqual([result.failure?.rank, result.failure?.code], [0, 1]);
   assert.equal(result.workers[1]!.signal, 'SIGTERM', 'the launcher stopped the frozen worker');
