@@ -1,11 +1,17 @@
 // Setting a run up: torchrun's environment variables and launch options, read with messages
 // that name the variable or flag; and the rendezvous errors a user can act on: a port in use,
-// a master nobody answers at, a rank that never joins (short timeouts, one process).
+// a master nobody answers at, a rank that never joins (short timeouts, one process); and a
+// one-rank group's collectives and DDP's own checks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TlcvError } from '../src/errors.js';
-import { freePort, initProcessGroup, readWorkerEnv, resolveLaunch, workerEnvironment } from '../src/distributed/index.js';
+import { DistributedDataParallel, freePort, initProcessGroup, readWorkerEnv, resolveLaunch, workerEnvironment } from '../src/distributed/index.js';
+import { tensor } from '../src/tensor/index.js';
+import { TINY_CONFIG, TinyNet } from './helpers/tiny-model.js';
 
 const isUserError = (pattern: RegExp) => (e: unknown) => e instanceof TlcvError && pattern.test(e.message);
 
@@ -91,4 +97,30 @@ test('a rank that never joins: rank 0 names it after the timeout', async () => {
     initProcessGroup({ rank: 0, worldSize: 3, masterPort: port, timeoutMs: 1000 }),
     isUserError(new RegExp(`ranks 1, 2 of 3 did not join within 1\\.0 s \\(rendezvous at 127\\.0\\.0\\.1:${port}\\)`)),
   );
+});
+
+test('a one-rank group (TCP or file store): collectives work, a caller mistake leaves the group working, DDP says what it needs', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tlcv-store-'));
+  try {
+    for (const o of [{ masterPort: await freePort() }, { storeFile: join(dir, 'store') }]) {
+      const group = await initProcessGroup({ rank: 0, worldSize: 1, timeoutMs: 5000, ...o });
+      assert.deepEqual(await group.allreduceSums([1.5, 2]), [1.5, 2]);
+      const gone = tensor([1, 2]);
+      gone.dispose();
+      await assert.rejects(group.allreduce([gone]), (e: unknown) => e instanceof TlcvError && e.code === 'DISPOSED');
+      assert.throws(() => void group.broadcast([], 1), isUserError(/root/));
+      assert.equal(group.failure, null);
+      const model = new TinyNet(TINY_CONFIG);
+      const ddp = await DistributedDataParallel.create(model, group);
+      await assert.rejects(ddp.allreduceGradients(), isUserError(/parameter features\.0\.weight got no gradient in this step/));
+      ddp.dispose();
+      model.freeze();
+      await assert.rejects(DistributedDataParallel.create(model, group), isUserError(/needs at least one trainable parameter/));
+      model.dispose();
+      group.destroy();
+      await assert.rejects(group.barrier(), isUserError(/destroyed/));
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -158,7 +158,7 @@ export class ProcessGroup implements FailedGroup {
    * Runs one collective: on failure, explains it (naming the rank at fault), breaks the group
    * and rejects with that explanation. src/distributed's DDP runs its reducer through this too.
    * `start` must not be async: what it throws at once (a disposed tensor) is the caller's
-   * mistake, thrown as it is, and leaves the group working.
+   * mistake, rejected as it is, and leaves the group working.
    */
   async run<T>(what: string, start: () => Promise<T>): Promise<T> {
     this.#check();
