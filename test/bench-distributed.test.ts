@@ -12,7 +12,7 @@ const tiny: DistributedBenchConfig = {
   threadsPerWorker: 1,
   reps: 1,
   allreduce: { model: 'resnet18', warmup: 1, reps: 2 },
-  train: { model: 'mobilenet_v2_035', inputSize: [3, 32, 32], batch: 4, warmup: 1, iters: 2 },
+  train: [{ model: 'mobilenet_v2_035', inputSize: [3, 32, 32], batch: 4, warmup: 1, iters: 2 }],
 };
 
 test('the distributed section runs tlcv and PyTorch DDP side by side, and reports what it measured', async () => {
@@ -28,19 +28,21 @@ test('the distributed section runs tlcv and PyTorch DDP side by side, and report
     assert.deepEqual(fig, figure(fig.samples));
     fig.samples.forEach((s) => assert.ok(s > 0, `${name} sample ${s}`));
   }
+  assert.equal(f.train.length, 1);
+  const row = f.train[0]!;
   for (const key of ['tlcv1', 'tlcv2', 'tlcv2After', 'torch1', 'torch2'] as const) {
-    const fig = f.train[key];
+    const fig = row[key];
     assert.equal(fig.samples.length, tiny.reps, key);
     assert.ok(fig.median > 0 && Number.isFinite(fig.median), `${key}: ${fig.median} images/s`);
     assert.equal(fig.median, median(fig.samples));
   }
-  assert.ok(f.train.buckets >= 1, 'the reducer made its buckets');
+  assert.ok(row.buckets >= 1, 'the reducer made its buckets');
 
   const report = { throughput: [], transfer: [], precision: null, memory: null, gemm: null, tfjs: null, distributed: f } as unknown as BenchReport;
   const targets = checkTargets(report);
-  const scaling = targets.find((t) => t.name.startsWith('distributed: tlcv 2 processes'));
-  assert.equal(scaling?.measured, `${(f.train.tlcv2.median / f.train.tlcv1.median).toFixed(3)}x`);
-  assert.equal(scaling?.met, f.train.tlcv2.median / f.train.tlcv1.median >= 1.7);
+  const scaling = targets.find((t) => t.name.startsWith('distributed, mobilenet_v2_035 3x32x32: tlcv 2 processes'));
+  assert.equal(scaling?.measured, `${(row.tlcv2.median / row.tlcv1.median).toFixed(3)}x`);
+  assert.equal(scaling?.met, row.tlcv2.median / row.tlcv1.median >= 1.7);
   const md = renderMarkdown({ ...report, command: 'test', seconds: 1, machine: { cpu: 'cpu', cores: 2, threads: 1, loadAverageStart: [0], loadAverageEnd: [0], node: 'v', torch: null, ompWaitPolicy: null, tlcvAutoPlan: null }, config: {}, errors: {}, targets });
   assert.match(md, /Allreduce of resnet18's gradients \(46\.8 MB/);
   assert.match(md, /\| 2 processes \(DDP\) \| [\d.]+ \| [\d.]+ \| [\d.]+x \|/);
