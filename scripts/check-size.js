@@ -3,7 +3,7 @@ import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 const limits = { '.ts': 400, '.cc': 600, '.h': 600 };
-const files = execSync('git ls-files -co --exclude-standard src native test bench scripts', { encoding: 'utf8' }).split('\n').filter(Boolean);
+const files = execSync('git ls-files -co --exclude-standard src native test scripts', { encoding: 'utf8' }).split('\n').filter(Boolean);
 const over = [];
 for (const f of files) {
   const ext = Object.keys(limits).find((e) => f.endsWith(e));

@@ -1,13 +1,16 @@
 // Atomic writes: the target holds the old content or the new, never a mix; a write that fails
-// midway (an error, or the process killed with SIGKILL) leaves the old file intact.
+// midway (an error, a full disk, or the process killed with SIGKILL) leaves the old file intact;
+// several files written as one change together or not at all; the async form (downloads) can
+// refuse the data after it is on disk and before it replaces anything.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { writeFileAtomic } from '../src/io/atomic-write.js';
+import { removeStaleTempFiles, writeFileAtomic, writeFileAtomicAsync, writeFilesAtomic, type FileOps } from '../src/io/atomic-write.js';
 import { TlcvError } from '../src/errors.js';
 
 let dir: string;
@@ -77,4 +80,60 @@ test('a writer killed with SIGKILL mid-write leaves the old file intact', async 
   assert.equal(await exited, 'SIGKILL');
   assert.equal(readFileSync(path, 'utf8'), 'old content');
   assert.ok(existsSync(path));
+});
+
+test('several files: a full disk while writing the second leaves both old files and no temp file', () => {
+  const a = join(dir, 'pair-a.bin');
+  const b = join(dir, 'pair-b.txt');
+  writeFileSync(a, 'old a');
+  writeFileSync(b, 'old b');
+  const names = new Map<number, string>();
+  const full: FileOps = {
+    ...fs,
+    openSync: ((p: string, flags: string, mode?: number) => {
+      const fd = fs.openSync(p, flags, mode);
+      names.set(fd, p);
+      return fd;
+    }) as typeof fs.openSync,
+    writeSync: ((fd: number, buf: Uint8Array, off?: number, len?: number) => {
+      if (names.get(fd)?.includes('.pair-b.txt.')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC', syscall: 'write' });
+      return fs.writeSync(fd, buf, off, len);
+    }) as typeof fs.writeSync,
+  };
+  assert.throws(
+    () => writeFilesAtomic([{ path: a, data: Buffer.alloc(1 << 16, 1) }, { path: b, data: 'new b' }], { fs: full }),
+    (e: unknown) => e instanceof TlcvError && e.code === 'FILE' && e.message === `could not write ${b}: ENOSPC: no space left on device, write`,
+  );
+  assert.equal(readFileSync(a, 'utf8'), 'old a', 'the first file was not replaced either');
+  assert.equal(readFileSync(b, 'utf8'), 'old b');
+  assert.deepEqual(temps().filter((f) => f.includes('pair-')), []);
+  writeFilesAtomic([{ path: a, data: 'new a' }, { path: b, data: 'new b' }]);
+  assert.deepEqual([readFileSync(a, 'utf8'), readFileSync(b, 'utf8')], ['new a', 'new b']);
+});
+
+test('the async form writes chunks as they come, and a failed check leaves the target as it was', async () => {
+  const path = join(dir, 'download.bin');
+  writeFileSync(path, 'old download');
+  async function* chunks(): AsyncGenerator<Uint8Array> {
+    yield Buffer.from('new ');
+    await new Promise((r) => setTimeout(r, 5));
+    yield Buffer.from('download');
+  }
+  const refused = new Error('sha256 mismatch');
+  await assert.rejects(writeFileAtomicAsync(path, chunks(), { check: () => { throw refused; } }), (e: unknown) => e === refused);
+  assert.equal(readFileSync(path, 'utf8'), 'old download');
+  assert.deepEqual(temps().filter((f) => f.includes('download')), []);
+  await writeFileAtomicAsync(path, chunks());
+  assert.equal(readFileSync(path, 'utf8'), 'new download');
+});
+
+test('temp files of a dead writer are removed; a live writer\'s are kept', () => {
+  const dead = join(dir, '.model.safetensors.999999999.0123456789ab.tmp');
+  const live = join(dir, `.model.safetensors.${process.pid}.0123456789ab.tmp`);
+  writeFileSync(dead, 'half');
+  writeFileSync(live, 'being written');
+  removeStaleTempFiles(dir);
+  assert.equal(existsSync(dead), false);
+  assert.equal(existsSync(live), true);
+  rmSync(live);
 });

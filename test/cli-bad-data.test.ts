@@ -34,7 +34,8 @@ function pretrainFails(data: string[], message: RegExp, env?: Record<string, str
   assertUserError(r, 'pretrain', message);
   assert.equal(existsSync(out), false, `${out} was created`);
   const before = snapshot(existing);
-  const again = runCli(['pretrain', ...data, '--epochs', '1', '--threads', '1', '--out', existing], env ? { env } : {});
+  // --overwrite: the folder holds a model, and even a run allowed to replace it fails on the data before touching it.
+  const again = runCli(['pretrain', ...data, '--epochs', '1', '--threads', '1', '--overwrite', '--out', existing], env ? { env } : {});
   assertUserError(again, 'pretrain', message);
   assertUnchanged(existing, before, 'a failed pretrain into an existing model folder');
   return r;

@@ -5,8 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel, type ClassifierModel } from '../src/models/index.js';
 import { cpuHasFastBf16, keep, liveTensors, manualSeed, randint, randn, type Tensor } from '../src/tensor/index.js';
-import { candidatePlans, tunePlan } from '../src/train/plan-tuning.js';
-import { describePlan } from '../src/train/precision.js';
+import { candidatePlans, describePlan, tunePlan } from '../src/execution/index.js';
 
 function withCache<T>(fn: (path: string) => T): T {
   const before = process.env.TLCV_PLAN_CACHE;
@@ -113,23 +112,20 @@ test('a choice made among fewer candidates (a run pinned to fp32) is not reused 
 test('a checkpoint records the plan its run trained with, for --resume to continue with it', async () => {
   const { TINY_CONFIG, TinyNet, tinyDataset } = await import('./helpers/tiny-model.js');
   const { DataLoader } = await import('../src/data/index.js');
-  const { fit } = await import('../src/train/trainer.js');
-  const { resolveTrainOptions } = await import('../src/train/options.js');
-  const { readCheckpointPlan } = await import('../src/train/checkpoint.js');
+  const { Learner, Checkpoint, readCheckpointPlan } = await import('../src/train/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'tlcv-plan-ckpt-'));
   assert.equal(readCheckpointPlan(dir), null, 'no checkpoint, no plan');
   manualSeed(0);
   const model = new TinyNet(TINY_CONFIG);
-  const silent = { start: (): void => undefined, step: (): void => undefined, end: (): void => undefined, info: (): void => undefined };
   const plan = { bf16: false, channelsLast: true, device: 'cpu' };
-  fit({
+  await new Learner({
     model,
     train: new DataLoader(tinyDataset(16), { batchSize: 8, mean: TINY_CONFIG.mean, std: TINY_CONFIG.std }),
-    options: resolveTrainOptions({ epochs: 1, batchSize: 8, seed: 1 }),
+    options: { epochs: 1, batchSize: 8, seed: 1 },
     plan,
-    outDir: dir,
-    progress: silent,
-  });
+    callbacks: [new Checkpoint(dir, { signals: false })],
+    quiet: true,
+  }).fit();
   assert.deepEqual(readCheckpointPlan(dir), { bf16: false, channelsLast: true });
   model.dispose();
 });

@@ -1,10 +1,9 @@
-// Leaks: 10,000 training steps through the real trainer (fitAsync, as the CLI runs it: DataLoader with augmentation,
+// Leaks: 10,000 training steps through the real loop (Learner.fit, as the CLI runs it: DataLoader with augmentation,
 // autocast plan, AdamW, one-cycle schedule, validation) and 10,000 one-image predictions
 // through the function `tlcv predict` calls leave the live-tensor count where it was and RSS
 // flat. A tiny model keeps the 10,000 steps to seconds: what is measured is the loop's
-// bookkeeping, which does not depend on the model's size. The synchronous fit() is held to the
-// same bound: tensor handles are plain integers with no finalizer, so nothing waits for the
-// event loop to be freed.
+// bookkeeping, which does not depend on the model's size. A source read through its async
+// iterator (a prefetching pipeline) is held to the same bound as one read synchronously.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,10 +13,10 @@ import sharp from 'sharp';
 import { getNumThreads, liveTensors, manualSeed, setNumThreads } from '../src/tensor/index.js';
 import { DataLoader, decodeImage } from '../src/data/index.js';
 import { TINY_CONFIG, TinyNet, tinyDataset } from './helpers/tiny-model.js';
+import { AsyncSource } from './helpers/async-source.js';
 import { Augmenter, parseAugment } from '../src/transforms/index.js';
-import { fit, fitAsync, type EpochRecord } from '../src/train/trainer.js';
-import { resolveTrainOptions } from '../src/train/options.js';
-import { planExecution } from '../src/train/precision.js';
+import { Learner, resolveTrainOptions, type BatchSource, type LearnerView } from '../src/train/index.js';
+import { planExecution } from '../src/execution/index.js';
 import { predictPixels, type ModelFolderConfig } from '../src/transfer/model-folder.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tlcv-leaks-'));
@@ -30,11 +29,11 @@ after(() => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-const silent = { start: (): void => undefined, step: (): void => undefined, end: (): void => undefined, info: (): void => undefined };
 const rssMb = (): number => process.memoryUsage().rss / 2 ** 20;
 
-for (const [name, run] of [['fitAsync', fitAsync], ['fit', fit]] as const) {
-test(`10,000 training steps through ${name}() keep the live-tensor count constant and RSS flat`, async () => {
+
+for (const [name, wrap] of [['a synchronous source', (l: DataLoader): BatchSource => l], ['an async source', (l: DataLoader): BatchSource => new AsyncSource(l)]] as const) {
+test(`10,000 training steps through Learner.fit() with ${name} keep the live-tensor count constant and RSS flat`, async () => {
   manualSeed(0);
   const model = new TinyNet(TINY_CONFIG);
   const before = liveTensors();
@@ -49,21 +48,21 @@ test(`10,000 training steps through ${name}() keep the live-tensor count constan
   });
   const val = new DataLoader(tinyDataset(30), { batchSize: 16, mean: TINY_CONFIG.mean, std: TINY_CONFIG.std });
   const perEpoch: { live: number; rss: number }[] = [];
-  const r = await run({
+  const r = await new Learner({
     model,
-    train: loader,
+    train: wrap(loader),
     val,
     options,
     plan: planExecution({ precision: 'auto', channelsLast: 'auto', device: 'cpu' }),
-    progress: silent,
-    onEpoch: (_rec: EpochRecord) => perEpoch.push({ live: liveTensors().count, rss: rssMb() }),
-  });
+    callbacks: [{ afterEpoch: (_l: LearnerView) => void perEpoch.push({ live: liveTensors().count, rss: rssMb() }) }],
+    quiet: true,
+  }).fit();
   assert.equal(r.history.length, 100);
   assert.equal(loader.length * 100, 10_000, '10,000 steps');
   // From the first epoch on, the optimizer's state exists; nothing else may accumulate.
   const counts = new Set(perEpoch.map((e) => e.live));
   assert.equal(counts.size, 1, `live tensors per epoch: ${[...counts].join(', ')}`);
-  assert.equal(liveTensors().count, before.count, `${name}() disposes its optimizer state: the count is back to the model alone`);
+  assert.equal(liveTensors().count, before.count, `the fit disposes its optimizer state: the count is back to the model alone`);
   assert.equal(liveTensors().bytes, before.bytes);
   // RSS after a warm-up (allocator caches, glibc arenas and V8's heap grow to a steady size
   // first). A leaked activation of the conv per step ([4, 4, 8, 8] float32, 4 KiB) would add

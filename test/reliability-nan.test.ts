@@ -8,9 +8,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TlcvError } from '../src/errors.js';
-import { fit, type Batch, type BatchSource } from '../src/train/trainer.js';
-import { resolveTrainOptions } from '../src/train/options.js';
-import { DataLoader } from '../src/data/index.js';
+import { Checkpoint, Learner, resolveTrainOptions, type BatchSource, type TrainOptions } from '../src/train/index.js';
+import { DataLoader, type Batch } from '../src/data/index.js';
+import type { ClassifierModel } from '../src/models/index.js';
+import type { ExecutionPlan } from '../src/execution/index.js';
 import { full, liveTensors, manualSeed } from '../src/tensor/index.js';
 import { runCli, STACK_LINE } from './helpers/cli.js';
 import { TINY_CONFIG, TinyNet, tinyDataset } from './helpers/tiny-model.js';
@@ -39,7 +40,7 @@ class PoisonedBatches implements BatchSource {
       if (this.#epoch === this.badEpoch && i === 1) {
         const x = full(b.x.shape, this.value);
         b.x.dispose();
-        yield { x, y: b.y };
+        yield { x, y: b.y, indices: b.indices };
       } else {
         yield b;
       }
@@ -48,8 +49,14 @@ class PoisonedBatches implements BatchSource {
   }
 }
 
+/** A fit checkpointing every epoch (as every run did before checkpoints by time), quietly. */
+function fit(o: { model: ClassifierModel; train: BatchSource; options: TrainOptions; plan: ExecutionPlan; outDir: string; resume?: boolean }): Promise<unknown> {
+  const checkpoint = new Checkpoint(o.outDir, { everySeconds: 0, resume: o.resume === true, signals: false });
+  return new Learner({ model: o.model, train: o.train, options: o.options, plan: o.plan, callbacks: [checkpoint], quiet: true }).fit();
+}
+
 for (const value of [NaN, Infinity]) {
-  test(`a non-finite loss in epoch 2 (input ${value}) stops fit() and keeps the checkpoint of epoch 1 untouched`, () => {
+  test(`a non-finite loss in epoch 2 (input ${value}) stops fit() and keeps the checkpoint of epoch 1 untouched`, async () => {
     manualSeed(0);
     const model = new TinyNet(TINY_CONFIG);
     const before = liveTensors().count;
@@ -57,9 +64,8 @@ for (const value of [NaN, Infinity]) {
     const loader = new DataLoader(tinyDataset(48), { batchSize: 8, shuffle: true, seed: 0, mean: [0.5], std: [0.5] });
     const options = resolveTrainOptions({ epochs: 3, batchSize: 8, optimizer: 'sgd', scheduler: 'none', lr: 0.05, augment: 'none' });
     const plan = { bf16: false, channelsLast: false, device: 'cpu' };
-    const silent = { start: (): void => undefined, step: (): void => undefined, end: (): void => undefined, info: (): void => undefined };
-    assert.throws(
-      () => fit({ model, train: new PoisonedBatches(loader, 2, value), options, plan, outDir: dir, progress: silent }),
+    await assert.rejects(
+      fit({ model, train: new PoisonedBatches(loader, 2, value), options, plan, outDir: dir }),
       (e: unknown) =>
         e instanceof TlcvError &&
         e.code === 'TRAINING' &&
@@ -74,21 +80,20 @@ for (const value of [NaN, Infinity]) {
   });
 }
 
-test('the checkpoint written before a failure keeps its bytes and mtime', () => {
+test('the checkpoint written before a failure keeps its bytes and mtime', async () => {
   manualSeed(0);
   const model = new TinyNet(TINY_CONFIG);
   const dir = join(root, 'resume-bad');
   const loader = new DataLoader(tinyDataset(48), { batchSize: 8, shuffle: true, seed: 0, mean: [0.5], std: [0.5] });
   const options = resolveTrainOptions({ epochs: 1, batchSize: 8, optimizer: 'sgd', scheduler: 'none', lr: 0.05 });
   const plan = { bf16: false, channelsLast: false, device: 'cpu' };
-  const silent = { start: (): void => undefined, step: (): void => undefined, end: (): void => undefined, info: (): void => undefined };
-  fit({ model, train: loader, options, plan, outDir: dir, progress: silent });
+  await fit({ model, train: loader, options, plan, outDir: dir });
   const path = join(dir, 'checkpoint.safetensors');
   const bytes = readFileSync(path);
   const mtime = statSync(path).mtimeMs;
   // Resume for two more epochs; the first of them diverges.
-  assert.throws(
-    () => fit({ model, train: new PoisonedBatches(loader, 2, NaN), options: { ...options, epochs: 3 }, plan, outDir: dir, resume: true, progress: silent }),
+  await assert.rejects(
+    fit({ model, train: new PoisonedBatches(loader, 2, NaN), options: { ...options, epochs: 3 }, plan, outDir: dir, resume: true }),
     (e: unknown) => e instanceof TlcvError && /at epoch 2, step 2/.test(e.message) && /still holds epoch 1/.test(e.message),
   );
   assert.ok(readFileSync(path).equals(bytes), 'same bytes');

@@ -3,13 +3,15 @@
 // same seed, with and without augmentation. The kill can land between an epoch's metrics line
 // and its checkpoint, or in the middle of that line: one case recreates that window on purpose.
 // Checkpoints are written atomically: a reader polling the file during a run parses every
-// version it sees.
+// version it sees. These runs checkpoint every epoch (--checkpoint-every 0), so that a kill can
+// land between checkpoints; with the default (by time, every 60 s), SIGTERM writes the newest
+// finished epoch and the run resumes exactly from it.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli } from './helpers/cli.js';
+import { runCli, STACK_LINE } from './helpers/cli.js';
 import { pollUntil, startCli } from './helpers/cli-async.js';
 import { parseSafetensors, readSafetensorsMetadata } from '../src/io/safetensors.js';
 import { disposeAll } from '../src/tensor/index.js';
@@ -19,7 +21,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 
 // 360 training images in 23 steps per epoch: long enough (about a second an epoch) for the
 // kill to land inside the run, short enough for the whole file to take seconds.
-const base = ['pretrain', '--data', 'mnist:train@k=40', '--epochs', '3', '--batch-size', '16', '--threads', '1', '--quiet'];
+const base = ['pretrain', '--data', 'mnist:train@k=40', '--epochs', '3', '--batch-size', '16', '--threads', '1', '--quiet', '--checkpoint-every', '0'];
 
 function checkpointEpoch(dir: string): number | undefined {
   try {
@@ -100,6 +102,34 @@ test('a reader polling checkpoint.safetensors during a run parses every version 
   assert.ok(epochs.size >= 2, `saw checkpoint versions of epochs ${[...epochs].join(', ')} in ${reads} reads`);
   assert.ok(statSync(join(dir, 'checkpoint.safetensors')).size > 0);
   assert.deepEqual(tempFiles(dir), []);
+});
+
+test('SIGTERM with checkpoints by time: the newest finished epoch is written, exit 143, and --resume ends exactly as an uninterrupted run', async () => {
+  // The default interval (60 s) writes no checkpoint in a run this short but the one the signal asks for.
+  const args = ['pretrain', '--data', 'mnist:train@k=40', '--epochs', '3', '--batch-size', '16', '--threads', '1', '--augment', 'light'];
+  const whole = join(root, 'whole-sigterm');
+  const r = runCli([...args, '--out', whole]);
+  assert.equal(r.code, 0, r.stderr);
+
+  const cut = join(root, 'cut-sigterm');
+  const run = startCli([...args, '--out', cut]);
+  let stderr = '';
+  run.child.stderr!.on('data', (d: string) => (stderr += d));
+  await pollUntil(() => (/^epoch 1\/3 {2}loss/m.test(stderr) ? true : undefined), { everyMs: 5, what: 'the end of epoch 1' });
+  assert.equal(existsSync(join(cut, 'checkpoint.safetensors')), false, 'no checkpoint before the signal');
+  run.child.kill('SIGTERM');
+  const ended = await run.done;
+  assert.equal(ended.code, 143, ended.stderr);
+  const last = ended.stderr.trim().split('\n').at(-1)!;
+  assert.match(last, /^tlcv pretrain: interrupted by SIGTERM in epoch [23]: .*cut-sigterm\/checkpoint\.safetensors now holds epoch [12], the last that finished; continue with --resume$/);
+  assert.doesNotMatch(ended.stderr, STACK_LINE);
+  const at = checkpointEpoch(cut)!;
+  assert.equal(readFileSync(join(cut, 'metrics.jsonl'), 'utf8').trim().split('\n').length, at, 'metrics.jsonl was written with the checkpoint');
+
+  const resumed = runCli([...args, '--out', cut, '--resume', '--quiet']);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(readFileSync(join(cut, 'metrics.jsonl'), 'utf8'), readFileSync(join(whole, 'metrics.jsonl'), 'utf8'));
+  assert.ok(readFileSync(join(cut, 'model.safetensors')).equals(readFileSync(join(whole, 'model.safetensors'))), 'same final weights');
 });
 
 function readMetaFrom(bytes: Buffer): Record<string, string> {

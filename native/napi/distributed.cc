@@ -256,7 +256,7 @@ Napi::Value has_backend(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_distributed(Napi::Env env, Napi::Object exports) {
-  exports.Set("distAvailable", Napi::Boolean::New(env, true));
+  exports.Set("distAvailable", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), true); }));
   exports.Set("distInit", Napi::Function::New(env, init_group));
   exports.Set("distInfo", Napi::Function::New(env, group_info));
   exports.Set("distAllreduce", Napi::Function::New(env, allreduce));
@@ -285,7 +285,7 @@ Napi::Value unavailable(const Napi::CallbackInfo& info) {
 }  // namespace
 
 void register_distributed(Napi::Env env, Napi::Object exports) {
-  exports.Set("distAvailable", Napi::Boolean::New(env, false));
+  exports.Set("distAvailable", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), false); }));
   for (const char* name : {"distInit", "distInfo", "distAllreduce", "distBroadcast", "distBarrier", "distPeers", "distDestroy", "distReducer",
                            "distReducerBackward", "distReducerDestroy", "distHasBackend"}) {
     exports.Set(name, Napi::Function::New(env, unavailable));

@@ -42,6 +42,47 @@ export interface BenchConfig {
   tfjs: { batch: number; warmup: number; iters: number } | null;
   /** Data-parallel training against PyTorch DDP (src/bench/distributed.ts). */
   distributed?: DistributedBenchConfig | null;
+  /** Photo folders: decode throughput against torchvision and streaming memory (see dataBenchConfig). */
+  data?: DataBenchConfig | null;
+}
+
+export interface DataBenchConfig {
+  /** Distinct phone-size JPEGs generated (the folders link to them). */
+  distinct: number;
+  /** Photos in the folder the throughput runs on, and images timed per repetition. */
+  throughputPhotos: number;
+  throughputImages: number;
+  batch: number;
+  /** Input side (RandomResizedCrop size). */
+  size: number;
+  /** torchvision DataLoader workers. */
+  peerWorkers: number;
+  /** One fresh process per run: photos in the folder and the image cache. */
+  memory: { photos: number; cacheImages: 'auto' | 'on' | 'off' }[];
+  memoryEpochs: number;
+}
+
+/**
+ * The data section's settings: the issue's folders of 1,000 and 4,000 photos for the full
+ * run, small ones for a smoke run.
+ *
+ * @example
+ * const cfg = { ...presetConfig('full', 2), throughput: [], data: dataBenchConfig('full') };
+ */
+export function dataBenchConfig(preset: 'quick' | 'full'): DataBenchConfig {
+  const quick = preset === 'quick';
+  return {
+    distinct: quick ? 8 : 64,
+    throughputPhotos: quick ? 64 : 1000,
+    throughputImages: quick ? 32 : 320,
+    batch: quick ? 16 : 32,
+    size: 224,
+    peerWorkers: 2,
+    memory: quick
+      ? [{ photos: 64, cacheImages: 'off' }, { photos: 256, cacheImages: 'off' }, { photos: 256, cacheImages: 'auto' }]
+      : [{ photos: 1000, cacheImages: 'off' }, { photos: 4000, cacheImages: 'off' }, { photos: 4000, cacheImages: 'auto' }],
+    memoryEpochs: quick ? 1 : 2,
+  };
 }
 
 export const TLCV_SETTINGS: SideSetting[] = [

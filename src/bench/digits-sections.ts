@@ -8,10 +8,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cachedBatchOrder } from '../transfer/feature-cache.js';
+import { cachedBatchOrder } from '../train/index.js';
 import { conformDataset, fractionSplit, loadDataset, stratifiedSubset, type ImageDataset } from '../data/index.js';
 import { writeImageSet } from './data-files.js';
-import type { BenchContext } from './harness.js';
+import type { BenchContext } from './context.js';
 import type { PrecisionResult, Shape3, TransferJob, TransferResult } from './jobs.js';
 import type { TransferFigures } from './results.js';
 

@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { TlcvError } from '../errors.js';
 import { freePort, launchWorkers, resolveLaunch } from '../distributed/index.js';
 import type { Shape3 } from './jobs.js';
-import { figure, type Figure, type TargetCheck } from './results.js';
+import { figure, type DistributedFigures, type TargetCheck } from './results.js';
 
 export const DIST_MARK = '@@tlcv-dist ';
 
@@ -34,25 +34,6 @@ export interface DistributedBenchConfig {
   allreduce: { model: string; warmup: number; reps: number };
   /** Training workloads: communication weighs most where a model has many weights and little compute per image. */
   train: { model: string; inputSize: Shape3; batch: number; warmup: number; iters: number }[];
-}
-
-export interface DistributedFigures {
-  threadsPerWorker: number;
-  allreduce: { model: string; bytes: number; tlcvFlatMs: Figure; torchFlatMs: Figure; tlcvBucketsMs: Figure; torchBucketsMs: Figure };
-  train: TrainFigures[];
-}
-
-export interface TrainFigures {
-  model: string;
-  inputSize: Shape3;
-  batch: number;
-  buckets: number;
-  /** images/s over all processes. */
-  tlcv1: Figure;
-  tlcv2: Figure;
-  tlcv2After: Figure;
-  torch1: Figure;
-  torch2: Figure;
 }
 
 const BUCKET_BYTES = 25 * 1024 * 1024;

@@ -11,12 +11,13 @@ import { join } from 'node:path';
 import { TlcvError } from '../errors.js';
 import type { BenchConfig } from './config.js';
 import { TLCV_SETTINGS, PEER_SETTINGS } from './config.js';
-import type { WorkerProcess } from './protocol.js';
+import type { BenchContext } from './context.js';
 import { startPeer, startTfjs, startTlcv, type WorkerEnv } from './workers.js';
 import { syntheticImages, writeImageSet } from './data-files.js';
 import { figure, rssGrowth, throughputRatios, type BenchReport, type Figure, type GemmFigures, type MemorySide, type ThroughputRow } from './results.js';
 import { checkTargets } from './targets.js';
 import { precisionSection, transferSection } from './digits-sections.js';
+import { dataSection } from './data-section.js';
 import { cpuModelName } from './machine.js';
 import { runDistributedBench } from './distributed.js';
 import type { FlopsResult, GemmResult, HelloResult, MemoryResult, ThroughputResult } from './jobs.js';
@@ -33,15 +34,7 @@ export interface BenchOptions {
   verbose?: boolean;
 }
 
-interface Ctx {
-  cfg: BenchConfig;
-  dir: string;
-  tlcv: WorkerProcess;
-  peer: WorkerProcess;
-  log: (line: string) => void;
-  report: BenchReport;
-  workerEnv: WorkerEnv;
-}
+type Ctx = BenchContext;
 
 async function section(ctx: Ctx, name: string, fn: () => Promise<void>): Promise<void> {
   const t0 = performance.now();
@@ -167,6 +160,7 @@ function emptyReport(o: BenchOptions): BenchReport {
     precision: null,
     memory: null,
     tfjs: null,
+    data: null,
     targets: [],
     errors: {},
   };
@@ -209,6 +203,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     if (o.config.tfjs) await section(ctx, 'tfjs', () => tfjsSection(ctx));
     const dist = o.config.distributed;
     if (dist) await section(ctx, 'distributed', async () => void (report.distributed = await runDistributedBench(dist, { python: workerEnv.python, log })));
+    if (o.config.data) await section(ctx, 'data', () => dataSection(ctx));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -218,4 +213,4 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
   return report;
 }
 
-export type { Ctx as BenchContext };
+export type { BenchContext };

@@ -1,9 +1,9 @@
 /**
- * The jobs the harness sends to its workers. The PyTorch peer (bench/peer/bench.py) takes the
+ * The jobs the harness sends to its workers. The PyTorch peer (peers/bench.py) takes the
  * same fields; where the sides differ (tlcv picks its own plan, the peer is told its setting)
  * both fields travel and each side reads its own.
  */
-import type { Precision } from '../train/options.js';
+import type { Precision } from '../execution/index.js';
 
 export type Shape3 = [number, number, number];
 
@@ -151,4 +151,46 @@ export interface TfjsJob {
   batch: number;
   warmup: number;
   iters: number;
+}
+
+/** Decode + RandomResizedCrop + flip of a photo folder, images/s (tlcv: streaming loader; peer: ImageFolder + DataLoader). */
+export interface DataDecodeJob {
+  kind: 'data-decode';
+  dir: string;
+  /** Images timed, after one untimed batch. */
+  images: number;
+  batch: number;
+  size: number;
+  seed: number;
+  /** The peer's DataLoader workers. */
+  workers: number;
+  mean: number[];
+  std: number[];
+}
+
+export interface DataDecodeResult {
+  images: number;
+  seconds: number;
+}
+
+/** Epochs over a photo folder in a fresh tlcv process: peak RSS with a given image cache. */
+export interface DataMemoryJob {
+  kind: 'data-memory';
+  dir: string;
+  cacheImages: 'auto' | 'on' | 'off';
+  epochs: number;
+  batch: number;
+  size: number;
+}
+
+export interface DataMemoryResult {
+  /** The process's peak RSS (getrusage), bytes. */
+  peakRss: number;
+  /** Highest RSS sampled in each epoch. */
+  rssPerEpoch: number[];
+  images: number;
+  seconds: number;
+  /** Bytes of decoded images the cache held at the end, and its limit (null: no cache). */
+  cacheBytes: number;
+  cacheLimit: number | null;
 }

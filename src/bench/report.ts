@@ -3,7 +3,7 @@
  * bench.json. Figures are medians; ratios are tlcv over PyTorch unless a heading says otherwise.
  */
 import { writeFileAtomic } from '../io/index.js';
-import type { BenchReport, Figure, ThroughputRow } from './results.js';
+import type { BenchReport, DataFigures, Figure, ThroughputRow } from './results.js';
 import { renderDistributed } from './distributed.js';
 
 const num = (v: number | undefined): string => {
@@ -68,6 +68,22 @@ function achievedTable(r: BenchReport): string | null {
   return table(['training', 'GFLOP/image', 'tlcv default GFLOP/s', 'of bf16 peak', 'tlcv fp32 GFLOP/s', 'of fp32 peak', 'PyTorch best GFLOP/s'], rows);
 }
 
+function dataTables(d: DataFigures): string {
+  const out: string[] = [];
+  if (d.decode) {
+    const dc = d.decode;
+    out.push(
+      `Photo decoding: ${d.photo}; decode + RandomResizedCrop(${d.size}) + flip + normalise, batch ${d.batch}, images/s (median of ${dc.tlcv.samples.length})\n\n` +
+        table(['tlcv (streaming loader)', `torchvision ImageFolder + DataLoader(num_workers=${dc.peerWorkers})`, 'tlcv / torchvision'], [[num(dc.tlcv.median), num(dc.peer.median), x(dc.ratio)]]),
+    );
+  }
+  if (d.memory.length > 0) {
+    const rows = d.memory.map((m) => [String(m.photos), m.cacheImages, mb(m.peakRss), m.rssPerEpoch.map(mb).join(', '), m.cacheLimit === null ? 'none' : `${mb(m.cacheBytes)} of ${Number.isFinite(m.cacheLimit) ? mb(m.cacheLimit) : 'unlimited'}`, `${m.seconds.toFixed(0)} s`]);
+    out.push(`Streaming photo epochs in a fresh tlcv process (decode and batch only, no training)\n\n${table(['photos', '--cache-images', 'peak RSS', 'RSS per epoch', 'cache', 'time'], rows)}`);
+  }
+  return out.join('\n\n');
+}
+
 /** The whole report as markdown. */
 export function renderMarkdown(r: BenchReport): string {
   const m = r.machine;
@@ -118,6 +134,7 @@ export function renderMarkdown(r: BenchReport): string {
     );
   }
   if (r.distributed) parts.push(renderDistributed(r.distributed));
+  if (r.data) parts.push(dataTables(r.data));
   if (r.targets.length > 0) {
     const rows = r.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? '—' : t.met ? 'met' : '**missed**']);
     parts.push(`Targets (issue 7)\n\n${table(['target', 'wanted', 'measured', ''], rows)}`);

@@ -3,7 +3,6 @@
  * ratios in it. Every ratio is computed here from medians of measurements, never typed in.
  */
 import type { Shape3 } from './jobs.js';
-import type { DistributedFigures } from './distributed.js';
 
 /** A timed figure: the median of its samples (one sample per interleaved repetition), and the best. */
 export interface Figure {
@@ -82,6 +81,36 @@ export interface TargetCheck {
   met: boolean | null;
 }
 
+/** The data section: decode throughput against torchvision, and RSS of streaming epochs. */
+export interface DataFigures {
+  photo: string;
+  size: number;
+  batch: number;
+  /** images/s per side, medians of the repetitions; peer: torchvision ImageFolder + DataLoader. */
+  decode: { tlcv: Figure; peer: Figure; peerWorkers: number; ratio: number } | null;
+  memory: { photos: number; cacheImages: string; peakRss: number; rssPerEpoch: number[]; cacheBytes: number; cacheLimit: number | null; seconds: number }[];
+}
+
+/** `tlcv bench --only distributed` (src/bench/distributed.ts). */
+export interface DistributedFigures {
+  threadsPerWorker: number;
+  allreduce: { model: string; bytes: number; tlcvFlatMs: Figure; torchFlatMs: Figure; tlcvBucketsMs: Figure; torchBucketsMs: Figure };
+  train: TrainFigures[];
+}
+
+export interface TrainFigures {
+  model: string;
+  inputSize: Shape3;
+  batch: number;
+  buckets: number;
+  /** images/s over all processes. */
+  tlcv1: Figure;
+  tlcv2: Figure;
+  tlcv2After: Figure;
+  torch1: Figure;
+  torch2: Figure;
+}
+
 export interface BenchReport {
   command: string;
   startedAt: string;
@@ -105,6 +134,7 @@ export interface BenchReport {
   memory: { tlcv: MemorySide; peer: MemorySide; peakRatio: number; model: string; epochs: number } | null;
   tfjs: { batch: number; imagesPerSec: number; version: string; tlcvAutoImagesPerSec: number | null } | null;
   distributed?: DistributedFigures | null;
+  data?: DataFigures | null;
   targets: TargetCheck[];
   /** Sections that failed, with why; the rest of the report stands. */
   errors: Record<string, string>;

@@ -83,5 +83,26 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
     }
   }
   if (r.distributed) out.push(...distributedTargets(r.distributed));
+  out.push(...dataTargets(r));
+  return out;
+}
+
+/** Issue 11's data targets: decode throughput against torchvision, and streaming memory. */
+function dataTargets(r: BenchReport): TargetCheck[] {
+  const d = r.data;
+  if (!d) return [];
+  const out: TargetCheck[] = [];
+  if (d.decode) out.push({ name: `11. photo decode + RandomResizedCrop(${d.size}) + flip, tlcv / torchvision`, target: '>= 1.5x', measured: x(d.decode.ratio), met: d.decode.ratio >= 1.5 });
+  const off = d.memory.filter((m) => m.cacheImages === 'off').sort((a, b) => a.photos - b.photos);
+  const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  for (const m of off) out.push({ name: `11. peak RSS, ${m.photos} photos, --cache-images off`, target: '< 1.5 GB', measured: gib(m.peakRss), met: m.peakRss < 1.5e9 });
+  if (off.length >= 2) {
+    const g = off[off.length - 1]!.peakRss / off[0]!.peakRss - 1;
+    out.push({ name: `11. peak RSS growth, ${off[0]!.photos} to ${off[off.length - 1]!.photos} photos`, target: '< 10%', measured: `${(g * 100).toFixed(1)}%`, met: g < 0.1 });
+  }
+  for (const m of d.memory.filter((mm) => mm.cacheImages === 'auto')) {
+    const limit = m.cacheLimit ?? 0;
+    out.push({ name: `11. --cache-images auto, ${m.photos} photos: cache within its budget`, target: `<= ${gib(limit)}`, measured: `${gib(m.cacheBytes)} cached, peak RSS ${gib(m.peakRss)}`, met: m.cacheBytes <= limit });
+  }
   return out;
 }

@@ -1,13 +1,12 @@
 /**
  * tlcv's side of the raw figures: train and inference steps at a fixed batch, and a GEMM.
- * The train step is the trainer's (src/train/trainer.ts): the plan's input layout, the
+ * The train step is the Learner's (src/train/learner.ts): the plan's input layout, the
  * forward under the plan's autocast in its own tidy, fp32 loss, backward, AdamW step, zeroGrad.
  */
 import { F, fromTypedArray, getNumThreads, inferenceMode, keep, manualSeed, randn, tidy, type Tensor } from '../tensor/index.js';
 import { createModel, type ClassifierModel } from '../models/index.js';
 import { AdamW } from '../optim/index.js';
-import { describePlan, withPlan, type ExecutionPlan } from '../train/precision.js';
-import { candidatePlans, tunePlan } from '../train/plan-tuning.js';
+import { candidatePlans, describePlan, tunePlan, withPlan, type ExecutionPlan } from '../execution/index.js';
 import { readImageSet } from './data-files.js';
 import type { GemmJob, GemmResult, HelloResult, ThroughputJob, ThroughputResult, Timing } from './jobs.js';
 
@@ -43,7 +42,7 @@ function makeRunner(job: ThroughputJob): Runner {
   manualSeed(0);
   const model: ClassifierModel = createModel(job.model, { numClasses: job.numClasses, inChannels: job.inputSize[0], inputSize: [job.inputSize[1], job.inputSize[2]] });
   const { x, y } = normalisedBatch(job);
-  // The default rows time the plans as training does (src/train/plan-tuning.ts); fixed rows take theirs.
+  // The default rows time the plans as training does (src/execution/plan-tuning.ts); fixed rows take theirs.
   const plan = tunePlan({ model, stages: model.stages(), frozenStages: 0, x, y, train: job.mode === 'train', precision: job.precision, channelsLast: job.channelsLast, device: 'cpu' });
   if (plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const input = (): Tensor => (plan.channelsLast ? x.contiguous('channelsLast') : x);

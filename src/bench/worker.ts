@@ -5,7 +5,8 @@
 import { serveJobs, type Job } from './protocol.js';
 import { gemm, hello, throughput } from './tlcv-kernels.js';
 import { makeWeights, memoryRun, precisionRun, transfer } from './tlcv-training.js';
-import type { GemmJob, MemoryJob, PrecisionJob, Shape3, ThroughputJob, TransferJob } from './jobs.js';
+import { dataDecode, dataMemory } from './tlcv-data.js';
+import type { DataDecodeJob, DataMemoryJob, GemmJob, MemoryJob, PrecisionJob, Shape3, ThroughputJob, TransferJob } from './jobs.js';
 
 await serveJobs({
   hello: () => hello(),
@@ -15,4 +16,6 @@ await serveJobs({
   transfer: (j: Job) => transfer(j as unknown as TransferJob),
   precision: (j: Job) => precisionRun(j as unknown as PrecisionJob),
   memory: (j: Job) => memoryRun(j as unknown as MemoryJob),
+  'data-decode': (j: Job) => dataDecode(j as unknown as DataDecodeJob),
+  'data-memory': (j: Job) => dataMemory(j as unknown as DataMemoryJob),
 });

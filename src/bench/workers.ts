@@ -12,15 +12,15 @@ import { WorkerProcess } from './protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** bench/peer/bench.py of this package, found by walking up from this file. */
+/** peers/bench.py of this package, found by walking up from this file. */
 export function peerScript(): string {
   let dir = here;
   for (let i = 0; i < 6; i += 1) {
-    const candidate = join(dir, 'bench', 'peer', 'bench.py');
+    const candidate = join(dir, 'peers', 'bench.py');
     if (existsSync(candidate)) return candidate;
     dir = dirname(dir);
   }
-  throw new TlcvError('FILE', `bench/peer/bench.py not found above ${here}: the PyTorch peer script ships with the package`);
+  throw new TlcvError('FILE', `peers/bench.py not found above ${here}: the PyTorch peer script ships with the package`);
 }
 
 export interface WorkerEnv {
@@ -30,7 +30,7 @@ export interface WorkerEnv {
   echo: ((line: string) => void) | null;
 }
 
-// Each bench run times tlcv's execution plans afresh (src/train/plan-tuning.ts), once per
+// Each bench run times tlcv's execution plans afresh (src/execution/plan-tuning.ts), once per
 // model and input for all its workers, rather than reusing choices cached by earlier runs.
 let planCache: string | null = null;
 

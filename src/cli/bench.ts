@@ -24,7 +24,6 @@ function only(cfg: BenchConfig, keep: string[]): BenchConfig {
 export const benchCommand = defineCommand({
   name: 'bench',
   usage: 'tlcv bench [--quick] [--threads N] [--out bench.json]',
-  summary: 'tlcv against the PyTorch peer on this machine: throughput, transfer learning, memory; prints a table and writes bench.json.',
   flags: {
     quick: { kind: 'bool', help: 'a shorter run (about 2 minutes on 2 cores; batch 16 at 224 px)' },
     threads: { kind: 'int', help: 'CPU threads for each side (default: every core)', min: 1, placeholder: 'N' },
@@ -34,17 +33,15 @@ export const benchCommand = defineCommand({
     python: { kind: 'string', help: 'Python with torch and torchvision (default: $TLCV_PEER_PYTHON, else /usr/bin/python3)', placeholder: 'PATH' },
     verbose: { kind: 'bool', help: "show the workers' own output" },
   },
-  async run(p) {
-    const threads = typeof p.flags.threads === 'number' ? p.flags.threads : availableParallelism();
-    let config = presetConfig(p.flags.quick === true ? 'quick' : 'full', threads);
-    if (typeof p.flags.reps === 'number') config = { ...config, reps: p.flags.reps };
-    if (Array.isArray(p.flags.only)) config = only(config, p.flags.only);
+  async run({ flags: f }) {
+    let config = presetConfig(f.quick ? 'quick' : 'full', f.threads ?? availableParallelism());
+    if (f.reps !== undefined) config = { ...config, reps: f.reps };
+    if (f.only !== undefined) config = only(config, f.only);
     const command = process.argv[2] === 'bench' ? ['tlcv', ...process.argv.slice(2)].join(' ') : 'tlcv bench';
-    const python = typeof p.flags.python === 'string' ? p.flags.python : undefined;
-    const report = await runBench({ config, command, ...(python ? { python } : {}), verbose: p.flags.verbose === true, log: (l) => console.error(l) });
+    const report = await runBench({ config, command, ...(f.python === undefined ? {} : { python: f.python }), verbose: f.verbose, log: (l) => console.error(l) });
     console.log(renderMarkdown(report));
-    writeReportJson(p.flags.out as string, report);
-    console.error(`wrote ${p.flags.out as string}`);
+    writeReportJson(f.out, report);
+    console.error(`wrote ${f.out}`);
     return 0;
   },
 });

@@ -1,18 +1,20 @@
-/** A CLI command: a name, a summary for `tlcv --help`, its own help, and a run function. */
+/** A CLI command: its usage line, its flags (which type what `run` receives) and a run function. */
 import { formatHelp, parseArgs, type FlagSpecs, type Parsed } from './args.js';
 
 export interface Command {
-  name: string;
-  summary: string;
-  help(): string;
+  readonly name: string;
+  help(summary: string): string;
   run(argv: string[]): Promise<number>;
 }
 
-export function defineCommand(o: { name: string; usage: string; summary: string; flags: FlagSpecs; run: (p: Parsed) => Promise<number> }): Command {
+/**
+ * @example
+ * export const command = defineCommand({ name: 'hello', usage: 'tlcv hello [--name N]', flags: { name: { kind: 'string', help: 'who', default: 'you' } }, run: async ({ flags }) => (console.log(`hello ${flags.name}`), 0) });
+ */
+export function defineCommand<const S extends FlagSpecs>(o: { name: string; usage: string; flags: S; run: (p: Parsed<S>) => Promise<number> }): Command {
   return {
     name: o.name,
-    summary: o.summary,
-    help: () => formatHelp(o.usage, o.summary, o.flags),
+    help: (summary) => formatHelp(o.usage, summary, o.flags),
     run: (argv) => o.run(parseArgs(argv, o.flags, o.name)),
   };
 }

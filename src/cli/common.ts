@@ -1,28 +1,10 @@
-/** Pieces several commands share: threads, output folders, class alignment. */
-import { existsSync, readdirSync } from 'node:fs';
+/** Pieces several commands share: threads, class alignment, percentages. */
 import { TlcvError } from '../errors.js';
-import { checkpointPath } from '../train/checkpoint.js';
 import { setNumThreads } from '../tensor/index.js';
 import type { ImageDataset } from '../data/index.js';
-import type { Parsed } from './args.js';
 
-export function applyThreads(p: Parsed): void {
-  if (typeof p.flags.threads === 'number') setNumThreads(p.flags.threads);
-}
-
-/** Where `transfer --head-epochs` keeps its first (head-only) stage, inside --out. */
-export const HEAD_STAGE_DIR = 'head-stage';
-
-/** Refuses to train into a folder that holds something else, unless resuming; --resume needs a checkpoint, found before any data is read. */
-export function checkOutDir(out: string, resume: boolean): void {
-  if (resume && !existsSync(checkpointPath(out))) throw new TlcvError('FILE', `--resume: no checkpoint at ${checkpointPath(out)}`);
-  if (resume || !existsSync(out)) return;
-  const entries = readdirSync(out);
-  const ours = ['model.safetensors', 'config.json', 'metrics.jsonl', 'report.html', 'checkpoint.safetensors', HEAD_STAGE_DIR];
-  const foreign = entries.filter((e) => !ours.includes(e) && !e.startsWith('.'));
-  if (foreign.length > 0) {
-    throw new TlcvError('ARGUMENT', `--out ${out} already holds other files (${foreign.slice(0, 3).join(', ')}): choose an empty or new folder`);
-  }
+export function applyThreads(threads: number | undefined): void {
+  if (threads !== undefined) setNumThreads(threads);
 }
 
 /**

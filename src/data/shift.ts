@@ -5,10 +5,10 @@
  */
 import { fromTypedArray, type Tensor } from '../tensor/index.js';
 import { TlcvError } from '../errors.js';
-import { compose, rotation, translation, warp, type AffineMap } from '../transforms/affine.js';
+import { compose, rotation, translation, warp, type AffineMap } from '../sampling/affine.js';
 import type { ImageDataset } from './dataset.js';
 import { mapImages } from './image-ops.js';
-import { Rng } from './rng.js';
+import { Rng } from '../sampling/rng.js';
 
 export interface ShiftOptions {
   /** Degrees counter-clockwise: a fixed angle, or [low, high] for a random angle per image. */

@@ -5,8 +5,8 @@
  * Subsets keep dataset order (ascending index), except `resample`, which keeps draw order.
  */
 import { TlcvError, argumentError } from '../errors.js';
-import { classCounts, indicesByClass, takeIndices, type ImageDataset } from './dataset.js';
-import { Rng } from './rng.js';
+import { classCounts, indicesByClass, takeIndices, type Dataset } from './dataset.js';
+import { Rng } from '../sampling/rng.js';
 
 function checkSeed(seed: number): void {
   if (!Number.isInteger(seed) || seed < 0) throw argumentError('seed', 'a non-negative integer', seed);
@@ -20,7 +20,7 @@ const ascending = (a: number, b: number): number => a - b;
  * @example
  * const few = stratifiedSubset(mnistTrain, 10, 1); // 100 images, 10 per digit
  */
-export function stratifiedSubset(ds: ImageDataset, k: number, seed: number): ImageDataset {
+export function stratifiedSubset<D extends Dataset>(ds: D, k: number, seed: number): D {
   if (!Number.isInteger(k) || k < 1) throw argumentError('k', 'a positive integer (images per class)', k);
   checkSeed(seed);
   const byClass = indicesByClass(ds);
@@ -60,7 +60,7 @@ function apportion(counts: number[], frac: number): number[] {
  * @example
  * const [train, test] = fractionSplit(all, 0.9, 0); // the spec's 90/10
  */
-export function fractionSplit(ds: ImageDataset, frac: number, seed: number, o: { stratified?: boolean } = {}): [ImageDataset, ImageDataset] {
+export function fractionSplit<D extends Dataset>(ds: D, frac: number, seed: number, o: { stratified?: boolean } = {}): [D, D] {
   if (!(frac > 0 && frac < 1)) throw argumentError('frac', 'a fraction strictly between 0 and 1', frac);
   checkSeed(seed);
   const rng = new Rng(seed, 0xf5);
@@ -90,7 +90,7 @@ export function fractionSplit(ds: ImageDataset, frac: number, seed: number, o: {
  * @example
  * const boot = resample(target, 1000, 3);
  */
-export function resample(ds: ImageDataset, n: number, seed: number): ImageDataset {
+export function resample<D extends Dataset>(ds: D, n: number, seed: number): D {
   if (!Number.isInteger(n) || n < 1) throw argumentError('n', 'a positive integer', n);
   checkSeed(seed);
   if (ds.n === 0) throw new TlcvError('DATA', `cannot resample from ${ds.name}: it is empty`);
@@ -101,7 +101,7 @@ export function resample(ds: ImageDataset, n: number, seed: number): ImageDatase
 }
 
 /** Resolves class indices or names (a number-like string is a name first, then an index). */
-export function resolveClasses(ds: Pick<ImageDataset, 'classes' | 'name'>, classes: (number | string)[]): number[] {
+export function resolveClasses(ds: Pick<Dataset, 'classes' | 'name'>, classes: (number | string)[]): number[] {
   const out = classes.map((c) => {
     if (typeof c === 'string') {
       const byName = ds.classes.indexOf(c);
@@ -125,7 +125,7 @@ export function resolveClasses(ds: Pick<ImageDataset, 'classes' | 'name'>, class
  * const pretrain = selectClasses(mnist, [0, 1, 2, 3, 4]);          // digits 0-4, labels 0-4
  * const target = selectClasses(mnist, [5, 6, 7, 8, 9]);            // digits 5-9, labels 0-4
  */
-export function selectClasses(ds: ImageDataset, classes: (number | string)[], o: { remap?: boolean } = {}): ImageDataset {
+export function selectClasses<D extends Dataset>(ds: D, classes: (number | string)[], o: { remap?: boolean } = {}): D {
   if (classes.length === 0) throw argumentError('classes', 'at least one class', classes);
   const wanted = resolveClasses(ds, classes);
   const position = new Map(wanted.map((c, i) => [c, i]));
@@ -147,7 +147,7 @@ export function selectClasses(ds: ImageDataset, classes: (number | string)[], o:
  * const train = stratifiedSubset(all, 10, 1);
  * const test = complement(all, train);
  */
-export function complement(ds: ImageDataset, subset: ImageDataset): ImageDataset {
+export function complement<D extends Dataset>(ds: D, subset: Dataset): D {
   const parent = subset.parentIndices;
   if (parent === undefined) throw new TlcvError('ARGUMENT', `complement: ${subset.name} was not taken from ${ds.name} by a split function, so the rest is unknown`);
   const taken = new Uint8Array(ds.n);
@@ -161,6 +161,6 @@ export function complement(ds: ImageDataset, subset: ImageDataset): ImageDataset
 }
 
 /** "0: 100, 1: 98, ..." for logs. */
-export function describeCounts(ds: ImageDataset): string {
+export function describeCounts(ds: Dataset): string {
   return classCounts(ds).map((n, c) => `${ds.classes[c]}: ${n}`).join(', ');
 }

@@ -51,7 +51,7 @@ function configFrom(o: ProcessGroupOptions): DistGroupConfig {
   const worldSize = checkInt('worldSize', o.worldSize, 1);
   const backend = o.backend ?? 'gloo';
   if (backend !== 'gloo' && backend !== 'nccl') throw argumentError('backend', '"gloo" or "nccl"', backend);
-  if (!native.distAvailable) throw new TlcvError('DISTRIBUTED', 'this tlcv build has no data-parallel support: install libgloo-dev (Debian) and rebuild with npm run build:native');
+  if (!native.distAvailable()) throw new TlcvError('DISTRIBUTED', 'this tlcv build has no data-parallel support: install libgloo-dev (Debian) and rebuild with npm run build:native');
   if (!native.distHasBackend(backend)) throw new TlcvError('DISTRIBUTED', `backend ${backend}: this libtorch build does not have it (NCCL needs a CUDA build of libtorch); use gloo`);
   return {
     store: o.storeFile === undefined ? 'tcp' : 'file',

@@ -1,19 +1,21 @@
 /**
- * The pretrained-weights cache: a file already there is used as it is; otherwise it is
- * downloaded, its sha256 checked, and moved into place atomically. Offline, the error says
- * exactly where to put the file by hand.
+ * The pretrained-weights cache (`weights/` under tlcv's cache root): a file already there is
+ * used as it is; otherwise it is downloaded and verified (src/io/download.ts). Offline, the
+ * error says exactly where to put the file by hand.
  */
-import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TlcvError } from '../errors.js';
+import { cacheDir } from '../io/cache.js';
+import { DownloadError, downloadVerified as download, sha256Matches } from '../io/download.js';
 import type { PretrainedSource } from './classifier.js';
 import { getModelConfig } from './registry.js';
 
-/** TLCV_CACHE if set, else ~/.cache/tlcv/weights. */
+export { sha256Matches };
+
+/** `weights/` under the cache root ($TLCV_CACHE, else ~/.cache/tlcv). */
 export function defaultWeightsDir(): string {
-  return process.env.TLCV_CACHE ?? join(homedir(), '.cache', 'tlcv', 'weights');
+  return cacheDir('weights');
 }
 
 export interface ResolveOptions {
@@ -23,48 +25,20 @@ export interface ResolveOptions {
   fetch?: typeof fetch;
 }
 
-/** Whether a hex digest satisfies an expected sha256 (full, or the 8-hex prefix torchvision publishes). */
-export function sha256Matches(actual: string, expected: string): boolean {
-  const e = expected.toLowerCase();
-  return e.length === 64 ? actual === e : actual.startsWith(e);
-}
-
 /**
  * Downloads `src.url` into `dir/src.file`, checking its sha256 on the way; the file appears
  * only once complete and verified.
+ *
+ * @example
+ * await downloadVerified(getModelConfig('resnet18').pretrained!, defaultWeightsDir());
  */
 export async function downloadVerified(src: PretrainedSource, dir: string, o: Omit<ResolveOptions, 'cacheDir'> = {}): Promise<string> {
   const dest = join(dir, src.file);
-  const putItThere = `download it yourself from ${src.url} and put it at ${dest}`;
-  let response: Response;
   try {
-    response = await (o.fetch ?? fetch)(src.url);
+    await download({ urls: [src.url], sha256: src.sha256, dest, ...(o.fetch ? { fetch: o.fetch } : {}) });
   } catch (e) {
-    const why = e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e);
-    throw new TlcvError('WEIGHTS', `could not download pretrained weights (${why}): ${putItThere}`);
-  }
-  if (!response.ok || response.body === null) {
-    throw new TlcvError('WEIGHTS', `could not download pretrained weights (HTTP ${response.status} from ${src.url}): ${putItThere}`);
-  }
-  mkdirSync(dir, { recursive: true });
-  const tmp = `${dest}.${process.pid}.${Date.now()}.part`;
-  const hash = createHash('sha256');
-  const out = createWriteStream(tmp);
-  try {
-    for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-      hash.update(chunk);
-      if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
-    }
-    await new Promise<void>((res, rej) => out.end((err?: Error | null) => (err ? rej(err) : res())));
-    const digest = hash.digest('hex');
-    if (!sha256Matches(digest, src.sha256)) {
-      throw new TlcvError('WEIGHTS', `downloaded ${src.url} but its sha256 is ${digest}, expected ${src.sha256}; the file was discarded: ${putItThere}`);
-    }
-    renameSync(tmp, dest);
-  } catch (e) {
-    out.destroy();
-    rmSync(tmp, { force: true });
-    throw e;
+    if (!(e instanceof DownloadError)) throw e;
+    throw new TlcvError('WEIGHTS', `could not download pretrained weights (${e.reason}): download it yourself from ${src.url} and put it at ${dest}`);
   }
   o.log?.(`downloaded ${src.url} to ${dest}`);
   return dest;

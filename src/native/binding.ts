@@ -1,4 +1,8 @@
-/** The one place that loads the native addon, typed as one interface. */
+/**
+ * The one place that loads the native addon, typed as one interface. It loads on the first
+ * call, not on import: `tlcv --help` and `tlcv models` work without libtorch, and a missing
+ * libtorch is reported (with its fixes) by the first command that needs it.
+ */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -78,8 +82,8 @@ export interface NativeBinding {
   setGradEnabled(on: boolean): boolean;
   inferenceMode(enter: boolean): void;
   setAutocast(device: string, enabled: boolean, dtype: number): boolean;
-  /** False when the addon was built without c10d/Gloo: every dist* function then throws. */
-  distAvailable: boolean;
+  /** False when the addon was built without c10d/Gloo: every other dist* function then throws. */
+  distAvailable(): boolean;
   distHasBackend(name: string): boolean;
   distInit(config: DistGroupConfig): Promise<number>;
   distInfo(group: number): { rank: number; worldSize: number; backend: string; collectives: number; heartbeatError: string };
@@ -128,4 +132,76 @@ function load(): NativeBinding {
   }
 }
 
-export const native: NativeBinding = load();
+// Every method of the interface, checked against it by the compiler.
+const METHODS: Record<keyof NativeBinding, true> = {
+  setErrorClass: true,
+  fromBuffer: true,
+  toBuffer: true,
+  meta: true,
+  release: true,
+  isReleased: true,
+  liveStats: true,
+  item: true,
+  toString: true,
+  resolveOp: true,
+  opSchema: true,
+  opOverloads: true,
+  callOp: true,
+  opInfo: true,
+  backward: true,
+  grad: true,
+  setGrad: true,
+  setRequiresGrad: true,
+  setNumThreads: true,
+  runtimeInfo: true,
+  manualSeed: true,
+  setGradEnabled: true,
+  inferenceMode: true,
+  setAutocast: true,
+  distAvailable: true,
+  distHasBackend: true,
+  distInit: true,
+  distInfo: true,
+  distAllreduce: true,
+  distBroadcast: true,
+  distBarrier: true,
+  distPeers: true,
+  distDestroy: true,
+  distReducer: true,
+  distReducerBackward: true,
+  distReducerDestroy: true,
+};
+
+type Methods = Record<string, (...args: unknown[]) => unknown>;
+let loaded: NativeBinding | null = null;
+let failure: unknown = null;
+const onLoad: ((n: NativeBinding) => void)[] = [];
+
+function loadNow(): NativeBinding {
+  if (loaded !== null) return loaded;
+  if (failure !== null) throw failure;
+  let addon: NativeBinding;
+  try {
+    addon = load();
+  } catch (e) {
+    failure = e;
+    throw e;
+  }
+  // From here on each method of `native` is the addon's own function: no indirection on the hot path.
+  for (const k of Object.keys(METHODS)) (native as unknown as Methods)[k] = (addon as unknown as Methods)[k]!;
+  loaded = addon;
+  for (const fn of onLoad.splice(0)) fn(addon);
+  return addon;
+}
+
+/** Runs fn once the addon has loaded (now, if it has). */
+export function whenNativeLoaded(fn: (n: NativeBinding) => void): void {
+  if (loaded !== null) fn(loaded);
+  else onLoad.push(fn);
+}
+
+/** The addon; its first call loads it. */
+export const native = {} as NativeBinding;
+for (const k of Object.keys(METHODS)) {
+  (native as unknown as Methods)[k] = (...args: unknown[]) => (loadNow() as unknown as Methods)[k]!(...args);
+}

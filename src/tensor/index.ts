@@ -1,6 +1,6 @@
 /** The tensor engine: Tensor, creation, functional ops, scopes and runtime switches. */
 import { availableParallelism } from 'node:os';
-import { native } from '../native/binding.js';
+import { whenNativeLoaded } from '../native/binding.js';
 
 export { Tensor, type TensorLike, type NestedArray } from './tensor.js';
 export * from './creation.js';
@@ -11,5 +11,8 @@ export { type DType, type MemoryFormat, isFloating } from './dtype.js';
 export { invoke, opSchema } from './invoke.js';
 
 // libtorch's own default can be one thread (Debian's build); use every core unless told otherwise.
-const wanted = Number(process.env.TLCV_THREADS ?? availableParallelism());
-native.setNumThreads(Number.isInteger(wanted) && wanted > 0 ? wanted : availableParallelism());
+// Applied when the addon loads, which importing tlcv does not do.
+whenNativeLoaded((native) => {
+  const wanted = Number(process.env.TLCV_THREADS ?? availableParallelism());
+  native.setNumThreads(Number.isInteger(wanted) && wanted > 0 ? wanted : availableParallelism());
+});

@@ -1,5 +1,4 @@
 /** Process-wide engine state: seeds, threads, grad and autocast modes, live-tensor stats. */
-import { cpus } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { native } from '../native/binding.js';
 import { argumentError } from '../errors.js';
@@ -80,8 +79,4 @@ export function cpuHasFastBf16(): boolean {
     }
   }
   return bf16Cache;
-}
-
-export function defaultThreads(): number {
-  return cpus().length;
 }

@@ -1,9 +1,11 @@
-/** Evaluation on a target domain: accuracy first, then what users expect next to it. */
-import { F, inferenceMode, tidy } from '../tensor/index.js';
-import type { ClassifierModel } from '../models/index.js';
+/** Scoring a model on a batch source: the epoch's validation, and a full evaluation with the metrics users expect. */
+import { F, inferenceMode, noGrad, tidy } from '../tensor/index.js';
+import type { ClassifierModel, Stage } from '../models/index.js';
 import { MetricsAccumulator, type EvaluationResult } from '../metrics/index.js';
-import { withPlan, type ExecutionPlan } from './precision.js';
-import type { BatchSource } from './trainer.js';
+import { planForward, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
+import { forEachBatch, isBatchSource, type BatchSource, type DataInput } from './batches.js';
+import type { TrainOptions } from './options.js';
+import { loaderFor } from './setup.js';
 
 export interface EvaluateOptions {
   plan: ExecutionPlan;
@@ -11,29 +13,77 @@ export interface EvaluateOptions {
   keepWorst?: number;
 }
 
-export function evaluateModel(model: ClassifierModel, source: BatchSource, o: EvaluateOptions): EvaluationResult {
+/**
+ * Accuracy, top-5, per-class precision/recall/F1, the confusion matrix, mean loss and the most
+ * confidently wrong samples of a model on a source (read in order, epoch 0).
+ *
+ * @example
+ * const r = await evaluateModel(model, new DataLoader(test, { batchSize: 256, mean, std }), { plan, classNames: test.classes });
+ */
+export async function evaluateModel(model: ClassifierModel, source: BatchSource, o: EvaluateOptions): Promise<EvaluationResult> {
   const acc = new MetricsAccumulator(model.numClasses, { topK: 5, keepWorst: o.keepWorst ?? 16 });
   model.eval();
   source.setEpoch(0);
   let offset = 0;
   let lossSum = 0;
-  inferenceMode(() => {
-    for (const batch of source) {
-      const n = batch.y.size(0);
-      const [probs, targets, loss] = tidy(() => {
-        const x = o.plan.channelsLast && batch.x.ndim === 4 ? batch.x.contiguous('channelsLast') : batch.x;
-        const logits = withPlan(o.plan, () => model.forward(x)).float();
+  await forEachBatch(source, (batch) => {
+    const n = batch.y.size(0);
+    const [probs, targets, loss] = inferenceMode(() =>
+      tidy(() => {
+        const logits = planForward(model, batch.x, o.plan);
         const l = F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
         return [F.softmax(logits, 1).toTypedArray() as Float32Array, Int32Array.from(batch.y.toFlatArray()), l] as const;
-      });
-      lossSum += loss;
-      acc.add(probs, targets, Array.from({ length: n }, (_, i) => offset + i));
-      offset += n;
-      batch.x.dispose();
-      batch.y.dispose();
-    }
+      }),
+    );
+    lossSum += loss;
+    acc.add(probs, targets, Array.from({ length: n }, (_, i) => offset + i));
+    offset += n;
+    batch.x.dispose();
+    batch.y.dispose();
   });
   const result = acc.result(o.classNames);
   result.loss = lossSum / Math.max(offset, 1);
   return result;
+}
+
+/**
+ * Mean loss and accuracy without gradients, from stage `from` on (earlier stages cached).
+ *
+ * @example
+ * const { loss, acc } = await validate(model, model.stages(), valLoader, plan);
+ */
+export async function validate(model: ClassifierModel, stages: Stage[], source: BatchSource, plan: ExecutionPlan, from = 0): Promise<{ loss: number; acc: number }> {
+  model.eval();
+  const t = { loss: 0, correct: 0, n: 0 };
+  source.setEpoch(0);
+  await forEachBatch(source, (batch) => {
+    noGrad(() =>
+      tidy(() => {
+        const logits = planForward(model, batch.x, plan, { from, stages });
+        t.loss += F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
+        t.correct += logits.argmax(1).eq(batch.y).sum().item();
+        t.n += batch.y.size(0);
+      }),
+    );
+    batch.x.dispose();
+    batch.y.dispose();
+  });
+  return { loss: t.loss / Math.max(t.n, 1), acc: t.correct / Math.max(t.n, 1) };
+}
+
+export interface EvaluateDataOptions {
+  /** Batch size of the loader built for a dataset (default: the training batch size). */
+  batchSize?: number;
+  /** Class names of the result (default: the Learner's, else the dataset's). */
+  classNames?: string[];
+}
+
+/** Evaluates with `plan`, or with an inference plan timed on the data's first batch. */
+export async function evaluateOn(model: ClassifierModel, data: DataInput, plan: ExecutionPlan | null, o: TrainOptions, classes: string[] | undefined, e: EvaluateDataOptions): Promise<{ result: EvaluationResult; plan: ExecutionPlan }> {
+  const source = isBatchSource(data) ? data : loaderFor(data, model, o, { train: false, ...(e.batchSize === undefined ? {} : { batchSize: e.batchSize }) });
+  const chosen =
+    plan ?? (await tunePlanOn(source, { model, stages: model.stages(), frozenStages: 0, train: false, precision: o.precision, channelsLast: o.channelsLast, device: o.device }));
+  if (chosen.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+  const classNames = e.classNames ?? classes ?? (isBatchSource(data) ? Array.from({ length: model.numClasses }, (_, i) => String(i)) : data.classes);
+  return { result: await evaluateModel(model, source, { plan: chosen, classNames }), plan: chosen };
 }

@@ -10,8 +10,10 @@ import type { TrainOptions } from './options.js';
 
 export interface TrainingOptimizer {
   readonly lr: number;
-  /** optimizer.step(), zeroGrad() and a per-batch schedule step. */
+  /** optimizer.step() and a per-batch schedule step. */
   step(): void;
+  /** Clears the gradients (to none). */
+  zeroGrad(): void;
   /** Per-epoch schedule step; ReduceLROnPlateau watches the validation loss. */
   endEpoch(valLoss?: number): void;
   state(): { tensors: Map<string, Tensor>; meta: unknown };
@@ -73,6 +75,12 @@ function makeSchedule(opt: Optimizer, o: TrainOptions, stepsPerEpoch: number): {
   }
 }
 
+/**
+ * The optimizer and schedule of `o` over the trainable stages (those from `frozen` on).
+ *
+ * @example
+ * const opt = createTrainingOptimizer(model, model.stages(), 0, resolveTrainOptions({}), loader.length);
+ */
 export function createTrainingOptimizer(model: ClassifierModel, stages: Stage[], frozen: number, o: TrainOptions, stepsPerEpoch: number): TrainingOptimizer {
   const opt = makeOptimizer(paramGroups(model, stages, frozen, o.lr, o.lrDecay), o);
   const { s, perStep, plateau } = makeSchedule(opt, o, stepsPerEpoch);
@@ -84,8 +92,10 @@ export function createTrainingOptimizer(model: ClassifierModel, stages: Stage[],
     },
     step() {
       opt.step();
-      opt.zeroGrad();
       if (s && perStep) s.step();
+    },
+    zeroGrad() {
+      opt.zeroGrad();
     },
     endEpoch(valLoss) {
       if (!s || perStep) return;

@@ -1,9 +1,12 @@
 /** Training options, their defaults and validation, shared by the library and the CLI. */
 import { TlcvError } from '../errors.js';
+import type { Precision } from '../execution/index.js';
 
-export type OptimizerName = 'sgd' | 'adam' | 'adamw';
-export type SchedulerName = 'step' | 'multistep' | 'exponential' | 'cosine' | 'onecycle' | 'plateau' | 'none';
-export type Precision = 'auto' | 'fp32' | 'bf16';
+export type { Precision };
+export const OPTIMIZERS = ['sgd', 'adam', 'adamw'] as const;
+export const SCHEDULERS = ['step', 'multistep', 'exponential', 'cosine', 'onecycle', 'plateau', 'none'] as const;
+export type OptimizerName = (typeof OPTIMIZERS)[number];
+export type SchedulerName = (typeof SCHEDULERS)[number];
 
 export interface TrainOptions {
   epochs: number;
@@ -57,7 +60,12 @@ function check(ok: boolean, flag: string, expected: string, found: unknown): voi
   if (!ok) throw new TlcvError('ARGUMENT', `--${flag}: expected ${expected}, got ${JSON.stringify(found)}`);
 }
 
-/** Merges with defaults and validates; errors name the CLI flag. */
+/**
+ * Merges with defaults and validates; errors name the CLI flag.
+ *
+ * @example
+ * const o = resolveTrainOptions({ epochs: 5, lr: 2e-3 }); // AdamW, one-cycle, batch 128, ...
+ */
 export function resolveTrainOptions(partial: Partial<TrainOptions>): TrainOptions {
   const o: TrainOptions = { ...TRAIN_DEFAULTS, ...Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) };
   check(Number.isInteger(o.epochs) && o.epochs >= 1, 'epochs', 'a positive integer', o.epochs);

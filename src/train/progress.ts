@@ -1,9 +1,22 @@
-/** Progress output: a live bar on a TTY, plain lines otherwise (logs, CI, pipes). */
-export interface ProgressSink {
-  start(epoch: number, epochs: number, steps: number): void;
-  step(done: number, images: number, loss: number): void;
-  end(line: string): void;
-  info(line: string): void;
+/**
+ * Progress output: a live bar on a terminal; off one (logs, CI, `tlcv demo | tee log`) plain
+ * lines, one per epoch and one at least every 30 s within a long epoch, so a log never goes
+ * quiet for minutes.
+ */
+import type { Callback, EpochRecord, LearnerView } from './callback.js';
+
+export interface ProgressOptions {
+  stream?: NodeJS.WritableStream & { isTTY?: boolean };
+  /** Print nothing, info lines included. */
+  quiet?: boolean;
+  /** Names the run in its summary line. */
+  title?: string;
+  /** A line for every epoch (default); false: at most one per `lineEverySeconds`, and the last. */
+  everyEpoch?: boolean;
+  /** The longest silence off a terminal, in seconds (default 30). */
+  lineEverySeconds?: number;
+  /** Milliseconds now (tests). */
+  now?: () => number;
 }
 
 function formatEta(seconds: number): string {
@@ -13,38 +26,90 @@ function formatEta(seconds: number): string {
   return `${m}:${String(s).padStart(2, '0')}`;
 }
 
-export function createProgress(stream: NodeJS.WriteStream = process.stderr, quiet = false): ProgressSink {
-  const tty = stream.isTTY === true;
-  let steps = 0;
-  let label = '';
-  let t0 = 0;
-  let lastDraw = 0;
-  return {
-    start(epoch, epochs, n) {
-      steps = n;
-      label = `epoch ${epoch}/${epochs}`;
-      t0 = performance.now();
-    },
-    step(done, images, loss) {
-      if (!tty || quiet) return;
-      const now = performance.now();
-      if (now - lastDraw < 100 && done < steps) return;
-      lastDraw = now;
-      const secs = (now - t0) / 1000;
-      const rate = images / Math.max(secs, 1e-9);
-      const eta = (secs / Math.max(done, 1)) * (steps - done);
+/**
+ * The epoch line: losses, accuracies, learning rate, time and throughput.
+ *
+ * @example
+ * formatEpoch({ epoch: 1, trainLoss: 0.5, trainAcc: 0.9, lr: 1e-3 }, 10, { seconds: 4.2, imagesPerSec: 950 });
+ */
+export function formatEpoch(r: EpochRecord, epochs: number, timing: { seconds: number; imagesPerSec: number }): string {
+  const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
+  const val = r.valAcc === undefined ? '' : `  val loss ${r.valLoss!.toFixed(4)} acc ${pct(r.valAcc)}`;
+  return `epoch ${r.epoch}/${epochs}  loss ${r.trainLoss.toFixed(4)} acc ${pct(r.trainAcc)}${val}  lr ${r.lr.toExponential(2)}  ${timing.seconds.toFixed(1)}s ${timing.imagesPerSec.toFixed(0)} img/s`;
+}
+
+/**
+ * @example
+ * new Learner({ model, train, callbacks: [new Progress({ title: 'digits' })], quiet: true });
+ */
+export class Progress implements Callback {
+  readonly order = 20;
+  readonly name = 'progress';
+  readonly #stream: NodeJS.WritableStream;
+  readonly #tty: boolean;
+  readonly #o: ProgressOptions;
+  readonly #now: () => number;
+  #epochStart = 0;
+  #lastDraw = 0;
+  #lastLine = 0;
+  #barShown = false;
+
+  constructor(o: ProgressOptions = {}) {
+    this.#o = o;
+    this.#stream = o.stream ?? process.stderr;
+    this.#tty = (o.stream ?? process.stderr).isTTY === true;
+    this.#now = o.now ?? (() => performance.now());
+    this.#lastLine = this.#now();
+  }
+
+  afterSetup(learn: LearnerView): void {
+    const title = this.#o.title === undefined ? '' : `${this.#o.title}${learn.stage === undefined ? '' : ` (${learn.stage})`}: `;
+    this.onLog(`${title}${learn.summary}`);
+  }
+
+  beforeEpoch(): void {
+    this.#epochStart = this.#now();
+  }
+
+  afterBatch(learn: LearnerView): void {
+    if (this.#o.quiet === true) return;
+    const now = this.#now();
+    const { steps, images, lossSum } = learn.epochProgress;
+    const total = learn.train?.length ?? steps;
+    const secs = (now - this.#epochStart) / 1000;
+    const rate = `${(images / Math.max(secs, 1e-9)).toFixed(0)} img/s ETA ${formatEta((secs / Math.max(steps, 1)) * (total - steps))}`;
+    const loss = (lossSum / Math.max(images, 1)).toFixed(4);
+    if (this.#tty) {
+      if (now - this.#lastDraw < 100 && steps < total) return;
+      this.#lastDraw = now;
       const width = 24;
-      const filled = Math.round((done / Math.max(steps, 1)) * width);
-      const bar = `${'█'.repeat(filled)}${'░'.repeat(width - filled)}`;
-      stream.write(`\r${label} ${bar} ${done}/${steps} loss ${loss.toFixed(4)} ${rate.toFixed(0)} img/s ETA ${formatEta(eta)}  `);
-    },
-    end(line) {
-      if (quiet) return;
-      if (tty) stream.write('\r\x1b[2K');
-      stream.write(`${line}\n`);
-    },
-    info(line) {
-      if (!quiet) stream.write(`${line}\n`);
-    },
-  };
+      const filled = Math.round((steps / Math.max(total, 1)) * width);
+      this.#stream.write(`\r${`epoch ${learn.epoch}/${learn.epochs}`} ${'█'.repeat(filled)}${'░'.repeat(width - filled)} ${steps}/${total} loss ${loss} ${rate}  `);
+      this.#barShown = true;
+    } else if (now - this.#lastLine >= (this.#o.lineEverySeconds ?? 30) * 1000 && steps < total) {
+      this.#line(`epoch ${learn.epoch}/${learn.epochs}  step ${steps}/${total}  loss ${loss}  ${rate}`);
+    }
+  }
+
+  afterEpoch(learn: LearnerView): void {
+    const record = learn.history.at(-1);
+    if (record === undefined) return;
+    const last = learn.epoch >= learn.epochs || learn.stopReason !== null;
+    const due = this.#now() - this.#lastLine >= (this.#o.lineEverySeconds ?? 30) * 1000;
+    if (this.#o.everyEpoch === false && !last && !due) return;
+    const seconds = learn.epochSeconds.at(-1) ?? 0;
+    this.onLog(formatEpoch(record, learn.epochs, { seconds, imagesPerSec: learn.epochProgress.images / Math.max(seconds, 1e-9) }));
+  }
+
+  onLog(line: string): void {
+    if (this.#o.quiet === true) return;
+    this.#line(line);
+  }
+
+  #line(line: string): void {
+    if (this.#barShown) this.#stream.write('\r\x1b[2K');
+    this.#barShown = false;
+    this.#stream.write(`${line}\n`);
+    this.#lastLine = this.#now();
+  }
 }

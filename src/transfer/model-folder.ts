@@ -1,17 +1,18 @@
 /**
- * A model folder: model.safetensors (torchvision names), config.json (architecture,
- * classes, input size, normalization), metrics.jsonl and report.html.
+ * A model folder: model.safetensors (torchvision names) and config.json (architecture,
+ * classes, input size, normalization); a training run adds its other files (src/io/run-folder.ts).
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TlcvError } from '../errors.js';
 import { createModel, type ClassifierModel } from '../models/index.js';
-import { F, fromTypedArray, inferenceMode, tensor, tidy } from '../tensor/index.js';
-import { readSafetensors, writeSafetensors } from '../io/safetensors.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
+import { predictImages } from '../execution/index.js';
+import { readSafetensors, safetensorsChunks } from '../io/safetensors.js';
+import { writeFilesAtomic } from '../io/atomic-write.js';
+import { RUN_FILES } from '../io/run-folder.js';
 
-export const CONFIG_FILE = 'config.json';
-export const WEIGHTS_FILE = 'model.safetensors';
+const CONFIG_FILE = RUN_FILES.config;
+const WEIGHTS_FILE = RUN_FILES.weights;
 
 export interface ModelFolderConfig {
   format: 'tlcv-model-1';
@@ -27,6 +28,12 @@ export interface ModelFolderConfig {
   provenance: Record<string, unknown>;
 }
 
+/**
+ * Writes weights and config together (both or neither, should the disk fill up).
+ *
+ * @example
+ * saveModelFolder('runs/digits', model, { classes: train.classes });
+ */
 export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown> }): ModelFolderConfig {
   mkdirSync(dir, { recursive: true });
   const c = model.config;
@@ -42,8 +49,10 @@ export function saveModelFolder(dir: string, model: ClassifierModel, info: { cla
     weights: WEIGHTS_FILE,
     provenance: info.provenance ?? {},
   };
-  writeSafetensors(join(dir, WEIGHTS_FILE), model.stateDict(), { format: 'pt', tlcv_model: c.name });
-  writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(config, null, 2)}\n`);
+  writeFilesAtomic([
+    { path: join(dir, WEIGHTS_FILE), data: safetensorsChunks(model.stateDict(), { format: 'pt', tlcv_model: c.name }) },
+    { path: join(dir, CONFIG_FILE), data: `${JSON.stringify(config, null, 2)}\n` },
+  ]);
   return config;
 }
 
@@ -51,6 +60,12 @@ function field(ok: boolean, path: string, name: string, expected: string, found:
   if (!ok) throw new TlcvError('FILE', `${path}: field "${name}" must be ${expected}, found ${JSON.stringify(found)?.slice(0, 80)}`);
 }
 
+/**
+ * Reads and checks config.json; errors name the field, what it must be and what was found.
+ *
+ * @example
+ * const { classes, inputSize } = readModelConfig('runs/digits');
+ */
 export function readModelConfig(dir: string): ModelFolderConfig {
   const path = join(dir, CONFIG_FILE);
   if (!existsSync(path)) throw new TlcvError('FILE', `${dir} is not a tlcv model folder: ${CONFIG_FILE} is missing`);
@@ -77,7 +92,12 @@ export function isModelFolder(p: string): boolean {
   return existsSync(p) && statSync(p).isDirectory() && existsSync(join(p, CONFIG_FILE));
 }
 
-/** Builds the architecture from config.json and loads its weights strictly. */
+/**
+ * Builds the architecture from config.json and loads its weights strictly.
+ *
+ * @example
+ * const { model, config } = loadModelFolder('runs/digits');
+ */
 export function loadModelFolder(dir: string): { model: ClassifierModel; config: ModelFolderConfig } {
   const config = readModelConfig(dir);
   const [channels, height, width] = config.inputSize;
@@ -110,14 +130,5 @@ export function loadModelFolder(dir: string): { model: ClassifierModel; config: 
  * const probs = predictPixels(model, config, await decodeImage('7.png', { channels: 1, height: 28, width: 28 }));
  */
 export function predictPixels(model: ClassifierModel, config: ModelFolderConfig, pixels: Uint8Array): number[] {
-  const [c, h, w] = config.inputSize;
-  if (pixels.length !== c * h * w) throw new TlcvError('ARGUMENT', `Expected ${c}x${h}x${w} = ${c * h * w} pixels for ${config.model} but received ${pixels.length}`);
-  return inferenceMode(() =>
-    tidy(() => {
-      const x = fromTypedArray(pixels, [1, c, h, w]).float().div(255);
-      const mean = tensor(config.mean).reshape([1, c, 1, 1]);
-      const std = tensor(config.std).reshape([1, c, 1, 1]);
-      return F.softmax(model.forward(x.sub(mean).div(std)), 1).toFlatArray();
-    }),
-  );
+  return predictImages(model, [pixels], { input: config })[0]!;
 }

@@ -7,10 +7,9 @@
 import { arange, fromTypedArray, F, invoke, where, type Tensor } from '../tensor/index.js';
 import { invokeInPlace } from '../tensor/invoke.js';
 import { argumentError } from '../errors.js';
-import { Rng } from '../data/rng.js';
-import { compose, crop, rotation, shear, translation, warp, zoom, IDENTITY, type AffineMap, type FillMode } from './affine.js';
-
-type Range = [number, number];
+import { Rng } from '../sampling/rng.js';
+import { compose, crop, rotation, shear, translation, warp, zoom, IDENTITY, type AffineMap, type FillMode } from '../sampling/affine.js';
+import { sampleBox, type Range } from '../sampling/boxes.js';
 
 export interface AugmentOptions {
   /** Multiplies the result (Keras's rescale). Batches are already in [0, 1], so leave it at 1 for them. */
@@ -122,25 +121,6 @@ function resolve(o: AugmentOptions): Resolved {
     fillMode: fill,
     fillValue: o.fillValue ?? 0,
   };
-}
-
-/** torchvision's box sampling (RandomResizedCrop / RandomErasing): 10 tries at a random area and aspect ratio. */
-function sampleBox(rng: Rng, h: number, w: number, scale: Range, ratio: Range, strict: boolean): [number, number, number, number] | null {
-  const area = h * w;
-  const logRatio: Range = [Math.log(ratio[0]), Math.log(ratio[1])];
-  for (let attempt = 0; attempt < 10; attempt += 1) {
-    const target = area * rng.uniform(scale[0], scale[1]);
-    const aspect = Math.exp(rng.uniform(logRatio[0], logRatio[1]));
-    const bw = Math.round(Math.sqrt(target * aspect));
-    const bh = Math.round(Math.sqrt(target / aspect));
-    const fits = strict ? bw < w && bh < h : bw <= w && bh <= h;
-    if (bw > 0 && bh > 0 && fits) return [rng.int(h - bh + 1), rng.int(w - bw + 1), bh, bw];
-  }
-  if (strict) return null;
-  // Fallback (torchvision's): a centre crop at the nearest allowed ratio.
-  const r = w / h;
-  const [cw, ch] = r < ratio[0] ? [w, Math.round(w / ratio[0])] : r > ratio[1] ? [Math.round(h * ratio[1]), h] : [w, h];
-  return [Math.floor((h - ch) / 2), Math.floor((w - cw) / 2), ch, cw];
 }
 
 /**

@@ -7,8 +7,7 @@ import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { fromTypedArray, tidy } from '../tensor/index.js';
 import { argumentError } from '../errors.js';
-import { imageBytes, type ImageDataset } from '../data/dataset.js';
-import { Rng } from '../data/rng.js';
+import { Rng } from '../sampling/rng.js';
 import type { Augmenter } from './augment.js';
 
 export interface GridOptions {
@@ -23,6 +22,15 @@ export interface GridOptions {
 }
 
 const GAP = 2;
+
+/** What the grid needs of a dataset (an ImageDataset is one): uint8 NCHW images and their shape. */
+export interface GridImages {
+  images: Uint8Array;
+  n: number;
+  channels: number;
+  height: number;
+  width: number;
+}
 
 /** Writes bytes to path through a temporary file and a rename, so readers never see half a file. */
 export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
@@ -41,14 +49,14 @@ export async function writeFileAtomic(path: string, data: Uint8Array): Promise<v
  * @example
  * await writeAugmentationGrid(train, new Augmenter(parseAugment('light'), 1), 'runs/aug.png', { n: 8 });
  */
-export async function writeAugmentationGrid(ds: ImageDataset, augmenter: Augmenter, outPath: string, o: GridOptions = {}): Promise<void> {
+export async function writeAugmentationGrid(ds: GridImages, augmenter: Augmenter, outPath: string, o: GridOptions = {}): Promise<void> {
   const n = Math.min(o.n ?? 8, ds.n);
   const variants = o.variants ?? 7;
   if (!Number.isInteger(n) || n < 1) throw argumentError('n', 'a positive integer (and a non-empty dataset)', o.n ?? ds.n);
   if (!Number.isInteger(variants) || variants < 1 || variants > 64) throw argumentError('variants', 'an integer in [1, 64]', variants);
   const picks = new Rng(o.seed ?? 0, 0x9e1d).permutation(ds.n).subarray(0, n);
   const { channels: c, height: h, width: w } = ds;
-  const size = imageBytes(ds);
+  const size = c * h * w;
   const cols = 1 + variants;
   // Row-major: each sample, then its augmented copies.
   const batch = new Uint8Array(n * cols * size);

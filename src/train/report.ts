@@ -1,11 +1,16 @@
-/** Builds report.html for a training run from its history and evaluation. */
+/**
+ * report.html for a training run, written by a consumer of the run (the Report callback, the
+ * demo) from its history and an evaluation: training itself writes no report.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { ClassifierModel } from '../models/index.js';
 import type { ImageDataset } from '../data/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
 import { encodePng, writeReport, type ReportData } from '../report/index.js';
+import { describePlan, type ExecutionPlan } from '../execution/index.js';
 import type { TrainOptions } from './options.js';
-import { describePlan, type ExecutionPlan } from './precision.js';
-import type { FitResult } from './trainer.js';
+import type { Callback, FitResult, LearnerView } from './callback.js';
 
 export interface RunReportInput {
   title: string;
@@ -21,6 +26,7 @@ export interface RunReportInput {
   learningCurve?: ReportData['learningCurve'];
 }
 
+/** The most confidently wrong images of an evaluation, as PNGs with their labels. */
 export async function worstImages(ds: ImageDataset, evaluation: EvaluationResult, limit = 16): Promise<NonNullable<ReportData['worstImages']>> {
   const size = ds.channels * ds.height * ds.width;
   const scale = Math.max(1, Math.round(64 / Math.max(ds.height, ds.width)));
@@ -37,6 +43,12 @@ export async function worstImages(ds: ImageDataset, evaluation: EvaluationResult
   return out;
 }
 
+/**
+ * Writes a run's report: loss, accuracy and LR curves, the evaluation's charts, the worst images.
+ *
+ * @example
+ * await writeRunReport('runs/a/report.html', { title, model, plan, options, fit, evaluation, evalSet: test, epochSeconds: [], provenance: {} });
+ */
 export async function writeRunReport(path: string, r: RunReportInput): Promise<void> {
   const runInfo: Record<string, string | number> = {
     model: r.model.config.name,
@@ -59,4 +71,49 @@ export async function writeRunReport(path: string, r: RunReportInput): Promise<v
     ...(r.learningCurve ? { learningCurve: r.learningCurve } : {}),
   };
   writeReport(path, data);
+}
+
+export interface ReportOptions {
+  title: string;
+  /** What the report evaluates the trained model on (the validation set, or the training set). */
+  evalSet: ImageDataset;
+  provenance: Record<string, unknown>;
+}
+
+/**
+ * At the end of a fit (after KeepBest has restored the best weights), evaluates the model and
+ * writes report.html. Its `evaluation` is there for the caller afterwards.
+ *
+ * @example
+ * const report = new Report('runs/a/report.html', { title: 'digits', evalSet: val, provenance: {} });
+ * await new Learner({ model, train, val, callbacks: [report] }).fit();
+ * console.log(report.evaluation!.accuracy);
+ */
+export class Report implements Callback {
+  readonly order = 100;
+  readonly name = 'report';
+  evaluation: EvaluationResult | null = null;
+
+  constructor(
+    readonly path: string,
+    readonly o: ReportOptions,
+  ) {}
+
+  async afterFit(learn: LearnerView): Promise<void> {
+    // A named stage (fineTune's head-only warm-up) is part of a larger run, reported at its end.
+    if (learn.stage !== undefined) return;
+    this.evaluation = await learn.evaluate(this.o.evalSet);
+    mkdirSync(dirname(this.path), { recursive: true });
+    await writeRunReport(this.path, {
+      title: this.o.title,
+      model: learn.model,
+      plan: learn.plan!,
+      options: learn.options,
+      fit: { history: learn.history, bestEpoch: learn.bestEpoch, stoppedEarly: learn.stopReason !== null, lrTrace: learn.lrTrace },
+      evaluation: this.evaluation,
+      evalSet: this.o.evalSet,
+      epochSeconds: learn.epochSeconds,
+      provenance: this.o.provenance,
+    });
+  }
 }

@@ -3,7 +3,7 @@
  * run: IDX load of Fashion-MNIST train, ImageFolder decode + resize, batch augmentation, and
  * the DataLoader's gather (which decides whether prefetching would pay).
  *
- *   npx tsc -p tsconfig.json && OMP_WAIT_POLICY=PASSIVE node dist/bench/data-bench.js [--threads N] [--images N] [--rounds N]
+ *   npx tsc -p tsconfig.json && OMP_WAIT_POLICY=PASSIVE node dist/scripts/probes/data-bench.js [--threads N] [--images N] [--rounds N]
  *
  * OMP_WAIT_POLICY=PASSIVE (inherited by the peer): on a loaded machine libgomp's spinning
  * threads otherwise make small ops on both sides many times slower.
@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import { DataLoader, DEBIAN_FASHION_MNIST_DIR, loadImageFolder, readIdxDataset, Rng } from '../src/data/index.js';
-import { Augmenter, parseAugment } from '../src/transforms/index.js';
-import { rand, manualSeed, setNumThreads, getNumThreads, tidy } from '../src/tensor/index.js';
+import { DataLoader, DEBIAN_FASHION_MNIST_DIR, loadImageFolder, readIdxDataset, Rng } from '../../src/data/index.js';
+import { Augmenter, parseAugment } from '../../src/transforms/index.js';
+import { rand, manualSeed, setNumThreads, getNumThreads, tidy } from '../../src/tensor/index.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -91,7 +91,7 @@ async function main(): Promise<void> {
   };
   const peerCfg = { threads, reps: 5, fashionImages: gzImages, fashionLabels: gzLabels, rawImages, rawLabels, folder, size, augment };
   const measurePeer = (): Record<string, number | string> => {
-    const py = spawnSync(process.env.TLCV_PEER_PYTHON ?? '/usr/bin/python3', [resolve('bench/peer/data_bench.py'), JSON.stringify(peerCfg)], { encoding: 'utf8' });
+    const py = spawnSync(process.env.TLCV_PEER_PYTHON ?? '/usr/bin/python3', [resolve('peers/data_probe.py'), JSON.stringify(peerCfg)], { encoding: 'utf8' });
     if (py.status !== 0) throw new Error(`peer failed: ${py.stderr}`);
     return JSON.parse(py.stdout.trim().split('\n').pop()!) as Record<string, number | string>;
   };

@@ -4,7 +4,9 @@
  * holds while convolutions and GEMMs run on the bf16 units.
  */
 import { autocast, cpuHasFastBf16 } from '../tensor/index.js';
-import type { Precision } from './options.js';
+
+/** `auto` lets tlcv pick (bf16 autocast on CPUs with native bf16); the others pin it. */
+export type Precision = 'auto' | 'fp32' | 'bf16';
 
 export interface ExecutionPlan {
   bf16: boolean;
@@ -12,6 +14,12 @@ export interface ExecutionPlan {
   device: string;
 }
 
+/**
+ * The static plan for a precision and layout request (what {@link tunePlan} prefers on a tie).
+ *
+ * @example
+ * const plan = planExecution({ precision: 'auto', channelsLast: 'auto', device: 'cpu' });
+ */
 export function planExecution(o: { precision: Precision; channelsLast: boolean | 'auto'; device: string }): ExecutionPlan {
   const cpu = o.device === 'cpu';
   const bf16 = o.precision === 'bf16' || (o.precision === 'auto' && cpu && cpuHasFastBf16());
@@ -20,12 +28,21 @@ export function planExecution(o: { precision: Precision; channelsLast: boolean |
   return { bf16, channelsLast, device: o.device };
 }
 
-/** Runs fn under the plan's autocast, if any. */
+/**
+ * Runs fn under the plan's autocast, if any.
+ *
+ * @example
+ * const logits = withPlan(plan, () => model.forward(x));
+ */
 export function withPlan<T>(plan: ExecutionPlan, fn: () => T): T {
   if (!plan.bf16) return fn();
   return autocast(fn, { device: plan.device === 'cpu' ? 'cpu' : 'cuda', dtype: 'bfloat16' });
 }
 
+/**
+ * @example
+ * describePlan(plan); // 'bf16 autocast + channels-last on cpu'
+ */
 export function describePlan(plan: ExecutionPlan): string {
   return `${plan.bf16 ? 'bf16 autocast' : 'fp32'}${plan.channelsLast ? ' + channels-last' : ''} on ${plan.device}`;
 }

@@ -1,6 +1,6 @@
 /**
- * Engine benchmark, run by hand (not a test): `node dist/bench/engine.js [threads] [rounds]`.
- * Prints, each against PyTorch (bench/peer/engine.py) with the same thread count:
+ * Engine benchmark, run by hand (not a test): `node dist/scripts/probes/engine.js [threads] [rounds]`.
+ * Prints, each against PyTorch (peers/engine.py) with the same thread count:
  *  (a) the overhead of one tiny op call (add of two 1-element tensors), in µs, with a
  *      breakdown of where tlcv's time goes (N-API floor, boxed call, handle wrapping, TS);
  *  (b) GFLOP/s of a 2048x2048 fp32 matmul;
@@ -13,9 +13,9 @@ import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { native } from '../src/native/binding.js';
-import { F, getNumThreads, manualSeed, ones, randn, runtimeInfo, setNumThreads, tensor, tidy, zeros, type Tensor } from '../src/tensor/index.js';
-import { opId } from '../src/tensor/invoke.js';
+import { native } from '../../src/native/binding.js';
+import { F, getNumThreads, manualSeed, ones, randn, runtimeInfo, setNumThreads, tensor, tidy, zeros, type Tensor } from '../../src/tensor/index.js';
+import { opId } from '../../src/tensor/invoke.js';
 
 const threads = Number(process.argv[2] ?? process.env.TLCV_THREADS ?? availableParallelism());
 const rounds = Number(process.argv[3] ?? 1);
@@ -30,7 +30,7 @@ class Peer {
   #lines: AsyncIterator<string>;
   readonly #proc;
   constructor() {
-    const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bench', 'peer', 'engine.py');
+    const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'peers', 'engine.py');
     const python = process.env.TLCV_PEER_PYTHON ?? '/usr/bin/python3';
     this.#proc = spawn(python, [script, String(threads), String(CALLS)], { stdio: ['pipe', 'pipe', 'inherit'] });
     this.#lines = createInterface({ input: this.#proc.stdout })[Symbol.asyncIterator]();

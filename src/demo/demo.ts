@@ -6,16 +6,13 @@
 import { join } from 'node:path';
 import { createModel, type ClassifierModel } from '../models/index.js';
 import { manualSeed } from '../tensor/index.js';
-import { DataLoader, complement, conformDataset, loadDataset, stratifiedSubset, type ImageDataset } from '../data/index.js';
-import { runTraining } from '../train/run.js';
-import { resolveTrainOptions, type TrainOptions } from '../train/options.js';
-import { evaluateModel } from '../train/evaluate.js';
-import type { ExecutionPlan } from '../train/precision.js';
-import { writeRunReport } from '../train/run-report.js';
+import { complement, conformDataset, loadDataset, stratifiedSubset, type ImageDataset } from '../data/index.js';
+import type { ExecutionPlan } from '../execution/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
-import { applyStrategy, type TransferMode } from './strategy.js';
-import { loadModelFolder } from './model-folder.js';
-import { readMetricsFile } from '../train/metrics-file.js';
+import { runPath } from '../io/run-folder.js';
+import { loadModelFolder } from '../transfer/model-folder.js';
+import type { TransferMode } from '../transfer/strategy.js';
+import { Learner, folderRunCallbacks, readMetricsFile, resolveTrainOptions, writeRunReport, type TrainOptions } from '../train/index.js';
 
 export interface DemoOptions {
   out: string;
@@ -61,11 +58,23 @@ function targetRecipe(method: TransferMode, k: number, quick: boolean, seed: num
   });
 }
 
+/**
+ * Trains a Learner into its own folder of the demo (replacing what an earlier demo left there),
+ * with progress at most every 30 s: the demo trains seven models, many of them for seconds.
+ */
+async function trainInFolder(dir: string, learn: (callbacks: ReturnType<typeof folderRunCallbacks>['callbacks']) => Learner, run: { title: string; provenance: Record<string, unknown>; evalSet: ImageDataset }): Promise<Learner> {
+  // The demo has no --resume: Ctrl-C simply ends it.
+  const { callbacks } = folderRunCallbacks({ out: dir, ...run, overwrite: true, signals: false, progress: { everyEpoch: false } });
+  const l = learn(callbacks);
+  await l.fit();
+  l.save(dir, { provenance: run.provenance });
+  return l;
+}
+
 async function trainOnTarget(o: DemoOptions, method: TransferMode, k: number, sourceDir: string, train: ImageDataset, test: ImageDataset): Promise<{ acc: number; seconds: number; evaluation: EvaluationResult; dir: string; plan: ExecutionPlan }> {
   const t0 = performance.now();
   const dir = join(o.out, `k${k}-${method}`);
   let model: ClassifierModel;
-  let frozen = 0;
   // Seeded so the new weights (and so the table) are the same on every run.
   manualSeed(o.seed);
   if (method === 'scratch') {
@@ -74,28 +83,31 @@ async function trainOnTarget(o: DemoOptions, method: TransferMode, k: number, so
     model = loadModelFolder(sourceDir).model;
     manualSeed(o.seed);
     model.resetClassifier(train.classes.length);
-    frozen = applyStrategy(model, method, 'all').frozenStages;
   }
   try {
-    const options = targetRecipe(method, k, o.quick, o.seed);
-    const { plan } = await runTraining({
-      model,
-      train,
-      val: null,
-      options,
-      out: dir,
-      frozenStages: frozen,
-      quiet: true,
-      title: `${method}, ${k} labels per class`,
-      provenance: { command: 'demo', data: `${o.target} (${k} per class)`, mode: method },
-    });
-    const evaluation = evaluateModel(model, new DataLoader(test, { batchSize: 256, mean: model.config.mean, std: model.config.std }), { plan, classNames: test.classes });
-    return { acc: evaluation.accuracy, seconds: (performance.now() - t0) / 1000, evaluation, dir, plan };
+    const learn = await trainInFolder(
+      dir,
+      (callbacks) => {
+        const l = new Learner({ model, train, val: null, options: targetRecipe(method, k, o.quick, o.seed), callbacks, quiet: true });
+        if (method !== 'scratch') l.setStrategy(method, 'all');
+        return l;
+      },
+      { title: `${method}, ${k} labels per class`, provenance: { command: 'demo', data: `${o.target} (${k} per class)`, mode: method }, evalSet: train },
+    );
+    const evaluation = await learn.evaluate(test, { batchSize: 256, classNames: test.classes });
+    return { acc: evaluation.accuracy, seconds: (performance.now() - t0) / 1000, evaluation, dir, plan: learn.plan! };
   } finally {
     model.dispose();
   }
 }
 
+/**
+ * Runs the demo into `o.out`: a source model, then scratch, feature extraction and fine-tuning for
+ * each label count, with a model folder each and a report comparing them.
+ *
+ * @example
+ * const r = await runDemo({ out: 'runs/demo', quick: true, seed: 0, source: 'fashion-mnist:train', sourceTest: 'fashion-mnist:test', target: 'mnist:all', labelsPerClass: [10, 100], log: console.log });
+ */
 export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = performance.now();
   o.log(`source domain: ${o.source}; target domain: ${o.target}; labels per class: ${o.labelsPerClass.join(', ')}`);
@@ -107,23 +119,13 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const sourceOptions = resolveTrainOptions({ epochs: o.quick ? 2 : 4, batchSize: 128, optimizer: 'adamw', lr: 2e-3, scheduler: 'onecycle', augment: 'none', seed: o.seed });
   let sourceAccuracy: number;
   try {
-    const { plan } = await runTraining({
-      model: sourceModel,
-      train: source,
-      val: null,
-      options: sourceOptions,
-      out: sourceDir,
-      frozenStages: 0,
-      quiet: true,
+    const learn = await trainInFolder(sourceDir, (callbacks) => new Learner({ model: sourceModel, train: source, val: null, options: sourceOptions, callbacks, quiet: true }), {
       title: `source model on ${o.source}`,
       provenance: { command: 'demo', data: o.source, mode: 'pretrain' },
+      evalSet: source,
     });
     const sourceTest = await loadDataset(o.sourceTest);
-    const ev = evaluateModel(sourceModel, new DataLoader(sourceTest, { batchSize: 256, mean: sourceModel.config.mean, std: sourceModel.config.std }), {
-      plan,
-      classNames: sourceTest.classes,
-    });
-    sourceAccuracy = ev.accuracy;
+    sourceAccuracy = (await learn.evaluate(sourceTest, { batchSize: 256, classNames: sourceTest.classes })).accuracy;
   } finally {
     sourceModel.dispose();
   }
@@ -142,7 +144,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
       if (method === 'fine-tune' && (best === null || k >= best.k)) best = { acc: r.acc, evaluation: r.evaluation, test, k, plan: r.plan };
     }
   }
-  const reportPath = join(o.out, 'report.html');
+  const reportPath = runPath(o.out, 'report');
   await writeDemoReport(reportPath, o, rows, sourceAccuracy, best!);
   return { sourceAccuracy, rows, seconds: (performance.now() - t0) / 1000, reportPath };
 }

@@ -1,4 +1,4 @@
-"""PyTorch side of bench/engine.ts, the same measurements on request.
+"""PyTorch side of scripts/probes/engine.ts, the same measurements on request.
 
 argv: threads calls. Reads one figure name per line on stdin ("tiny_add", "tiny_add_fn",
 "tiny_add_", "matmul", "conv") and answers each with one line: the seconds one repetition

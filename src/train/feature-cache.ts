@@ -4,33 +4,33 @@
  * the trainable part. This is the main speed lever of transfer learning on a CPU.
  */
 import { cat, inferenceMode, keep, tidy, fromTypedArray, type Tensor } from '../tensor/index.js';
-import { Rng } from '../data/index.js';
+import { Rng, type Batch } from '../data/index.js';
 import type { ClassifierModel } from '../models/index.js';
-import type { Batch, BatchSource } from '../train/trainer.js';
-import { forwardStages } from '../train/trainer.js';
-import { withPlan, type ExecutionPlan } from '../train/precision.js';
+import { planForward, type ExecutionPlan } from '../execution/index.js';
+import { forEachBatch, type BatchSource } from './batches.js';
 
-/** Runs stages [0, upTo) over every batch; returns one kept float32 tensor. */
-export function computePrefixOutputs(model: ClassifierModel, upTo: number, source: BatchSource, plan: ExecutionPlan): Tensor {
-  const stages = model.stages().slice(0, upTo);
+/**
+ * Runs stages [0, upTo) over every batch; returns one kept float32 tensor.
+ *
+ * @example
+ * const features = await computePrefixOutputs(model, frozenStages, new DataLoader(train, { batchSize: 64, mean, std }), plan);
+ */
+export async function computePrefixOutputs(model: ClassifierModel, upTo: number, source: BatchSource, plan: ExecutionPlan): Promise<Tensor> {
+  const stages = model.stages();
   model.eval();
   source.setEpoch(0);
   const parts: Tensor[] = [];
-  inferenceMode(() => {
-    for (const batch of source) {
-      const out = tidy(() => {
-        const x = plan.channelsLast && batch.x.ndim === 4 ? batch.x.contiguous('channelsLast') : batch.x;
-        return withPlan(plan, () => forwardStages(stages, 0, x)).to('float32').contiguous();
-      });
-      parts.push(out);
+  try {
+    await forEachBatch(source, (batch) => {
+      parts.push(inferenceMode(() => tidy(() => planForward(model, batch.x, plan, { stages, to: upTo }).contiguous())));
       batch.x.dispose();
       batch.y.dispose();
-    }
-  });
-  // inference-mode tensors cannot enter autograd; a clone outside the mode can.
-  const all = tidy(() => cat(parts, 0).clone());
-  for (const p of parts) p.dispose();
-  return keep(all);
+    });
+    // inference-mode tensors cannot enter autograd; a clone outside the mode can.
+    return keep(tidy(() => cat(parts, 0).clone()));
+  } finally {
+    for (const p of parts) p.dispose();
+  }
 }
 
 /** The shuffled order CachedBatches visits n cached samples in, for (seed, epoch); `tlcv bench` gives it to the peer. */
@@ -38,7 +38,12 @@ export function cachedBatchOrder(seed: number, epoch: number, n: number): Int32A
   return new Rng(seed, 0xcac4e, epoch).permutation(n);
 }
 
-/** Batches over cached features, shuffled from (seed, epoch) like the DataLoader. */
+/**
+ * Batches over cached features, shuffled from (seed, epoch) like the DataLoader.
+ *
+ * @example
+ * const batches = new CachedBatches(features, train.labels, { batchSize: 64, shuffle: true, seed: 0, dropLast: false });
+ */
 export class CachedBatches implements BatchSource {
   readonly length: number;
   #epoch = 0;
@@ -64,7 +69,7 @@ export class CachedBatches implements BatchSource {
       const ys = Int32Array.from(idx, (i) => this.labels[i]!);
       const batch = tidy(() => {
         const index = fromTypedArray(idx, [idx.length]).long();
-        return { x: keep(this.features.indexSelect(0, index)), y: keep(fromTypedArray(ys, [ys.length]).long()) };
+        return { x: keep(this.features.indexSelect(0, index)), y: keep(fromTypedArray(ys, [ys.length]).long()), indices: Int32Array.from(idx) };
       });
       yield batch;
     }
@@ -73,8 +78,4 @@ export class CachedBatches implements BatchSource {
   dispose(): void {
     this.features.dispose();
   }
-}
-
-export function featureBytes(t: Tensor): number {
-  return t.numel * 4;
 }

@@ -1,4 +1,4 @@
-"""PyTorch/torchvision side of bench/data-bench.ts: the same files, the same sizes, the same
+"""PyTorch/torchvision side of scripts/probes/data-bench.ts (a by-hand probe): the same files, the same sizes, the same
 thread count; prints one JSON object of timings. Run by the TS bench, not by hand."""
 import gzip
 import json

@@ -8,13 +8,13 @@
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { F, cpuHasFastBf16, getNumThreads, noGrad, runtimeInfo, tidy, type Tensor } from '../tensor/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { cloneState, disposeState } from './state.js';
-import { planExecution, withPlan, describePlan, type ExecutionPlan } from './precision.js';
-import type { Precision } from './options.js';
+import { cacheDir } from '../io/cache.js';
+import { cloneState, disposeState } from './state-copy.js';
+import { planForward, setTrainingMode } from './forward.js';
+import { planExecution, describePlan, type ExecutionPlan, type Precision } from './precision.js';
 
 export interface TuneRequest {
   model: ClassifierModel;
@@ -31,11 +31,11 @@ export interface TuneRequest {
   log?: (message: string) => void;
 }
 
-/** TLCV_PLAN_CACHE names the cache file; 'off' disables it (every run times again). */
+/** TLCV_PLAN_CACHE names the cache file ('off': every run times again); else plans/plans.json under the cache root. */
 export function planCachePath(): string | null {
   const v = process.env.TLCV_PLAN_CACHE;
   if (v === 'off') return null;
-  return v ?? join(homedir(), '.cache', 'tlcv', 'plans.json');
+  return v ?? join(cacheDir('plans'), 'plans.json');
 }
 
 function readCache(path: string | null): Record<string, ExecutionPlan> {
@@ -109,12 +109,7 @@ function timeStep(r: TuneRequest, plan: ExecutionPlan, warmup: number): number {
   const params = r.model.parameters({ trainableOnly: true });
   const pass = (): void =>
     tidy(() => {
-      const x = plan.channelsLast && r.x.ndim === 4 ? r.x.contiguous('channelsLast') : r.x;
-      let h = x;
-      withPlan(plan, () => {
-        for (const s of r.stages) h = s.forward(h);
-      });
-      const out = h.float();
+      const out = planForward(r.model, r.x, plan, { stages: r.stages });
       if (r.train) F.crossEntropy(out, r.y).backward();
       else out.sum().item();
       for (const p of params) p.grad = null;
@@ -136,6 +131,9 @@ function timeStep(r: TuneRequest, plan: ExecutionPlan, warmup: number): number {
 /**
  * The fastest candidate plan for this model and batch, from the cache or timed now. The model
  * ends in the chosen memory format, with its BatchNorm statistics as they were.
+ *
+ * @example
+ * const plan = tunePlan({ model, stages: model.stages(), frozenStages: 0, x, y, train: true, precision: 'auto', channelsLast: 'auto', device: 'cpu' });
  */
 export function tunePlan(r: TuneRequest): ExecutionPlan {
   const candidates = candidatePlans(r);
@@ -155,8 +153,7 @@ export function tunePlan(r: TuneRequest): ExecutionPlan {
   const preferred = planExecution(r);
   const seconds = new Map<ExecutionPlan, number>();
   try {
-    r.model.train(r.train);
-    if (r.train) for (let i = 0; i < r.frozenStages; i += 1) for (const p of r.stages[i]!.prefixes) r.model.getSubmodule(p).eval();
+    setTrainingMode(r.model, r.stages, r.frozenStages, r.train);
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const plan of candidates) seconds.set(plan, Math.min(seconds.get(plan) ?? Infinity, timeStep(trial, plan, round === 0 ? WARMUP : 1)));
     }
@@ -175,11 +172,34 @@ export function tunePlan(r: TuneRequest): ExecutionPlan {
   return best;
 }
 
-/** tunePlan on the first batch of a batch source (the static plan if it has none). */
-export function tunePlanOn(batches: Iterable<{ x: Tensor; y: Tensor }>, r: Omit<TuneRequest, 'x' | 'y'>): ExecutionPlan {
-  const it = batches[Symbol.iterator]();
-  const first = it.next();
-  it.return?.();
+/** Where a sample batch comes from: a loader, sync or async. */
+export interface SampleSource {
+  [Symbol.iterator]?(): Iterator<{ x: Tensor; y: Tensor }>;
+  [Symbol.asyncIterator]?(): AsyncIterator<{ x: Tensor; y: Tensor }>;
+}
+
+/**
+ * tunePlan on the first batch of a batch source, read through its async iterator when it has
+ * one (the static plan if it yields nothing).
+ *
+ * @example
+ * const plan = await tunePlanOn(new DataLoader(ds, { batchSize: 64, mean, std }), { model, stages, frozenStages: 0, train: false, precision: 'auto', channelsLast: 'auto', device: 'cpu' });
+ */
+export async function tunePlanOn(batches: SampleSource, r: Omit<TuneRequest, 'x' | 'y'>): Promise<ExecutionPlan> {
+  let first: IteratorResult<{ x: Tensor; y: Tensor }>;
+  const asyncIt = batches[Symbol.asyncIterator]?.bind(batches);
+  const syncIt = batches[Symbol.iterator]?.bind(batches);
+  if (asyncIt !== undefined) {
+    const it = asyncIt();
+    first = await it.next();
+    await it.return?.();
+  } else if (syncIt !== undefined) {
+    const it = syncIt();
+    first = it.next();
+    it.return?.();
+  } else {
+    return planExecution(r);
+  }
   if (first.done === true) return planExecution(r);
   const { x, y } = first.value;
   try {

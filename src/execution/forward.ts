@@ -1,0 +1,50 @@
+/**
+ * The forward recipe every pass shares (training, validation, evaluation, feature caching,
+ * plan timing): the input in the plan's memory layout, the model's stages under the plan's
+ * autocast, fp32 logits out. And the modes: a frozen stage stays in eval mode while the rest
+ * trains, so its BatchNorm statistics do not drift.
+ */
+import type { Tensor } from '../tensor/index.js';
+import type { ClassifierModel, Stage } from '../models/index.js';
+import { withPlan, type ExecutionPlan } from './precision.js';
+
+/** The input as the plan lays it out (channels-last strides, or as it is). */
+export function prepareInput(x: Tensor, plan: ExecutionPlan): Tensor {
+  return plan.channelsLast && x.ndim === 4 ? x.contiguous('channelsLast') : x;
+}
+
+/** Stages [from, to) applied in order. */
+export function forwardStages(stages: Stage[], from: number, x: Tensor, to = stages.length): Tensor {
+  let h = x;
+  for (let i = from; i < to; i += 1) h = stages[i]!.forward(h);
+  return h;
+}
+
+/**
+ * Runs stages [from, to) of a model on `x` under the plan and returns float32 output. Without
+ * a range or stages, the whole model runs through `model.forward`, which checks the input shape.
+ *
+ * @example
+ * const logits = tidy(() => planForward(model, x, plan));
+ * const features = planForward(model, x, plan, { to: frozenStages });
+ */
+export function planForward(model: ClassifierModel, x: Tensor, plan: ExecutionPlan, range: { from?: number; to?: number; stages?: Stage[] } = {}): Tensor {
+  const from = range.from ?? 0;
+  const input = prepareInput(x, plan);
+  if (from === 0 && range.to === undefined && range.stages === undefined) return withPlan(plan, () => model.forward(input)).float();
+  const stages = range.stages ?? model.stages();
+  return withPlan(plan, () => forwardStages(stages, from, input, range.to ?? stages.length)).float();
+}
+
+/**
+ * Puts the model in training mode with its first `frozenStages` stages in eval mode, or the
+ * whole model in eval mode.
+ *
+ * @example
+ * setTrainingMode(model, model.stages(), 4, true); // train the head, keep the body's BatchNorm frozen
+ */
+export function setTrainingMode(model: ClassifierModel, stages: Stage[], frozenStages: number, training: boolean): void {
+  model.train(training);
+  if (!training) return;
+  for (let i = 0; i < frozenStages; i += 1) for (const p of stages[i]!.prefixes) model.getSubmodule(p).eval();
+}

@@ -1,0 +1,45 @@
+/** Class probabilities for raw images: the inference end of the forward recipe. */
+import { F, fromTypedArray, inferenceMode, tensor, tidy } from '../tensor/index.js';
+import { TlcvError } from '../errors.js';
+import type { ClassifierModel } from '../models/index.js';
+import { planForward } from './forward.js';
+import type { ExecutionPlan } from './precision.js';
+
+export interface PredictOptions {
+  /** The plan to run under; without one, plain fp32 (a few images do not repay timing plans). */
+  plan?: ExecutionPlan | null;
+  /** Input size and normalisation, when they are not the model's own (a model folder's config). */
+  input?: { inputSize: [number, number, number]; mean: number[]; std: number[]; model?: string };
+}
+
+/**
+ * Softmax probabilities for uint8 CHW images at the model's input size, normalised with its mean
+ * and std, in one batch. Makes no tensor that outlives it.
+ *
+ * @example
+ * const [probs] = predictImages(model, [await decodeImage('7.png', { channels: 1, height: 28, width: 28 })]);
+ */
+export function predictImages(model: ClassifierModel, images: Uint8Array[], o: PredictOptions = {}): number[][] {
+  const cfg = o.input ?? model.config;
+  const [c, h, w] = cfg.inputSize;
+  const size = c * h * w;
+  const name = o.input?.model ?? model.config.name;
+  const bytes = new Uint8Array(images.length * size);
+  images.forEach((img, i) => {
+    if (img.length !== size) throw new TlcvError('ARGUMENT', `Expected ${c}x${h}x${w} = ${size} pixels for ${name} but received ${img.length}`);
+    bytes.set(img, i * size);
+  });
+  if (images.length === 0) return [];
+  const flat = inferenceMode(() =>
+    tidy(() => {
+      const x = fromTypedArray(bytes, [images.length, c, h, w]).float().div(255);
+      const mean = tensor(cfg.mean).reshape([1, c, 1, 1]);
+      const std = tensor(cfg.std).reshape([1, c, 1, 1]);
+      const input = x.sub(mean).div(std);
+      const logits = o.plan ? planForward(model, input, o.plan) : model.forward(input);
+      return F.softmax(logits, 1).toFlatArray();
+    }),
+  );
+  const k = flat.length / images.length;
+  return images.map((_, i) => flat.slice(i * k, (i + 1) * k));
+}

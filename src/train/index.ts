@@ -1,0 +1,18 @@
+/** Training: the Learner, its callbacks, and what a run needs around it. */
+export { Learner, type LearnerOptions } from './learner.js';
+export { epochSeed } from './loop.js';
+export { TrainingInterrupted, type Callback, type CallbackState, type LearnerView, type FitResult, type FitEvent, type BatchEvent, type RunState, type EpochRecord } from './callback.js';
+export { forEachBatch, isBatchSource, type BatchSource, type DataInput } from './batches.js';
+export { Progress, formatEpoch, type ProgressOptions } from './progress.js';
+export { Checkpoint, type CheckpointOptions } from './checkpoint.js';
+export { readCheckpoint, readCheckpointPlan, type CheckpointContents } from './checkpoint-file.js';
+export { MetricsLog, readMetricsFile, metricsText } from './metrics-log.js';
+export { KeepBest, EarlyStopping } from './best.js';
+export { Report, writeRunReport, worstImages, type ReportOptions, type RunReportInput } from './report.js';
+export { folderRunCallbacks, type FolderRunOptions } from './folder-run.js';
+export { evaluateModel, validate, type EvaluateOptions, type EvaluateDataOptions } from './evaluate.js';
+export { computePrefixOutputs, CachedBatches, cachedBatchOrder } from './feature-cache.js';
+export { TRAIN_DEFAULTS, OPTIMIZERS, SCHEDULERS, resolveTrainOptions, type TrainOptions, type OptimizerName, type SchedulerName, type Precision } from './options.js';
+export { createTrainingOptimizer, type TrainingOptimizer } from './optim-factory.js';
+export { splitValidation, loadForModel, prepareScratch, prepareTransfer, type Prepared } from './data-prep.js';
+export { loaderFor } from './setup.js';

@@ -1,0 +1,119 @@
+/**
+ * The set-up of a fit: the numeric plan (timed on the first training batch unless fixed or
+ * resumed), the loaders a dataset gets (shuffling, augmentation, the model's normalisation),
+ * and the frozen prefix's outputs computed once when nothing changes them.
+ */
+import { TlcvError } from '../errors.js';
+import { DataLoader, type ImageDataset } from '../data/index.js';
+import { Augmenter, parseAugment } from '../transforms/index.js';
+import type { ClassifierModel } from '../models/index.js';
+import { tunePlanOn, type ExecutionPlan } from '../execution/index.js';
+import { isBatchSource, type BatchSource, type DataInput } from './batches.js';
+import { CachedBatches, computePrefixOutputs } from './feature-cache.js';
+import type { TrainOptions } from './options.js';
+
+/** What set-up reads from and writes to the Learner. */
+interface SetupTarget {
+  readonly model: ClassifierModel;
+  readonly options: TrainOptions;
+  readonly frozenStages: number;
+  plan: ExecutionPlan | null;
+  log(line: string): void;
+}
+
+export interface PreparedSources {
+  train: BatchSource;
+  val: BatchSource | null;
+  /** Batches enter the model at this stage. */
+  startStage: number;
+  cacheSeconds: number;
+  /** "N training images, M validation" (or batches, for a batch source). */
+  describe: string;
+  dispose(): void;
+}
+
+/**
+ * A DataLoader over `ds` for `model` as the options ask (shuffled and augmented for training).
+ *
+ * @example
+ * const loader = loaderFor(train, model, resolveTrainOptions({}), { train: true });
+ */
+export function loaderFor(ds: ImageDataset, model: ClassifierModel, o: TrainOptions, how: { train: boolean; augment?: Augmenter; batchSize?: number }): DataLoader {
+  return new DataLoader(ds, {
+    batchSize: how.batchSize ?? o.batchSize,
+    shuffle: how.train,
+    seed: o.seed,
+    dropLast: how.train && o.dropLast,
+    mean: model.config.mean,
+    std: model.config.std,
+    ...(how.augment && how.augment.enabled ? { augment: how.augment } : {}),
+    device: o.device,
+  });
+}
+
+function count(d: DataInput, what: string): string {
+  return isBatchSource(d) ? `${d.length} ${what} batches` : `${d.n} ${what} images`;
+}
+
+/** The training plan timed on the first batch of the training data (in order, unaugmented). */
+export function choosePlanFor(t: SetupTarget, trainData: DataInput): Promise<ExecutionPlan> {
+  const opts = t.options;
+  const source = isBatchSource(trainData) ? trainData : loaderFor(trainData, t.model, opts, { train: false });
+  return tunePlanOn(source, {
+    model: t.model,
+    stages: t.model.stages(),
+    frozenStages: t.frozenStages,
+    train: true,
+    precision: opts.precision,
+    channelsLast: opts.channelsLast,
+    device: opts.device,
+    log: (m) => t.log(m),
+  });
+}
+
+export async function prepareSources(t: SetupTarget, trainData: DataInput, valData: DataInput | null, o: { cacheFrozen: boolean }): Promise<PreparedSources> {
+  const opts = t.options;
+  const model = t.model;
+  const ds = isBatchSource(trainData) ? null : trainData;
+  if (ds !== null && opts.dropLast && opts.batchSize > ds.n) {
+    throw new TlcvError('ARGUMENT', `--batch-size ${opts.batchSize} is larger than the training set (${ds.n} images) and --drop-last would leave no batch`);
+  }
+  const augment = ds === null ? null : new Augmenter(parseAugment(opts.augment), opts.seed);
+  t.plan ??= await choosePlanFor(t, trainData);
+  const plan = t.plan;
+  // Cheap when the weights already are channels-last: to() then returns aliases.
+  if (plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+  const describe = `${count(trainData, 'training')}${valData === null ? '' : `, ${count(valData, 'validation')}`}`;
+  const valSet = valData === null || isBatchSource(valData) ? null : valData;
+  const canCache = o.cacheFrozen && ds !== null && t.frozenStages > 0 && !augment!.enabled && (valData === null || valSet !== null);
+  if (!canCache) {
+    const train = ds === null ? (trainData as BatchSource) : loaderFor(ds, model, opts, { train: true, augment: augment! });
+    const val = valData === null ? null : valSet === null ? (valData as BatchSource) : loaderFor(valSet, model, opts, { train: false });
+    return { train, val, startStage: 0, cacheSeconds: 0, describe, dispose: () => undefined };
+  }
+  const ct = performance.now();
+  const cache = async (d: ImageDataset, shuffle: boolean): Promise<CachedBatches> => {
+    const feats = await computePrefixOutputs(model, t.frozenStages, loaderFor(d, model, opts, { train: false }), plan);
+    return new CachedBatches(feats, d.labels, { batchSize: opts.batchSize, shuffle, seed: opts.seed, dropLast: shuffle && opts.dropLast });
+  };
+  const train = await cache(ds, true);
+  let val: CachedBatches | null = null;
+  try {
+    val = valSet === null ? null : await cache(valSet, false);
+  } catch (e) {
+    train.dispose();
+    throw e;
+  }
+  const cacheSeconds = (performance.now() - ct) / 1000;
+  return {
+    train,
+    val,
+    startStage: t.frozenStages,
+    cacheSeconds,
+    describe,
+    dispose: () => {
+      train.dispose();
+      val?.dispose();
+    },
+  };
+}
