@@ -57,8 +57,8 @@ function survivorLine(lines: Line[], rank: number): Line {
 }
 
 /** Starts a run, sends `signal` to `rank` once both train, and returns the other rank's failure line and how long it took. */
-async function signalRank(rank: number, signal: NodeJS.Signals, graceMs: number): Promise<{ pids: Map<number, number>; result: LaunchResult; line: string; after: number }> {
-  const run = start({}, graceMs);
+async function signalRank(rank: number, signal: NodeJS.Signals, graceMs: number, extra: Partial<TrainSpec> = {}): Promise<{ pids: Map<number, number>; result: LaunchResult; line: string; after: number }> {
+  const run = start(extra, graceMs);
   const pids = await run.pids;
   const sentAt = performance.now();
   process.kill(pids.get(rank)!, signal);
@@ -84,8 +84,8 @@ test('kill -9 of rank 0, which hosts the store: rank 1 exits 1 within the timeou
   assert.equal(result.workers[1]!.code, 1);
 });
 
-test('a frozen rank 1 (SIGSTOP): rank 0 names it once the collective times out', async () => {
-  const { result, line, after } = await signalRank(1, 'SIGSTOP', 500);
+test("a frozen rank 1 (SIGSTOP) while rank 0 waits in the loop's own backward (blocking): rank 0 names it once the collective times out", async () => {
+  const { result, line, after } = await signalRank(1, 'SIGSTOP', 500, { mode: 'prepare' });
   assert.match(line, /rank 1 \(pid \d+ on [^)]+\) stopped: no heartbeat .*Timed out/);
   assert.ok(after >= TIMEOUT_MS * 0.9 && after < TIMEOUT_MS + 10 * HEARTBEAT_MS + 1500, `named after ${after.toFixed(0)} ms`);
   assert.deepEqual([result.failure?.rank, result.failure?.code], [0, 1]);

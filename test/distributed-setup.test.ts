@@ -105,6 +105,8 @@ test('a one-rank group (TCP or file store): collectives work, a caller mistake l
     for (const o of [{ masterPort: await freePort() }, { storeFile: join(dir, 'store') }]) {
       const group = await initProcessGroup({ rank: 0, worldSize: 1, timeoutMs: 5000, ...o });
       assert.deepEqual(await group.allreduceSums([1.5, 2]), [1.5, 2]);
+      assert.deepEqual(group.allreduceSumsSync([3, 4.5]), [3, 4.5]);
+      group.barrierSync();
       // Buckets of mixed dtypes, a strided view and lone tensors come back unharmed (one rank sums with nothing;
       // that the sums are copied back is what the two-process tests check).
       const parts = [tensor([[1, 2, 3], [4, 5, 6]]).transpose(0, 1), tensor([7, 8], { dtype: 'float64' }), tensor([9, 10, 11, 12]), tensor([13])];
@@ -116,7 +118,9 @@ test('a one-rank group (TCP or file store): collectives work, a caller mistake l
       for (const t of parts) t.dispose();
       const gone = tensor([1, 2]);
       gone.dispose();
-      await assert.rejects(group.allreduce([gone]), (e: unknown) => e instanceof TlcvError && e.code === 'DISPOSED');
+      const disposed = (e: unknown): boolean => e instanceof TlcvError && e.code === 'DISPOSED';
+      assert.throws(() => void group.allreduce([gone]), disposed);
+      assert.throws(() => group.allreduceSync([gone]), disposed);
       assert.throws(() => void group.broadcast([], 1), isUserError(/root/));
       assert.equal(group.failure, null);
       const model = new TinyNet(TINY_CONFIG);

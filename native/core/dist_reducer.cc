@@ -34,10 +34,14 @@ DistReducer::DistReducer(std::shared_ptr<DistGroup> group, std::vector<at::Tenso
 
 DistReducer::~DistReducer() = default;
 
-void DistReducer::backward(const at::Tensor& loss) {
+void DistReducer::prepare(const at::Tensor& loss) {
   group_->note_collective();
   reducer_->prepare_for_forward();
   reducer_->prepare_for_backward({loss});
+}
+
+void DistReducer::backward(const at::Tensor& loss) {
+  prepare(loss);
   torch::autograd::backward({loss});
 }
 

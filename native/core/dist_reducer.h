@@ -31,6 +31,8 @@ class DistReducer {
   // backward() from loss with the hooks armed; returns once every gradient holds the average
   // over the ranks. Every parameter must receive a gradient (DDP's find_unused_parameters=False).
   void backward(const at::Tensor& loss);
+  // The same, split: arms the hooks for a backward() that the caller runs itself.
+  void prepare(const at::Tensor& loss);
 
   const std::vector<at::Tensor>& params() const { return params_; }
   size_t bucket_count() const { return bucket_count_; }

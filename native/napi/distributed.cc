@@ -76,6 +76,19 @@ class Task : public Napi::AsyncWorker {
   std::string message_;
 };
 
+// The synchronous form of every collective (a trailing `sync` argument) serves loops whose
+// per-step events cannot await, as the Learner's: the JS thread then waits, as PyTorch's own
+// Python thread does, and the collective timeout still bounds the wait.
+Napi::Value run(const Napi::CallbackInfo& info, size_t sync_arg, Task::Body body, Task::Result result = nullptr) {
+  if (!(info.Length() > sync_arg && info[sync_arg].ToBoolean().Value())) return Task::start(info.Env(), std::move(body), std::move(result));
+  try {
+    body();
+  } catch (const DistError& e) {
+    throw_torch_error(info.Env(), e.what(), "distributed");
+  }
+  return result ? result(info.Env()) : info.Env().Undefined();
+}
+
 template <typename T>
 std::shared_ptr<T> find_in(std::unordered_map<int, std::shared_ptr<T>>& table, const Napi::Value& v, const char* what) {
   const int id = v.As<Napi::Number>().Int32Value();
@@ -150,7 +163,7 @@ Napi::Value allreduce(const Napi::CallbackInfo& info) {
     const bool average = info[2].ToBoolean().Value();
     const int64_t bucket_bytes = info[3].As<Napi::Number>().Int64Value();
     g->note_collective();
-    return Task::start(info.Env(), [g, tensors, average, bucket_bytes]() mutable { g->allreduce(tensors, average, bucket_bytes); });
+    return run(info, 4, [g, tensors, average, bucket_bytes]() mutable { g->allreduce(tensors, average, bucket_bytes); });
   });
 }
 
@@ -160,7 +173,7 @@ Napi::Value broadcast(const Napi::CallbackInfo& info) {
     auto tensors = read_tensors(info[1]);
     const int root = info[2].As<Napi::Number>().Int32Value();
     g->note_collective();
-    return Task::start(info.Env(), [g, tensors, root]() mutable { g->broadcast(tensors, root); });
+    return run(info, 3, [g, tensors, root]() mutable { g->broadcast(tensors, root); });
   });
 }
 
@@ -168,7 +181,7 @@ Napi::Value barrier(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto g = find_in(groups, info[0], "process group");
     g->note_collective();
-    return Task::start(info.Env(), [g] { g->barrier(); });
+    return run(info, 1, [g] { g->barrier(); });
   });
 }
 
@@ -176,8 +189,8 @@ Napi::Value peers(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto g = find_in(groups, info[0], "process group");
     auto found = std::make_shared<std::vector<PeerState>>();
-    return Task::start(
-        info.Env(), [g, found] { *found = g->peers(); },
+    return run(
+        info, 1, [g, found] { *found = g->peers(); },
         [found](Napi::Env env) {
           auto out = Napi::Array::New(env, found->size());
           for (uint32_t i = 0; i < found->size(); ++i) {
@@ -215,8 +228,8 @@ Napi::Value create_reducer(const Napi::CallbackInfo& info) {
     const int64_t bucket_bytes = info[2].As<Napi::Number>().Int64Value();
     const int64_t first_bytes = info[3].As<Napi::Number>().Int64Value();
     auto made = std::make_shared<std::shared_ptr<DistReducer>>();
-    return Task::start(
-        info.Env(), [g, params, bucket_bytes, first_bytes, made] { *made = std::make_shared<DistReducer>(g, params, bucket_bytes, first_bytes); },
+    return run(
+        info, 4, [g, params, bucket_bytes, first_bytes, made] { *made = std::make_shared<DistReducer>(g, params, bucket_bytes, first_bytes); },
         [made](Napi::Env env) {
           const int id = next_id++;
           reducers[id] = *made;
@@ -232,7 +245,16 @@ Napi::Value reducer_backward(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     auto r = find_in(reducers, info[0], "reducer");
     at::Tensor loss = unwrap_tensor(info[1], "loss");
-    return Task::start(info.Env(), [r, loss] { r->backward(loss); });
+    return run(info, 2, [r, loss] { r->backward(loss); });
+  });
+}
+
+// Arms the reducer for the caller's own backward() (the Learner's): its hooks then start each
+// bucket's allreduce, and that backward returns once the gradients are averaged.
+Napi::Value reducer_prepare(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    find_in(reducers, info[0], "reducer")->prepare(unwrap_tensor(info[1], "loss"));
+    return info.Env().Undefined();
   });
 }
 
@@ -266,6 +288,7 @@ void register_distributed(Napi::Env env, Napi::Object exports) {
   exports.Set("distDestroy", Napi::Function::New(env, destroy_group));
   exports.Set("distReducer", Napi::Function::New(env, create_reducer));
   exports.Set("distReducerBackward", Napi::Function::New(env, reducer_backward));
+  exports.Set("distReducerPrepare", Napi::Function::New(env, reducer_prepare));
   exports.Set("distReducerDestroy", Napi::Function::New(env, destroy_reducer));
   exports.Set("distHasBackend", Napi::Function::New(env, has_backend));
 }
@@ -287,7 +310,7 @@ Napi::Value unavailable(const Napi::CallbackInfo& info) {
 void register_distributed(Napi::Env env, Napi::Object exports) {
   exports.Set("distAvailable", Napi::Function::New(env, [](const Napi::CallbackInfo& info) { return Napi::Boolean::New(info.Env(), false); }));
   for (const char* name : {"distInit", "distInfo", "distAllreduce", "distBroadcast", "distBarrier", "distPeers", "distDestroy", "distReducer",
-                           "distReducerBackward", "distReducerDestroy", "distHasBackend"}) {
+                           "distReducerBackward", "distReducerPrepare", "distReducerDestroy", "distHasBackend"}) {
     exports.Set(name, Napi::Function::New(env, unavailable));
   }
 }

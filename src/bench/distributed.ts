@@ -10,13 +10,12 @@
  * order flips every repetition, so load from elsewhere falls on both.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { TlcvError } from '../errors.js';
 import { freePort, launchWorkers, resolveLaunch } from '../distributed/index.js';
 import type { Shape3 } from './jobs.js';
 import { figure, type DistributedFigures, type TargetCheck } from './results.js';
+import { peerScript } from './workers.js';
 
 export const DIST_MARK = '@@tlcv-dist ';
 
@@ -38,17 +37,6 @@ export interface DistributedBenchConfig {
 
 const BUCKET_BYTES = 25 * 1024 * 1024;
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** peers/dist_bench.py of this package, found by walking up from this file. */
-function peerScript(): string {
-  let dir = here;
-  for (let i = 0; i < 6; i += 1) {
-    const candidate = join(dir, 'peers', 'dist_bench.py');
-    if (existsSync(candidate)) return candidate;
-    dir = dirname(dir);
-  }
-  throw new TlcvError('FILE', `peers/dist_bench.py not found above ${here}: the PyTorch peer script ships with the package`);
-}
 
 function parseResults(stdout: string[], who: string, stderr: string): DistJobResult[] {
   const line = stdout.find((l) => l.startsWith(DIST_MARK));
@@ -78,7 +66,7 @@ async function runTorch(python: string, nproc: number, threads: number, jobs: Di
   // --redirects/--tee: Debian's torchrun 1.13 on Python 3.11 cannot parse their default "0"
   // (Std.NONE is no longer iterated in a Flag enum); stderr to its log and the console is the
   // nearest setting that parses, and stdout stays ours.
-  const args = ['-m', 'torch.distributed.run', '--redirects=2', '--tee=2', `--nproc_per_node=${nproc}`, '--master_addr=127.0.0.1', `--master_port=${port}`, peerScript(), JSON.stringify(jobs)];
+  const args = ['-m', 'torch.distributed.run', '--redirects=2', '--tee=2', `--nproc_per_node=${nproc}`, '--master_addr=127.0.0.1', `--master_port=${port}`, peerScript('dist_bench.py'), JSON.stringify(jobs)];
   const env = { ...process.env, OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
     const child = spawn(python, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });

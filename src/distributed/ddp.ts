@@ -9,8 +9,11 @@
  * - buffers (BatchNorm's running statistics) are rank 0's at each `syncBuffers()`, DDP's
  *   broadcast_buffers; BatchNorm's batch statistics stay per rank, DDP's default.
  *
- * A training loop (the Learner's callback) calls, per step: syncBuffers() before the forward,
- * then backward(loss) (or loss.backward() and allreduceGradients()), then the optimizer step.
+ * A training loop calls, per step: syncBuffers() before the forward, then backward(loss) (or
+ * loss.backward() and allreduceGradients()), then the optimizer step. Each has a ...Sync twin
+ * that blocks the JS thread instead, for loops whose per-step events cannot await (the
+ * Learner's callbacks: beforeBatch syncBuffersSync(), afterLoss prepareForBackward(loss), and
+ * the Learner's own backward then returns with averaged gradients).
  */
 import { native } from '../native/binding.js';
 import { TlcvError } from '../errors.js';
@@ -28,6 +31,10 @@ export interface DdpOptions {
 }
 
 const MiB = 1024 * 1024;
+const CHECK = 'check of the model across ranks';
+const BACKWARD = 'backward with the allreduce of gradients';
+const GRADIENTS = 'allreduce of gradients';
+const BUFFERS = 'broadcast of the buffers from rank 0';
 
 interface Reducer {
   id: number;
@@ -83,24 +90,34 @@ export class DistributedDataParallel {
     return this.#reducer?.buckets ?? 0;
   }
 
-  async #ensureReducer(): Promise<Reducer> {
+  /** The trainable parameters when the reducer must be (re)built for them, else null. */
+  #stale(): Tensor[] | null {
     const params = this.module.parameters({ trainableOnly: true });
     const current = this.#reducer;
     // Freezing or unfreezing changes what is reduced; every rank does it at the same step.
-    if (current !== null && current.params.length === params.length && current.params.every((p, i) => p === params[i])) return current;
+    if (current !== null && current.params.length === params.length && current.params.every((p, i) => p === params[i])) return null;
     if (params.length === 0) {
       throw new TlcvError('ARGUMENT', 'data-parallel training needs at least one trainable parameter: the model is entirely frozen');
     }
     if (current !== null) native.distReducerDestroy(current.id);
     this.#reducer = null;
-    const made = await this.group.run('check of the model across ranks', () =>
-      native.distReducer(
-        this.group.nativeId,
-        params.map((p) => p.handle),
-        this.bucketBytes,
-        this.firstBucketBytes,
-      ),
-    );
+    return params;
+  }
+
+  async #ensureReducer(): Promise<Reducer> {
+    const params = this.#stale();
+    if (params === null) return this.#reducer!;
+    const h = params.map((p) => p.handle);
+    const made = await this.group.run(CHECK, () => native.distReducer(this.group.nativeId, h, this.bucketBytes, this.firstBucketBytes));
+    this.#reducer = { ...made, params };
+    return this.#reducer;
+  }
+
+  #ensureReducerSync(): Reducer {
+    const params = this.#stale();
+    if (params === null) return this.#reducer!;
+    const h = params.map((p) => p.handle);
+    const made = this.group.runSync(CHECK, () => native.distReducer(this.group.nativeId, h, this.bucketBytes, this.firstBucketBytes, true));
     this.#reducer = { ...made, params };
     return this.#reducer;
   }
@@ -112,33 +129,81 @@ export class DistributedDataParallel {
    */
   async backward(loss: Tensor): Promise<void> {
     const reducer = await this.#ensureReducer();
-    await this.group.run('backward with the allreduce of gradients', () => native.distReducerBackward(reducer.id, loss.handle));
+    const h = loss.handle;
+    await this.group.run(BACKWARD, () => native.distReducerBackward(reducer.id, h));
+  }
+
+  /** backward() on the JS thread. */
+  backwardSync(loss: Tensor): void {
+    const reducer = this.#ensureReducerSync();
+    const h = loss.handle;
+    this.group.runSync(BACKWARD, () => native.distReducerBackward(reducer.id, h, true));
+  }
+
+  /**
+   * Arms the reducer for a backward the caller runs itself (the Learner's `loss.backward()`, from
+   * an afterLoss callback): its buckets are then allreduced while that backward runs, and it
+   * returns with the averages. If it throws, `explainBackward(error)` names the rank at fault.
+   */
+  prepareForBackward(loss: Tensor): void {
+    const reducer = this.#ensureReducerSync();
+    native.distReducerPrepare(reducer.id, loss.handle);
+  }
+
+  /** The one-line TlcvError for an error thrown by a backward armed with prepareForBackward. */
+  explainBackward(error: unknown): TlcvError {
+    return this.group.explain(BACKWARD, error);
+  }
+
+  /** The trainable parameters' gradients, or an error naming one that has none. */
+  #grads(): Tensor[] {
+    const grads: Tensor[] = [];
+    for (const [name, p] of this.module.namedParameters({ trainableOnly: true })) {
+      const g = p.grad;
+      if (g === null) {
+        for (const t of grads) t.dispose();
+        throw new TlcvError('TRAINING', `parameter ${name} got no gradient in this step: data-parallel training needs every trainable parameter to take part (as DDP's find_unused_parameters=False)`);
+      }
+      grads.push(g);
+    }
+    // Reversed, as the reducer's buckets: the last layers' gradients first.
+    return grads.reverse();
   }
 
   /** Averages the trainable parameters' gradients over the ranks after an ordinary backward. */
   async allreduceGradients(): Promise<void> {
-    const named = this.module.namedParameters({ trainableOnly: true });
-    const grads: Tensor[] = [];
+    const grads = this.#grads();
     try {
-      for (const [name, p] of named) {
-        const g = p.grad;
-        if (g === null) {
-          throw new TlcvError('TRAINING', `parameter ${name} got no gradient in this step: data-parallel training needs every trainable parameter to take part (as DDP's find_unused_parameters=False)`);
-        }
-        grads.push(g);
-      }
-      // Reversed, as the reducer's buckets: the last layers' gradients first.
-      await this.group.allreduce(grads.reverse(), { average: true, bucketBytes: this.bucketBytes, what: 'allreduce of gradients' });
+      await this.group.allreduce(grads, { average: true, bucketBytes: this.bucketBytes, what: GRADIENTS });
     } finally {
       for (const g of grads) g.dispose();
     }
   }
 
+  /** allreduceGradients() on the JS thread (an afterBackward callback). */
+  allreduceGradientsSync(): void {
+    const grads = this.#grads();
+    try {
+      this.group.allreduceSync(grads, { average: true, bucketBytes: this.bucketBytes, what: GRADIENTS });
+    } finally {
+      for (const g of grads) g.dispose();
+    }
+  }
+
+  #buffers(): Tensor[] {
+    return !this.broadcastBuffers || this.group.worldSize === 1 ? [] : [...this.module.namedBuffers().values()];
+  }
+
   /** Gives every rank rank 0's buffers (BatchNorm running statistics), when broadcastBuffers is on. */
   async syncBuffers(): Promise<void> {
-    if (!this.broadcastBuffers || this.group.worldSize === 1) return;
-    const buffers = [...this.module.namedBuffers().values()];
-    if (buffers.length > 0) await this.group.broadcast(buffers, 0, 'broadcast of the buffers from rank 0');
+    const buffers = this.#buffers();
+    if (buffers.length > 0) await this.group.broadcast(buffers, 0, BUFFERS);
+  }
+
+  /** syncBuffers() on the JS thread (a beforeBatch callback). */
+  syncBuffersSync(): void {
+    const buffers = this.#buffers();
+    if (buffers.length > 0) this.group.broadcastSync(buffers, 0, BUFFERS);
   }
 
   /** Removes the reducer's hooks from the parameters; the model trains alone again. */

@@ -23,9 +23,12 @@ export interface FailedGroup {
   /** Collectives this rank has started, the failed one included. */
   collectives(): number;
   peers(): Promise<DistPeerState[]>;
+  peersSync(): DistPeerState[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const sleepSync = (ms: number): void => void Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+const interval = (g: FailedGroup): number => Math.max(g.heartbeatMs, 50);
 
 function causeText(cause: unknown): string {
   const text = cause instanceof Error ? cause.message : String(cause);
@@ -49,23 +52,19 @@ async function snapshot(g: FailedGroup, deadlineMs: number): Promise<DistPeerSta
   }
 }
 
-/**
- * Explains a failed collective as one line that names the rank at fault, and returns it as a
- * TlcvError with code DISTRIBUTED. Takes about three heartbeats.
- *
- * @example
- * try { await group.allreduce(grads); } catch (e) { throw await explainFailure(group, 'allreduce of gradients', e); }
- */
-export async function explainFailure(g: FailedGroup, what: string, cause: unknown): Promise<TlcvError> {
+function snapshotSync(g: FailedGroup): DistPeerState[] | null {
+  try {
+    return g.peersSync();
+  } catch {
+    return null;
+  }
+}
+
+/** The explanation, from two readings of the heartbeats taken 2.5 beats apart (null: the store did not answer). */
+function diagnose(g: FailedGroup, what: string, cause: unknown, mine: number, first: DistPeerState[] | null, second: DistPeerState[] | null): TlcvError {
   const me = g.rank;
-  const mine = g.collectives();
-  const interval = Math.max(g.heartbeatMs, 50);
   const head = `data-parallel training failed on rank ${me} of ${g.worldSize}`;
   const tail = `${what} (collective #${mine}) failed: ${causeText(cause)}`;
-  if (cause instanceof TorchError && cause.kind === 'distributed') return new TlcvError('DISTRIBUTED', `${head}: ${cause.message}`);
-  const first = await snapshot(g, interval * 3);
-  await sleep(interval * 2.5);
-  const second = first === null ? null : await snapshot(g, interval * 3);
   if (first === null || second === null) {
     const who =
       g.storeHost !== 'rank 0' ? `the rendezvous store at ${g.rendezvous} (served by ${g.storeHost})` : me === 0 ? 'the rendezvous store in this process' : `rank 0, which hosts the rendezvous store at ${g.rendezvous},`;
@@ -78,7 +77,7 @@ export async function explainFailure(g: FailedGroup, what: string, cause: unknow
     const s = stopped.length > 1;
     return new TlcvError(
       'DISTRIBUTED',
-      `${head}: ${list} stopped: no heartbeat for ${((interval * 2.5) / 1000).toFixed(1)} s (${s ? 'they' : 'it'} died, ${s ? 'were' : 'was'} killed, or ${s ? 'are' : 'is'} frozen); ${tail}`,
+      `${head}: ${list} stopped: no heartbeat for ${((interval(g) * 2.5) / 1000).toFixed(1)} s (${s ? 'they' : 'it'} died, ${s ? 'were' : 'was'} killed, or ${s ? 'are' : 'is'} frozen); ${tail}`,
     );
   }
   const behind = second.filter((p) => p.rank !== me && p.collectives < mine);
@@ -90,4 +89,39 @@ export async function explainFailure(g: FailedGroup, what: string, cause: unknow
     );
   }
   return new TlcvError('DISTRIBUTED', `${head}: ${tail}`);
+}
+
+function userError(g: FailedGroup, cause: unknown): TlcvError | null {
+  return cause instanceof TorchError && cause.kind === 'distributed' ? new TlcvError('DISTRIBUTED', `data-parallel training failed on rank ${g.rank} of ${g.worldSize}: ${cause.message}`) : null;
+}
+
+/**
+ * Explains a failed collective as one line that names the rank at fault, and returns it as a
+ * TlcvError with code DISTRIBUTED. Takes about three heartbeats.
+ *
+ * @example
+ * try { await group.allreduce(grads); } catch (e) { throw await explainFailure(group, 'allreduce of gradients', e); }
+ */
+export async function explainFailure(g: FailedGroup, what: string, cause: unknown): Promise<TlcvError> {
+  const known = userError(g, cause);
+  if (known) return known;
+  const mine = g.collectives();
+  const first = await snapshot(g, interval(g) * 3);
+  await sleep(interval(g) * 2.5);
+  const second = first === null ? null : await snapshot(g, interval(g) * 3);
+  return diagnose(g, what, cause, mine, first, second);
+}
+
+/**
+ * The same, blocking the JS thread (for loops whose per-step events cannot await). A store
+ * that does not answer is waited for up to the store timeout.
+ */
+export function explainFailureSync(g: FailedGroup, what: string, cause: unknown): TlcvError {
+  const known = userError(g, cause);
+  if (known) return known;
+  const mine = g.collectives();
+  const first = snapshotSync(g);
+  sleepSync(interval(g) * 2.5);
+  const second = first === null ? null : snapshotSync(g);
+  return diagnose(g, what, cause, mine, first, second);
 }

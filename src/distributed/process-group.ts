@@ -9,10 +9,10 @@
  * collective and the rendezvous give up after `timeoutMs`.
  */
 import { hostname } from 'node:os';
-import { native, type DistGroupConfig, type DistPeerState } from '../native/binding.js';
+import { native, type DistGroupConfig, type DistPeerState, type Handle } from '../native/binding.js';
 import { TlcvError, TorchError, argumentError } from '../errors.js';
 import { fromTypedArray, type Tensor } from '../tensor/index.js';
-import { explainFailure, type FailedGroup } from './faults.js';
+import { explainFailure, explainFailureSync, type FailedGroup } from './faults.js';
 import { readWorkerEnv } from './env.js';
 
 export interface ProcessGroupOptions {
@@ -70,6 +70,16 @@ function configFrom(o: ProcessGroupOptions): DistGroupConfig {
   };
 }
 
+export interface AllreduceOptions {
+  /** Divide the sums by the world size (gradients). */
+  average?: boolean;
+  bucketBytes?: number;
+  /** What the collective is, for the error message ("allreduce of gradients"). */
+  what?: string;
+}
+
+const handles = (tensors: Tensor[]): Handle[] => tensors.map((t) => t.handle);
+
 function asDistributedError(e: unknown): unknown {
   return e instanceof TorchError && e.kind === 'distributed' ? new TlcvError('DISTRIBUTED', e.message) : e;
 }
@@ -101,6 +111,11 @@ export async function initProcessGroup(o: Partial<ProcessGroupOptions> = {}): Pr
   return new ProcessGroup(id, config);
 }
 
+/**
+ * Every collective comes in two forms: `allreduce` returns a Promise (the wait happens on
+ * libuv's thread pool), `allreduceSync` blocks the JS thread, for loops whose per-step events
+ * cannot await (the Learner's). Both give up after `timeoutMs` and name the rank at fault.
+ */
 export class ProcessGroup implements FailedGroup {
   readonly rank: number;
   readonly worldSize: number;
@@ -144,6 +159,10 @@ export class ProcessGroup implements FailedGroup {
     return native.distPeers(this.#id);
   }
 
+  peersSync(): DistPeerState[] {
+    return native.distPeers(this.#id, true);
+  }
+
   /** The error this group failed with, or null while it works. */
   get failure(): TlcvError | null {
     return this.#broken;
@@ -154,56 +173,80 @@ export class ProcessGroup implements FailedGroup {
     if (this.#destroyed) throw new TlcvError('DISTRIBUTED', 'the process group was destroyed');
   }
 
+  /** Gloo's connections cannot be trusted after a failed collective: later calls fail at once. */
+  #break(err: TlcvError): TlcvError {
+    this.#broken = err;
+    native.distDestroy(this.#id, true);
+    this.#destroyed = true;
+    return err;
+  }
+
   /**
    * Runs one collective: on failure, explains it (naming the rank at fault), breaks the group
    * and rejects with that explanation. src/distributed's DDP runs its reducer through this too.
-   * `start` must not be async: what it throws at once (a disposed tensor) is the caller's
-   * mistake, rejected as it is, and leaves the group working.
+   * Arguments are read before `start` (a disposed tensor is the caller's mistake, thrown as it
+   * is, and leaves the group working).
    */
   async run<T>(what: string, start: () => Promise<T>): Promise<T> {
     this.#check();
-    const pending = start();
     try {
-      return await pending;
+      return await start();
     } catch (e) {
-      if (this.#broken) throw this.#broken;
-      const err = await explainFailure(this, what, e);
-      this.#broken = err;
-      native.distDestroy(this.#id, true);
-      this.#destroyed = true;
-      throw err;
+      throw this.#broken ?? this.#break(await explainFailure(this, what, e));
+    }
+  }
+
+  /** run() for a blocking collective. */
+  runSync<T>(what: string, call: () => T): T {
+    this.#check();
+    try {
+      return call();
+    } catch (e) {
+      throw this.explain(what, e);
     }
   }
 
   /**
-   * Sums the tensors over the ranks, in place (average: then divides by the world size), in
-   * buckets of `bucketBytes` per dtype, each one allreduce_coalesced.
+   * Explains an error from a collective that ran outside run() (the Learner's own backward with
+   * the reducer armed by prepareForBackward), breaks the group and returns the explanation.
    */
-  allreduce(tensors: Tensor[], o: { average?: boolean; bucketBytes?: number; what?: string } = {}): Promise<void> {
-    return this.run(o.what ?? 'allreduce', () =>
-      native.distAllreduce(
-        this.#id,
-        tensors.map((t) => t.handle),
-        o.average ?? false,
-        o.bucketBytes ?? DEFAULT_BUCKET_BYTES,
-      ),
-    );
+  explain(what: string, cause: unknown): TlcvError {
+    return this.#broken ?? this.#break(explainFailureSync(this, what, cause));
+  }
+
+  /**
+   * Sums the tensors over the ranks, in place (average: then divides by the world size), in
+   * buckets of `bucketBytes` per dtype, each one flat allreduce.
+   */
+  allreduce(tensors: Tensor[], o: AllreduceOptions = {}): Promise<void> {
+    const h = handles(tensors);
+    return this.run(o.what ?? 'allreduce', () => native.distAllreduce(this.#id, h, o.average ?? false, o.bucketBytes ?? DEFAULT_BUCKET_BYTES));
+  }
+
+  allreduceSync(tensors: Tensor[], o: AllreduceOptions = {}): void {
+    const h = handles(tensors);
+    this.runSync(o.what ?? 'allreduce', () => native.distAllreduce(this.#id, h, o.average ?? false, o.bucketBytes ?? DEFAULT_BUCKET_BYTES, true));
   }
 
   /** Copies rank `root`'s tensors into every other rank's, in place. */
   broadcast(tensors: Tensor[], root = 0, what = 'broadcast'): Promise<void> {
+    const h = handles(tensors);
     checkInt('root', root, 0, this.worldSize - 1);
-    return this.run(what, () =>
-      native.distBroadcast(
-        this.#id,
-        tensors.map((t) => t.handle),
-        root,
-      ),
-    );
+    return this.run(what, () => native.distBroadcast(this.#id, h, root));
+  }
+
+  broadcastSync(tensors: Tensor[], root = 0, what = 'broadcast'): void {
+    const h = handles(tensors);
+    checkInt('root', root, 0, this.worldSize - 1);
+    this.runSync(what, () => native.distBroadcast(this.#id, h, root, true));
   }
 
   barrier(what = 'barrier'): Promise<void> {
     return this.run(what, () => native.distBarrier(this.#id));
+  }
+
+  barrierSync(what = 'barrier'): void {
+    this.runSync(what, () => native.distBarrier(this.#id, true));
   }
 
   /**
@@ -217,6 +260,16 @@ export class ProcessGroup implements FailedGroup {
     const t = fromTypedArray(Float64Array.from(values), [values.length]);
     try {
       await this.allreduce([t], { what });
+      return Array.from(t.toTypedArray() as Float64Array);
+    } finally {
+      t.dispose();
+    }
+  }
+
+  allreduceSumsSync(values: number[], what = 'allreduce of metrics'): number[] {
+    const t = fromTypedArray(Float64Array.from(values), [values.length]);
+    try {
+      this.allreduceSync([t], { what });
       return Array.from(t.toTypedArray() as Float64Array);
     } finally {
       t.dispose();

@@ -87,13 +87,21 @@ export interface NativeBinding {
   distHasBackend(name: string): boolean;
   distInit(config: DistGroupConfig): Promise<number>;
   distInfo(group: number): { rank: number; worldSize: number; backend: string; collectives: number; heartbeatError: string };
-  distAllreduce(group: number, tensors: Handle[], average: boolean, bucketBytes: number): Promise<void>;
-  distBroadcast(group: number, tensors: Handle[], root: number): Promise<void>;
-  distBarrier(group: number): Promise<void>;
-  distPeers(group: number): Promise<DistPeerState[]>;
+  // Each collective returns a Promise, or with `sync` true blocks and returns the result.
+  distAllreduce(group: number, tensors: Handle[], average: boolean, bucketBytes: number, sync?: false): Promise<void>;
+  distAllreduce(group: number, tensors: Handle[], average: boolean, bucketBytes: number, sync: true): void;
+  distBroadcast(group: number, tensors: Handle[], root: number, sync?: false): Promise<void>;
+  distBroadcast(group: number, tensors: Handle[], root: number, sync: true): void;
+  distBarrier(group: number, sync?: false): Promise<void>;
+  distBarrier(group: number, sync: true): void;
+  distPeers(group: number, sync?: false): Promise<DistPeerState[]>;
+  distPeers(group: number, sync: true): DistPeerState[];
   distDestroy(group: number, abandon: boolean): void;
-  distReducer(group: number, params: Handle[], bucketBytes: number, firstBucketBytes: number): Promise<{ id: number; buckets: number }>;
-  distReducerBackward(reducer: number, loss: Handle): Promise<void>;
+  distReducer(group: number, params: Handle[], bucketBytes: number, firstBucketBytes: number, sync?: false): Promise<{ id: number; buckets: number }>;
+  distReducer(group: number, params: Handle[], bucketBytes: number, firstBucketBytes: number, sync: true): { id: number; buckets: number };
+  distReducerBackward(reducer: number, loss: Handle, sync?: false): Promise<void>;
+  distReducerBackward(reducer: number, loss: Handle, sync: true): void;
+  distReducerPrepare(reducer: number, loss: Handle): void;
   distReducerDestroy(reducer: number): void;
 }
 
@@ -169,6 +177,7 @@ const METHODS: Record<keyof NativeBinding, true> = {
   distDestroy: true,
   distReducer: true,
   distReducerBackward: true,
+  distReducerPrepare: true,
   distReducerDestroy: true,
 };
 

@@ -21,8 +21,12 @@ export interface TrainSpec {
   initSeed: number;
   lr: number;
   momentum: number;
-  /** overlap: ddp.backward (c10d's Reducer); after: loss.backward() then ddp.allreduceGradients(). */
-  mode: 'overlap' | 'after';
+  /**
+   * overlap: ddp.backward (c10d's Reducer); after: loss.backward() then ddp.allreduceGradients();
+   * their ...-sync twins block the JS thread; prepare: ddp.prepareForBackward(loss) then the
+   * loop's own loss.backward(), as a Learner callback does it.
+   */
+  mode: 'overlap' | 'after' | 'overlap-sync' | 'after-sync' | 'prepare';
   /** Print "step k" after each step (the fault tests wait for it). */
   announce?: boolean;
   /** Rank whose JS thread blocks for good after this many steps (the hang test). */
@@ -56,16 +60,28 @@ export async function trainTiny(spec: TrainSpec, group: ProcessGroup | null): Pr
     for (const k of Array.from({ length: loader.length }, (_, i) => i)) {
       if (losses.length >= spec.steps) break;
       const batch = loader.batch(loader.order().subarray(k * spec.batch, (k + 1) * spec.batch));
-      await ddp?.syncBuffers();
+      const sync = spec.mode.endsWith('-sync') || spec.mode === 'prepare';
+      if (sync) ddp?.syncBuffersSync();
+      else await ddp?.syncBuffers();
       const loss = tidy(() => F.crossEntropy(model.forward(batch.x), batch.y));
-      if (ddp !== null && spec.mode === 'overlap') {
-        await ddp.backward(loss);
+      if (ddp === null) loss.backward();
+      else if (spec.mode === 'overlap') await ddp.backward(loss);
+      else if (spec.mode === 'overlap-sync') ddp.backwardSync(loss);
+      else if (spec.mode === 'prepare') {
+        ddp.prepareForBackward(loss);
+        try {
+          loss.backward();
+        } catch (e) {
+          throw ddp.explainBackward(e);
+        }
       } else {
         loss.backward();
-        await ddp?.allreduceGradients();
+        if (sync) ddp.allreduceGradientsSync();
+        else await ddp.allreduceGradients();
       }
       const mine = loss.item();
-      losses.push(group === null ? mine : (await group.allreduceSums([mine]))[0]! / world);
+      const sums = group === null ? [mine] : sync ? group.allreduceSumsSync([mine]) : await group.allreduceSums([mine]);
+      losses.push(sums[0]! / world);
       opt.step();
       opt.zeroGrad();
       loss.dispose();
