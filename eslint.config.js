@@ -21,4 +21,13 @@ export default tseslint.config(
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly' } },
   },
+  {
+    // The exported web page's scripts run in the browser.
+    files: ['src/deploy/web/**/*.js'],
+    languageOptions: {
+      globals: Object.fromEntries(
+        ['document', 'navigator', 'self', 'fetch', 'URL', 'OffscreenCanvas', 'createImageBitmap', 'requestAnimationFrame', 'console'].map((g) => [g, 'readonly']),
+      ),
+    },
+  },
 );

@@ -117,7 +117,7 @@ test('the CLI writes bench.json and prints the table; a bad --only or a missing 
 
     const bad = runCli(['bench', '--only', 'throughput,speed', '--out', join(dir, 'never.json')]);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /--only: expected sections from throughput,gemm,transfer,precision,memory,tfjs,distributed, got "speed"/);
+    assert.match(bad.stderr, /--only: expected sections from throughput,gemm,transfer,[a-z,]+, got "speed"/);
     assert.equal(existsSync(join(dir, 'never.json')), false);
 
     const noPeer = runCli(['bench', '--only', 'gemm', '--python', join(dir, 'no-such-python'), '--out', join(dir, 'never.json')]);

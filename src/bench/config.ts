@@ -4,6 +4,7 @@
  */
 import type { Shape3, SideSetting, Timing } from './jobs.js';
 import type { DistributedBenchConfig } from './distributed.js';
+import type { ServeBenchConfig } from './serve-jobs.js';
 
 export interface ModelRow {
   model: string;
@@ -44,6 +45,8 @@ export interface BenchConfig {
   distributed?: DistributedBenchConfig | null;
   /** Photo folders: decode throughput against torchvision and streaming memory (see dataBenchConfig). */
   data?: DataBenchConfig | null;
+  /** `tlcv serve` against a PyTorch HTTP peer, and onnxruntime-node against libtorch. */
+  serve?: ServeBenchConfig | null;
 }
 
 export interface DataBenchConfig {
@@ -106,6 +109,31 @@ const ZOO: [string, Shape3][] = [
   ['mobilenet_v2_035', [3, 224, 224]],
 ];
 
+function serveConfig(quick: boolean): ServeBenchConfig {
+  const engineModels: [string, Shape3][] = [
+    ['seed-cnn', [1, 28, 28]],
+    ['resnet18', [3, 224, 224]],
+    ['mobilenet_v2_035', [3, 224, 224]],
+    ...(quick ? [] : ([['resnet50', [3, 224, 224]], ['mobilenet_v2', [3, 224, 224]]] as [string, Shape3][])),
+  ];
+  return {
+    models: [
+      { model: 'resnet18', inputSize: [3, 224, 224] },
+      { model: 'seed-cnn', inputSize: [1, 28, 28] },
+    ],
+    clients: [1, 8, 64],
+    warmupSeconds: quick ? 1 : 2,
+    seconds: quick ? 3 : 6,
+    photos: 16,
+    batching: { maxBatch: 16, maxWaitMs: 5 },
+    engines: {
+      models: engineModels.map(([model, inputSize]) => ({ model, inputSize })),
+      batches: [1, 32],
+      timing: quick ? { warmup: 1, iters: 2, minSeconds: 0.5, maxIters: 100 } : { warmup: 2, iters: 3, minSeconds: 2, maxIters: 500 },
+    },
+  };
+}
+
 export function presetConfig(preset: 'quick' | 'full', threads: number): BenchConfig {
   const quick = preset === 'quick';
   const rows: ModelRow[] = ZOO.map(([model, inputSize]) => {
@@ -150,5 +178,6 @@ export function presetConfig(preset: 'quick' | 'full', threads: number): BenchCo
         ...(quick ? [] : [{ model: 'resnet18', inputSize: [3, 224, 224] as Shape3, batch: 16, warmup: 1, iters: 4 }]),
       ],
     },
+    serve: serveConfig(quick),
   };
 }

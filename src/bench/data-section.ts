@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TlcvError } from '../errors.js';
-import type { BenchContext } from './harness.js';
+import type { BenchContext } from './context.js';
 import type { DataDecodeJob, DataDecodeResult, DataMemoryJob, DataMemoryResult } from './jobs.js';
 import { photoFolder, PHOTO_HEIGHT, PHOTO_WIDTH } from './photo-files.js';
 import { WorkerProcess } from './protocol.js';

@@ -20,6 +20,7 @@ import { precisionSection, transferSection } from './digits-sections.js';
 import { dataSection } from './data-section.js';
 import { cpuModelName } from './machine.js';
 import { runDistributedBench } from './distributed.js';
+import { serveSection } from './serve-section.js';
 import type { FlopsResult, GemmResult, HelloResult, MemoryResult, ThroughputResult } from './jobs.js';
 
 export interface BenchOptions {
@@ -161,6 +162,7 @@ function emptyReport(o: BenchOptions): BenchReport {
     memory: null,
     tfjs: null,
     data: null,
+    serve: null,
     targets: [],
     errors: {},
   };
@@ -204,6 +206,7 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     const dist = o.config.distributed;
     if (dist) await section(ctx, 'distributed', async () => void (report.distributed = await runDistributedBench(dist, { python: workerEnv.python, log })));
     if (o.config.data) await section(ctx, 'data', () => dataSection(ctx));
+    if (o.config.serve) await section(ctx, 'serve', () => serveSection(ctx));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -5,6 +5,7 @@
 import { writeFileAtomic } from '../io/index.js';
 import type { BenchReport, DataFigures, Figure, ThroughputRow } from './results.js';
 import { renderDistributed } from './distributed.js';
+import { renderServe } from './serve-report.js';
 
 const num = (v: number | undefined): string => {
   if (v === undefined || !Number.isFinite(v)) return 'n/a';
@@ -135,9 +136,11 @@ export function renderMarkdown(r: BenchReport): string {
   }
   if (r.distributed) parts.push(renderDistributed(r.distributed));
   if (r.data) parts.push(dataTables(r.data));
+  const serve = renderServe(r);
+  if (serve) parts.push(serve);
   if (r.targets.length > 0) {
     const rows = r.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? '—' : t.met ? 'met' : '**missed**']);
-    parts.push(`Targets (issue 7)\n\n${table(['target', 'wanted', 'measured', ''], rows)}`);
+    parts.push(`Targets (issue 7${r.serve ? '; serve: issue 13' : ''})\n\n${table(['target', 'wanted', 'measured', ''], rows)}`);
   }
   const errors = Object.entries(r.errors);
   if (errors.length > 0) parts.push(`Sections that failed:\n${errors.map(([k, v]) => `- ${k}: ${v}`).join('\n')}`);

@@ -3,6 +3,7 @@
  * ratios in it. Every ratio is computed here from medians of measurements, never typed in.
  */
 import type { Shape3 } from './jobs.js';
+import type { ServeFigures } from './serve-jobs.js';
 
 /** A timed figure: the median of its samples (one sample per interleaved repetition), and the best. */
 export interface Figure {
@@ -135,6 +136,7 @@ export interface BenchReport {
   tfjs: { batch: number; imagesPerSec: number; version: string; tlcvAutoImagesPerSec: number | null } | null;
   distributed?: DistributedFigures | null;
   data?: DataFigures | null;
+  serve?: ServeFigures | null;
   targets: TargetCheck[];
   /** Sections that failed, with why; the rest of the report stands. */
   errors: Record<string, string>;

@@ -4,6 +4,7 @@
  */
 import type { BenchReport, TargetCheck, ThroughputRow } from './results.js';
 import { distributedTargets } from './distributed.js';
+import { serveTargets } from './serve-report.js';
 
 // Three decimals: a ratio of 0.947 must not print as the 0.95 it misses.
 const x = (v: number): string => `${v.toFixed(3)}x`;
@@ -84,6 +85,7 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
   }
   if (r.distributed) out.push(...distributedTargets(r.distributed));
   out.push(...dataTargets(r));
+  out.push(...serveTargets(r));
   return out;
 }
 

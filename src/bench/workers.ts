@@ -34,7 +34,7 @@ export interface WorkerEnv {
 // model and input for all its workers, rather than reusing choices cached by earlier runs.
 let planCache: string | null = null;
 
-function env(threads: number): NodeJS.ProcessEnv {
+export function env(threads: number): NodeJS.ProcessEnv {
   planCache ??= join(mkdtempSync(join(tmpdir(), 'tlcv-bench-plans-')), 'plans.json');
   return {
     ...process.env,

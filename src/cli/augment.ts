@@ -1,5 +1,5 @@
-import { loadDataset, writeAugmentationGrid } from '../data/index.js';
-import { Augmenter, parseAugment } from '../transforms/index.js';
+import { loadDataset } from '../data/index.js';
+import { Augmenter, parseAugment, writeAugmentationGrid } from '../transforms/index.js';
 import { defineCommand } from './command.js';
 
 export const augmentCommand = defineCommand({

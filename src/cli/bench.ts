@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
 import { TlcvError } from '../errors.js';
-import { presetConfig, renderMarkdown, runBench, writeReportJson, type BenchConfig } from '../bench/index.js';
+import { dataBenchConfig, presetConfig, renderMarkdown, runBench, writeReportJson, type BenchConfig } from '../bench/index.js';
 import { defineCommand } from './command.js';
 
-const SECTIONS = ['throughput', 'gemm', 'transfer', 'precision', 'memory', 'tfjs', 'distributed'] as const;
+const SECTIONS = ['throughput', 'gemm', 'transfer', 'precision', 'memory', 'tfjs', 'data', 'serve', 'distributed'] as const;
 
-function only(cfg: BenchConfig, keep: string[]): BenchConfig {
+function only(cfg: BenchConfig, keep: string[], quick: boolean): BenchConfig {
   const unknown = keep.filter((s) => !(SECTIONS as readonly string[]).includes(s));
   if (unknown.length > 0) throw new TlcvError('ARGUMENT', `--only: expected sections from ${SECTIONS.join(',')}, got ${JSON.stringify(unknown.join(','))}`);
   const on = (s: string): boolean => keep.includes(s);
@@ -17,6 +17,9 @@ function only(cfg: BenchConfig, keep: string[]): BenchConfig {
     precision: on('precision') ? cfg.precision : null,
     memory: on('memory') ? cfg.memory : null,
     tfjs: on('tfjs') ? cfg.tfjs : null,
+    // Not in the presets: photo decoding runs only when asked for (it generates a folder of JPEGs first).
+    data: on('data') ? dataBenchConfig(quick ? 'quick' : 'full') : null,
+    serve: on('serve') ? cfg.serve : null,
     distributed: on('distributed') ? cfg.distributed : null,
   };
 }
@@ -36,7 +39,7 @@ export const benchCommand = defineCommand({
   async run({ flags: f }) {
     let config = presetConfig(f.quick ? 'quick' : 'full', f.threads ?? availableParallelism());
     if (f.reps !== undefined) config = { ...config, reps: f.reps };
-    if (f.only !== undefined) config = only(config, f.only);
+    if (f.only !== undefined) config = only(config, f.only, f.quick === true);
     const command = process.argv[2] === 'bench' ? ['tlcv', ...process.argv.slice(2)].join(' ') : 'tlcv bench';
     const report = await runBench({ config, command, ...(f.python === undefined ? {} : { python: f.python }), verbose: f.verbose, log: (l) => console.error(l) });
     console.log(renderMarkdown(report));

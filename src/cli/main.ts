@@ -31,6 +31,8 @@ const COMMANDS: Entry[] = [
     summary: 'tlcv against the PyTorch peer on this machine: throughput, transfer learning, memory; prints a table and writes bench.json.',
     load: async () => (await import('./bench.js')).benchCommand,
   },
+  { name: 'export', summary: 'Export a model folder as an ONNX file or an offline web page.', load: async () => (await import('./export.js')).exportCommand },
+  { name: 'serve', summary: 'Serve a model folder over HTTP: POST /predict, GET /healthz, the web page at /.', load: async () => (await import('./serve.js')).serveCommand },
 ];
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };

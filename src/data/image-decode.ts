@@ -56,11 +56,14 @@ function bombReason(w: number, h: number): string {
 }
 
 /** Why a decode failed, in words: a missing or unreadable file is told apart from a corrupt one. */
-export async function failureReason(path: string, e: unknown): Promise<string> {
-  const st = await stat(path).then(
-    (s) => ({ size: s.size, code: '' }),
-    (err: NodeJS.ErrnoException) => ({ size: -1, code: err.code ?? '' }),
-  );
+export async function failureReason(input: string | Uint8Array, e: unknown): Promise<string> {
+  const st =
+    typeof input === 'string'
+      ? await stat(input).then(
+          (s) => ({ size: s.size, code: '' }),
+          (err: NodeJS.ErrnoException) => ({ size: -1, code: err.code ?? '' }),
+        )
+      : { size: input.length, code: '' };
   if (st.code === 'ENOENT') return 'the file no longer exists (deleted or moved after the folder was indexed?)';
   if (st.code === 'EACCES' || st.code === 'EPERM') return 'cannot be read (permission denied)';
   if (st.size === 0) return 'empty file (0 bytes)';
@@ -106,7 +109,7 @@ export function toPlanar(hwc: Uint8Array, have: number, channels: number, pixels
  * `decodeImage`) or centre-cropped ('cover'). uint8 CHW, or the reason it failed.
  */
 export async function decodeWhole(
-  path: string,
+  path: string | Uint8Array,
   o: { channels: number; height: number; width: number; fit?: 'fill' | 'cover'; background?: Background },
 ): Promise<Uint8Array | string> {
   try {

@@ -60,6 +60,24 @@ export async function decodeImage(
 }
 
 /**
+ * Decodes image bytes (a request body, say) as {@link decodeImage} decodes a file; `name` names
+ * them in errors.
+ *
+ * @example
+ * const pixels = await decodeImageBytes(await readFile('cat.jpg'), 'cat.jpg', { channels: 3, height: 224, width: 224 });
+ */
+export async function decodeImageBytes(
+  bytes: Uint8Array,
+  name: string,
+  o: { channels: number; height: number; width: number; fit?: 'fill' | 'cover'; background?: 'black' | 'white' },
+): Promise<Uint8Array> {
+  if (o.channels !== 1 && o.channels !== 3) throw argumentError('channels', '1 or 3', o.channels);
+  const r = await decodeWhole(bytes, o);
+  if (typeof r === 'string') throw new TlcvError('DATA', `${name}: ${r}`);
+  return r;
+}
+
+/**
  * Loads an image folder into memory as uint8 NCHW.
  *
  * @example

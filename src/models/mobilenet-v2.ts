@@ -5,6 +5,7 @@
 import { BatchNorm2d, Conv2d, Dropout, Linear, Module, ReLU6, Sequential, init } from '../nn/index.js';
 import { F, type Tensor } from '../tensor/index.js';
 import { ClassifierModel, chainStage, type ModelConfig, type Stage } from './classifier.js';
+import { FLATTEN, GLOBAL_AVG_POOL, residual, type ForwardStep } from './forward-spec.js';
 
 /** Rounds v to a multiple of divisor, never below divisor or 90% of v (torchvision's _make_divisible). */
 export function makeDivisible(v: number, divisor: number, minValue = divisor): number {
@@ -46,6 +47,11 @@ export class InvertedResidual extends Module {
   forward(x: Tensor): Tensor {
     const y = this.child('conv').forward(x);
     return this.useResidual ? x.add(y) : y;
+  }
+
+  /** The forward above as data, for exporters (see forward-spec.ts). */
+  forwardSpec(): ForwardStep[] {
+    return this.useResidual ? [residual(['conv'])] : ['conv'];
   }
 }
 
@@ -110,6 +116,11 @@ export class MobileNetV2 extends ClassifierModel {
 
   forwardHead(features: Tensor): Tensor {
     return this.child('classifier').forward(F.adaptiveAvgPool2d(features, [1, 1]).flatten(1));
+  }
+
+  /** features, pooling and classifier as data, for exporters (see forward-spec.ts). */
+  forwardSpec(): ForwardStep[] {
+    return ['features', GLOBAL_AVG_POOL, FLATTEN, 'classifier'];
   }
 
   protected makeClassifier(numClasses: number): Module {

@@ -7,6 +7,7 @@
 import { BatchNorm2d, Conv2d, Dropout, Linear, MaxPool2d, Module, ReLU, Sequential, init } from '../nn/index.js';
 import { F, type Tensor } from '../tensor/index.js';
 import { ClassifierModel, chainStage, type ModelConfig, type Stage } from './classifier.js';
+import { FLATTEN, GLOBAL_AVG_POOL, residual, type ForwardStep } from './forward-spec.js';
 
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
 const IMAGENET_STD = [0.229, 0.224, 0.225];
@@ -37,6 +38,11 @@ export class BasicBlock extends Module {
     const identity = this.hasChild('downsample') ? m('downsample').forward(x) : x;
     return F.relu_(out.add_(identity));
   }
+
+  /** The forward above as data, for exporters (see forward-spec.ts). */
+  forwardSpec(): ForwardStep[] {
+    return [residual(['conv1', 'bn1', 'relu', 'conv2', 'bn2'], this.hasChild('downsample') ? ['downsample'] : []), 'relu'];
+  }
 }
 
 /** 1x1 reduce, 3x3 (strided), 1x1 expand; expansion 4. */
@@ -63,6 +69,12 @@ export class Bottleneck extends Module {
     out = m('bn3').forward(m('conv3').forward(out));
     const identity = this.hasChild('downsample') ? m('downsample').forward(x) : x;
     return F.relu_(out.add_(identity));
+  }
+
+  /** The forward above as data, for exporters (see forward-spec.ts). */
+  forwardSpec(): ForwardStep[] {
+    const body = ['conv1', 'bn1', 'relu', 'conv2', 'bn2', 'relu', 'conv3', 'bn3'];
+    return [residual(body, this.hasChild('downsample') ? ['downsample'] : []), 'relu'];
   }
 }
 
@@ -143,6 +155,12 @@ export class ResNet extends ClassifierModel {
     let out = F.adaptiveAvgPool2d(features, [1, 1]).flatten(1);
     if (this.hasChild('dropout')) out = this.child('dropout').forward(out);
     return this.child('fc').forward(out);
+  }
+
+  /** stem, layers and head as data, for exporters (see forward-spec.ts). */
+  forwardSpec(): ForwardStep[] {
+    const stem = ['conv1', 'bn1', 'relu', 'maxpool'];
+    return [...stem, 'layer1', 'layer2', 'layer3', 'layer4', GLOBAL_AVG_POOL, FLATTEN, ...(this.hasChild('dropout') ? ['dropout'] : []), 'fc'];
   }
 
   protected makeClassifier(numClasses: number): Module {

@@ -7,6 +7,7 @@ import { TlcvError } from '../errors.js';
 import { Conv2d, Dropout, Flatten, Linear, MaxPool2d, ReLU, Sequential, type Module } from '../nn/index.js';
 import type { Tensor } from '../tensor/index.js';
 import { ClassifierModel, chainStage, type ModelConfig, type Stage } from './classifier.js';
+import { FLATTEN, type ForwardStep } from './forward-spec.js';
 
 /**
  * Defaults: 1x28x28 input (MNIST-sized) and mean/std 0.5/0.5, i.e. pixels in [0, 1] mapped to
@@ -76,6 +77,11 @@ export class SeedCnn extends ClassifierModel {
 
   forwardHead(features: Tensor): Tensor {
     return this.classifier.forward(features.flatten(1));
+  }
+
+  /** features, flatten and classifier as data, for exporters (see forward-spec.ts). */
+  forwardSpec(): ForwardStep[] {
+    return ['features', FLATTEN, 'classifier'];
   }
 
   protected makeClassifier(numClasses: number): Module {

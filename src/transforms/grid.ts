@@ -2,12 +2,13 @@
  * A PNG grid of original and augmented samples, so a person can see what a setting does
  * before training with it: one row per sample, the original first, then augmented copies.
  */
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import sharp from 'sharp';
 import { fromTypedArray, tidy } from '../tensor/index.js';
 import { argumentError } from '../errors.js';
 import { Rng } from '../sampling/rng.js';
+import { writeFileAtomicAsync } from '../io/atomic-write.js';
 import type { Augmenter } from './augment.js';
 
 export interface GridOptions {
@@ -30,19 +31,6 @@ export interface GridImages {
   channels: number;
   height: number;
   width: number;
-}
-
-/** Writes bytes to path through a temporary file and a rename, so readers never see half a file. */
-export async function writeFileAtomic(path: string, data: Uint8Array): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
 }
 
 /**
@@ -89,5 +77,6 @@ export async function writeAugmentationGrid(ds: GridImages, augmenter: Augmenter
   let img = sharp(grid, { raw: { width: gw, height: gh, channels: c as 1 | 3 } });
   if (scale > 1) img = img.resize(gw * scale, gh * scale, { kernel: 'nearest' });
   const png = await img.png().toBuffer();
-  await writeFileAtomic(outPath, png);
+  await mkdir(dirname(outPath), { recursive: true });
+  await writeFileAtomicAsync(outPath, png);
 }

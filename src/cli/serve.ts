@@ -1,0 +1,51 @@
+import { ImageClassifier, SERVE_DEFAULTS, startServer } from '../deploy/index.js';
+import { defineCommand } from './command.js';
+import { applyThreads } from './common.js';
+
+const d = SERVE_DEFAULTS;
+
+export const serveCommand = defineCommand({
+  name: 'serve',
+  usage: 'tlcv serve --model DIR [--host 127.0.0.1] [--port 8080]',
+  flags: {
+    model: { kind: 'string', help: 'model folder', placeholder: 'DIR', required: true },
+    host: { kind: 'string', help: 'address to listen on (0.0.0.0 or :: exposes the server to the network)', default: d.host, placeholder: 'ADDR' },
+    port: { kind: 'int', help: 'port (0: any free port, printed at start)', min: 0, max: 65535, default: d.port, placeholder: 'N' },
+    'max-batch': { kind: 'int', help: 'images per libtorch forward (1 turns micro-batching off)', min: 1, default: d.maxBatch, placeholder: 'N' },
+    'max-wait-ms': { kind: 'number', help: 'how long a request waits for others to batch with', min: 0, default: d.maxWaitMs, placeholder: 'MS' },
+    'max-queue': { kind: 'int', help: 'requests in the server at once; more are answered 503', min: 1, default: d.maxQueue, placeholder: 'N' },
+    'max-body-mb': { kind: 'number', help: 'largest request body, in MiB (413 beyond)', min: 0, exclusiveMin: true, default: d.maxBodyBytes / 1024 / 1024, placeholder: 'MB' },
+    'top-k': { kind: 'int', help: 'classes listed in each answer\'s "top"', min: 1, default: d.topK, placeholder: 'K' },
+    threads: { kind: 'int', help: 'CPU threads', min: 1, placeholder: 'N' },
+  },
+  async run({ flags: f }) {
+    applyThreads(f.threads);
+    const clf = ImageClassifier.load(f.model);
+    try {
+      const server = await startServer(clf, {
+        host: f.host,
+        port: f.port,
+        maxBatch: f['max-batch'],
+        maxWaitMs: f['max-wait-ms'],
+        maxQueue: f['max-queue'],
+        maxBodyBytes: Math.round(f['max-body-mb'] * 1024 * 1024),
+        topK: f['top-k'],
+        log: (line) => console.error(line),
+      });
+      console.error(`tlcv serve: ${clf.config.model} (${clf.classes.length} classes) listening on ${server.url} (POST /predict, GET /healthz, GET /)`);
+      // SIGTERM and Ctrl-C: stop accepting, answer what is in flight, exit 0.
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          console.error(`tlcv serve: ${signal}: finishing in-flight requests`);
+          void server.close().then(resolve);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      console.error('tlcv serve: stopped');
+    } finally {
+      clf.dispose();
+    }
+    return 0;
+  },
+});

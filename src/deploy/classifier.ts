@@ -1,0 +1,108 @@
+/**
+ * A model folder ready to classify images: decode (through the one preprocessing function),
+ * batch, run libtorch in inference mode, and answer in the `tlcv predict --json` shape that
+ * `tlcv serve` also answers with.
+ */
+import { TlcvError } from '../errors.js';
+import type { ClassifierModel } from '../models/index.js';
+import { F, fromTypedArray, inferenceMode, tensor, tidy } from '../tensor/index.js';
+import { loadModelFolder, type ModelFolderConfig } from '../transfer/model-folder.js';
+import { imageToPixels, preprocessingFor, type ImageSource, type Preprocessing } from './preprocess.js';
+
+export interface TopClass {
+  class: string;
+  index: number;
+  probability: number;
+}
+
+/** One image's answer: every class's probability in class order, and the top k. */
+export interface Prediction {
+  file: string;
+  probabilities: number[];
+  top: TopClass[];
+}
+
+/** What `tlcv predict --json` prints and `POST /predict` answers. */
+export interface PredictionReport {
+  classes: string[];
+  predictions: Prediction[];
+}
+
+/**
+ * One image's probabilities as a Prediction with the k most likely classes first.
+ *
+ * @example
+ * describePrediction('cat.jpg', [0.1, 0.9], ['dog', 'cat'], 1).top; // [{ class: 'cat', index: 1, probability: 0.9 }]
+ */
+export function describePrediction(file: string, probabilities: number[], classes: string[], k: number): Prediction {
+  const ranked = probabilities.map((probability, index) => ({ class: classes[index] ?? String(index), index, probability }));
+  ranked.sort((a, b) => b.probability - a.probability || a.index - b.index);
+  return { file, probabilities, top: ranked.slice(0, Math.max(1, Math.min(k, ranked.length))) };
+}
+
+export class ImageClassifier {
+  readonly model: ClassifierModel;
+  readonly config: ModelFolderConfig;
+  readonly preprocessing: Preprocessing;
+
+  private constructor(model: ClassifierModel, config: ModelFolderConfig) {
+    this.model = model;
+    this.config = config;
+    this.preprocessing = preprocessingFor(config);
+  }
+
+  /**
+   * Loads a model folder for inference (eval mode, float32).
+   *
+   * @example
+   * const clf = ImageClassifier.load('runs/digits');
+   * const [probs] = clf.classify([await clf.pixels('7.png')]);
+   * clf.dispose();
+   */
+  static load(dir: string): ImageClassifier {
+    const { model, config } = loadModelFolder(dir);
+    try {
+      return new ImageClassifier(model, config);
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+
+  get classes(): string[] {
+    return this.config.classes;
+  }
+
+  /** uint8 CHW pixels at the input size, decoded as the model's preprocessing says. */
+  pixels(source: ImageSource): Promise<Uint8Array> {
+    return imageToPixels(source, this.preprocessing);
+  }
+
+  /**
+   * Class probabilities for a batch of images (uint8 CHW each), in one libtorch forward. Makes
+   * no tensor that outlives the call.
+   */
+  classify(images: Uint8Array[]): number[][] {
+    const [c, h, w] = this.preprocessing.input_size;
+    const per = c * h * w;
+    const batch = new Uint8Array(images.length * per);
+    images.forEach((px, i) => {
+      if (px.length !== per) throw new TlcvError('ARGUMENT', `Expected ${c}x${h}x${w} = ${per} pixels for ${this.config.model} but received ${px.length}`);
+      batch.set(px, i * per);
+    });
+    const { mean, std } = this.preprocessing;
+    const flat = inferenceMode(() =>
+      tidy(() => {
+        const x = fromTypedArray(batch, [images.length, c, h, w]).float().div_(255);
+        const normalized = x.sub_(tensor(mean).reshape([1, c, 1, 1])).div_(tensor(std).reshape([1, c, 1, 1]));
+        return F.softmax(this.model.forward(normalized), 1).toFlatArray();
+      }),
+    );
+    const k = this.config.numClasses;
+    return images.map((_, i) => flat.slice(i * k, (i + 1) * k));
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}

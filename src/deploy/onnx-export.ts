@@ -1,0 +1,101 @@
+/**
+ * A tlcv model as an ONNX file: input `image` (float32 N x C x H x W, pixels in [0, 255], batch
+ * dimension dynamic), the normalisation inside the graph so no runtime can get mean and std
+ * wrong, outputs `logits` and `probabilities`, and the preprocessing and class names in
+ * metadata_props. Opset 13 (IR version 7), which Debian's onnx 1.12 checker, onnxruntime and
+ * onnxruntime-web all take.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { TlcvError } from '../errors.js';
+import type { ClassifierModel } from '../models/index.js';
+import type onnxProto from 'onnx-proto';
+import { GraphBuilder, onnx, type Value } from './onnx-builder.js';
+import { emitModule } from './onnx-walk.js';
+import { preprocessingMetadata, type Preprocessing } from './preprocess.js';
+
+export const ONNX_OPSET = 13;
+const IR_VERSION = 7;
+
+export interface OnnxExportOptions {
+  classes: string[];
+  preprocessing: Preprocessing;
+}
+
+let version: string | null = null;
+
+/** This package's version, from the package.json above this file. */
+export function tlcvVersion(): string {
+  if (version !== null) return version;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i += 1) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'tlcv' && typeof pkg.version === 'string') return (version = pkg.version);
+    }
+    dir = dirname(dir);
+  }
+  return (version = 'unknown');
+}
+
+/** The ONNX metadata_props of an export: classes, preprocessing, tlcv version, architecture. */
+export function exportMetadata(model: ClassifierModel, o: OnnxExportOptions): Record<string, string> {
+  return preprocessingMetadata(o.preprocessing, o.classes, { model: model.config.name, tlcv_version: tlcvVersion() });
+}
+
+function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
+  const dim = dims.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }));
+  return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim } } } };
+}
+
+/** image * (1 / (255 std)) + (-mean / std): the model's normalisation of [0, 255] pixels. */
+function normalize(g: GraphBuilder, image: string, mean: number[], std: number[]): Value {
+  const c = mean.length;
+  const scale = g.addFloats('normalize.scale', [1, c, 1, 1], Float32Array.from(std, (s) => 1 / (255 * s)));
+  const shift = g.addFloats('normalize.shift', [1, c, 1, 1], Float32Array.from(mean, (m, i) => -m / std[i]!));
+  const scaled = g.node('Mul', [image, scale], 'normalize');
+  return { name: g.node('Add', [scaled, shift], 'normalize'), rank: 4 };
+}
+
+/**
+ * Encodes a model (in eval mode, float32 weights) as an ONNX file's bytes.
+ *
+ * @example
+ * const { model, config } = loadModelFolder('runs/digits');
+ * writeFileSync('digits.onnx', exportOnnx(model, { classes: config.classes, preprocessing: preprocessingFor(config) }));
+ */
+export function exportOnnx(model: ClassifierModel, o: OnnxExportOptions): Uint8Array {
+  const [c, h, w] = model.config.inputSize;
+  const p = o.preprocessing;
+  if (p.input_size.join() !== [c, h, w].join() || p.mean.length !== c || p.std.length !== c) {
+    throw new TlcvError('MODEL', `preprocessing input_size [${p.input_size.join(', ')}] with ${p.mean.length} means does not fit ${model.config.name}'s input [${c}, ${h}, ${w}]`);
+  }
+  if (o.classes.length !== model.numClasses) throw new TlcvError('MODEL', `${o.classes.length} class names for a model with ${model.numClasses} outputs`);
+  const g = new GraphBuilder();
+  const image = g.fresh('image');
+  const logits = emitModule(g, model, normalize(g, image, p.mean, p.std));
+  if (logits.rank !== 2) throw new TlcvError('MODEL', `internal: ${model.config.name} exported to a rank-${logits.rank} output, expected logits [N, classes]`);
+  g.renameOutput(logits.name, 'logits');
+  g.nodes.push({ opType: 'Softmax', name: 'probabilities/Softmax', input: ['logits'], output: ['probabilities'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });
+  const k = model.numClasses;
+  const graph: onnxProto.onnx.IGraphProto = {
+    name: model.config.name,
+    node: g.nodes,
+    initializer: g.initializers,
+    input: [valueInfo(image, ['N', c, h, w])],
+    output: [valueInfo('logits', ['N', k]), valueInfo('probabilities', ['N', k])],
+  };
+  const metadataProps = Object.entries(exportMetadata(model, o)).map(([key, value]) => ({ key, value }));
+  const proto: onnxProto.onnx.IModelProto = {
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: ONNX_OPSET }],
+    producerName: 'tlcv',
+    producerVersion: tlcvVersion(),
+    graph,
+    metadataProps,
+    docString: `${model.config.name} exported by tlcv: input "image" float32 [N, ${c}, ${h}, ${w}] in [0, 255] (see metadata_props for the resize and crop); outputs "logits" and "probabilities".`,
+  };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish();
+}

@@ -1,0 +1,134 @@
+// The tlcv web page: classifies dropped, pasted or chosen images, and the webcam where the
+// browser allows it, with the exported model.onnx in onnxruntime-web, all inside the browser.
+// Everything it loads sits next to it, so it works from any static server with no network.
+import * as ort from './ort.wasm.min.mjs';
+import { readMetadata, toModelInput } from './preprocess.js';
+
+const TOP_K = 5;
+const $ = (id) => document.getElementById(id);
+
+function setStatus(text, state) {
+  $('status').textContent = text;
+  $('status').dataset.state = state;
+}
+
+function showBars(top) {
+  $('bars').replaceChildren(
+    ...top.map(({ name, p }) => {
+      const li = document.createElement('li');
+      li.dataset.class = name;
+      li.innerHTML = '<div class="label"><span></span><span></span></div><div class="track"><div class="fill"></div></div>';
+      li.querySelector('.label span').textContent = name;
+      li.querySelector('.label span:last-child').textContent = `${(p * 100).toFixed(1)}%`;
+      li.querySelector('.fill').style.width = `${(p * 100).toFixed(1)}%`;
+      return li;
+    }),
+  );
+  $('current').hidden = false;
+}
+
+/** Pixels of a drawable (image bitmap or video frame) at its own size. */
+function rgbaOf(source, width, height) {
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true });
+  ctx.drawImage(source, 0, 0);
+  return ctx.getImageData(0, 0, width, height).data;
+}
+
+async function start() {
+  const meta = readMetadata(await (await fetch('metadata.json')).json());
+  $('model-name').textContent = `${meta.model} · ${meta.classes.length} classes`;
+  ort.env.wasm.wasmPaths = new URL('./', import.meta.url).href;
+  // Threads need a cross-origin-isolated page; elsewhere one thread, without a warning.
+  if (!self.crossOriginIsolated) ort.env.wasm.numThreads = 1;
+  const session = await ort.InferenceSession.create('model.onnx', { executionProviders: ['wasm'] });
+  const [channels, h, w] = meta.input_size;
+
+  async function classifyPixels(rgba, width, height) {
+    const input = new ort.Tensor('float32', toModelInput(rgba, width, height, meta), [1, channels, h, w]);
+    const out = await session.run({ image: input });
+    const probs = Array.from(out.probabilities.data);
+    input.dispose?.();
+    return probs.map((p, i) => ({ name: meta.classes[i], p })).sort((a, b) => b.p - a.p);
+  }
+
+  // One image at a time, in the order given, so the history reads in that order.
+  let queue = Promise.resolve();
+  function classifyFiles(files) {
+    for (const file of files) {
+      queue = queue.then(async () => {
+        try {
+          const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image', premultiplyAlpha: 'none', colorSpaceConversion: 'none' });
+          const ranked = await classifyPixels(rgbaOf(bitmap, bitmap.width, bitmap.height), bitmap.width, bitmap.height);
+          bitmap.close();
+          $('video').hidden = true;
+          $('preview').hidden = false;
+          $('preview').src = URL.createObjectURL(file);
+          showBars(ranked.slice(0, TOP_K));
+          const li = document.createElement('li');
+          Object.assign(li.dataset, { file: file.name, top1: ranked[0].name, probability: String(ranked[0].p) });
+          li.textContent = `${file.name}: ${ranked[0].name} (${(ranked[0].p * 100).toFixed(1)}%)`;
+          $('history').append(li);
+          setStatus(`Classified ${file.name}.`, 'ready');
+        } catch (e) {
+          const li = document.createElement('li');
+          Object.assign(li.dataset, { file: file.name, error: 'true' });
+          li.textContent = `${file.name}: not an image this browser can read`;
+          $('history').append(li);
+          setStatus(`${file.name}: not an image this browser can read (${e.message})`, 'error');
+        }
+      });
+    }
+  }
+
+  const imagesIn = (list) => Array.from(list ?? []).filter((f) => f.kind === undefined || f.kind === 'file').map((f) => (f.getAsFile ? f.getAsFile() : f)).filter(Boolean);
+  $('files').addEventListener('change', (e) => classifyFiles(imagesIn(e.target.files)));
+  const drop = $('drop');
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    classifyFiles(imagesIn(e.dataTransfer.files));
+  });
+  document.addEventListener('paste', (e) => classifyFiles(imagesIn(e.clipboardData?.items)));
+
+  // The webcam: offered only where the browser exposes it (a secure context such as localhost).
+  if (navigator.mediaDevices?.getUserMedia) {
+    const button = $('camera');
+    button.hidden = false;
+    let stream = null;
+    button.addEventListener('click', async () => {
+      if (stream !== null) {
+        stream.getTracks().forEach((t) => t.stop());
+        stream = null;
+        button.textContent = 'Start the camera';
+        return;
+      }
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ video: true });
+      } catch (e) {
+        setStatus(`The camera is not available: ${e.message}`, 'error');
+        return;
+      }
+      const video = $('video');
+      video.srcObject = stream;
+      await video.play();
+      video.hidden = false;
+      $('preview').hidden = true;
+      button.textContent = 'Stop the camera';
+      const live = stream;
+      while (stream === live) {
+        if (video.videoWidth > 0) showBars((await classifyPixels(rgbaOf(video, video.videoWidth, video.videoHeight), video.videoWidth, video.videoHeight)).slice(0, TOP_K));
+        await new Promise((r) => requestAnimationFrame(r));
+      }
+      video.hidden = true;
+    });
+  }
+  setStatus('Ready: drop, paste or choose images.', 'ready');
+}
+
+start().catch((e) => setStatus(`The model did not load: ${e.message}`, 'error'));

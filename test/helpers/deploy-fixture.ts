@@ -1,0 +1,88 @@
+/**
+ * Model folders and photos for the deploy tests. A freshly initialised model predicts nearly
+ * uniform probabilities and has BatchNorm statistics of 0 and 1, which would make parity
+ * checks weak: the fixture draws random BatchNorm statistics and affine parameters (so folding
+ * is exercised) and scales the classifier so the test images' logits spread over a few units.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { createModel, type CreateModelOptions } from '../../src/models/index.js';
+import { BatchNorm2d, Linear } from '../../src/nn/index.js';
+import { fromTypedArray, inferenceMode, manualSeed, noGrad, rand, randn, tensor, tidy } from '../../src/tensor/index.js';
+import { saveModelFolder } from '../../src/transfer/model-folder.js';
+import { imageToPixels, preprocessingFor } from '../../src/deploy/index.js';
+
+export const CLASSES = ['ant', 'bee', 'cat', 'dog', 'eel'];
+
+/** Smooth colour patterns with edges, of assorted sizes and aspects (some with transparency). */
+export async function writePhotos(dir: string, n = 3): Promise<string[]> {
+  mkdirSync(dir, { recursive: true });
+  const sizes: [number, number][] = [
+    [300, 200],
+    [160, 240],
+    [97, 131],
+    [640, 480],
+    [48, 40],
+  ];
+  const files: string[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const [w, h] = sizes[i % sizes.length]!;
+    const px = Buffer.alloc(w * h * 4);
+    for (let y = 0; y < h; y += 1) {
+      for (let x = 0; x < w; x += 1) {
+        const p = 4 * (y * w + x);
+        px[p] = 128 + 120 * Math.sin((x * (i + 1)) / 17 + i);
+        px[p + 1] = 128 + 120 * Math.cos((y * (i + 2)) / 23);
+        px[p + 2] = (x + y) * (i + 1) < w ? 220 : 30;
+        px[p + 3] = i === 2 && x < w / 4 ? 96 : 255;
+      }
+    }
+    const file = join(dir, `photo${i}.png`);
+    await sharp(px, { raw: { width: w, height: h, channels: 4 } }).png().toFile(file);
+    files.push(file);
+  }
+  return files;
+}
+
+/**
+ * Saves a zoo model with random BatchNorm statistics and a classifier scaled so that the logits
+ * of `photos` have a standard deviation of about `logitStd`.
+ */
+export async function writeModelFolder(dir: string, name: string, photos: string[], o: CreateModelOptions & { seed?: number; logitStd?: number } = {}): Promise<void> {
+  manualSeed(o.seed ?? 1);
+  const model = createModel(name, { numClasses: CLASSES.length, ...o });
+  model.eval();
+  noGrad(() =>
+    tidy(() => {
+      for (const m of model.namedModules().values()) {
+        if (!(m instanceof BatchNorm2d)) continue;
+        m.runningMean!.copy_(randn([m.numFeatures]).mul(0.1));
+        m.runningVar!.copy_(rand([m.numFeatures]).add(0.5));
+        m.weight!.copy_(rand([m.numFeatures]).add(0.5));
+        m.bias!.copy_(randn([m.numFeatures]).mul(0.1));
+      }
+    }),
+  );
+  const c = model.config;
+  const prep = preprocessingFor({ model: name, inputSize: c.inputSize, mean: c.mean, std: c.std } as Parameters<typeof preprocessingFor>[0]);
+  const pixels = await Promise.all(photos.map((f) => imageToPixels(f, prep)));
+  const [ch, h, w] = c.inputSize;
+  const batch = new Uint8Array(pixels.length * ch * h * w);
+  pixels.forEach((p, i) => batch.set(p, i * p.length));
+  const std = inferenceMode(() =>
+    tidy(() => {
+      const x = fromTypedArray(batch, [pixels.length, ch, h, w]).float().div(255);
+      const normalized = x.sub(tensor(c.mean).reshape([1, ch, 1, 1])).div(tensor(c.std).reshape([1, ch, 1, 1]));
+      return model.forward(normalized).std().item();
+    }),
+  );
+  const fc = model.getSubmodule(c.classifier) as Linear;
+  const k = (o.logitStd ?? 3) / Math.max(std, 1e-6);
+  noGrad(() => {
+    fc.weight.mul_(k);
+    fc.bias?.mul_(k);
+  });
+  saveModelFolder(dir, model, { classes: CLASSES });
+  model.dispose();
+}
