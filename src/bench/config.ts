@@ -166,18 +166,6 @@ export function presetConfig(preset: 'quick' | 'full', threads: number): BenchCo
     memory: { model: 'resnet18', inputSize: [3, 32, 32], images: quick ? 128 : 512, epochs: 20, batch: 64 },
     // Pure-JS TF.js trains this CNN at well under one image per second here: a few images only.
     tfjs: quick ? { batch: 1, warmup: 0, iters: 1 } : { batch: 2, warmup: 1, iters: 2 },
-    // One thread per process: the "2 processes x 1 thread against 1 x 1" on 2 cores.
-    distributed: {
-      threadsPerWorker: 1,
-      reps: quick ? 1 : 3,
-      allreduce: { model: 'resnet18', warmup: 1, reps: quick ? 3 : 10 },
-      // ResNet-18 at 32 px moves 45 MB of gradients per step for little compute: DDP's hardest
-      // case. At 224 px the same 45 MB is a small share of a step, as in fine-tuning on photos.
-      train: [
-        { model: 'resnet18', inputSize: [3, 32, 32], batch: quick ? 32 : 64, warmup: 2, iters: quick ? 5 : 20 },
-        ...(quick ? [] : [{ model: 'resnet18', inputSize: [3, 224, 224] as Shape3, batch: 16, warmup: 1, iters: 4 }]),
-      ],
-    },
     serve: serveConfig(quick),
   };
 }

@@ -35,6 +35,29 @@ export interface DistributedBenchConfig {
   train: { model: string; inputSize: Shape3; batch: number; warmup: number; iters: number }[];
 }
 
+/**
+ * The section's settings. Not in the presets (it starts a dozen processes): `tlcv bench
+ * --only distributed` asks for it.
+ *
+ * @example
+ * const cfg = { ...presetConfig('full', 2), distributed: distributedBenchConfig('full') };
+ */
+export function distributedBenchConfig(preset: 'quick' | 'full'): DistributedBenchConfig {
+  const quick = preset === 'quick';
+  return {
+    // One thread per process: the issue's "2 processes x 1 thread against 1 x 1" on 2 cores.
+    threadsPerWorker: 1,
+    reps: quick ? 1 : 3,
+    allreduce: { model: 'resnet18', warmup: 1, reps: quick ? 3 : 10 },
+    // ResNet-18 at 32 px moves 45 MB of gradients per step for little compute: DDP's hardest
+    // case. At 224 px the same 45 MB is a small share of a step, as in fine-tuning on photos.
+    train: [
+      { model: 'resnet18', inputSize: [3, 32, 32], batch: quick ? 32 : 64, warmup: 2, iters: quick ? 5 : 20 },
+      ...(quick ? [] : [{ model: 'resnet18', inputSize: [3, 224, 224] as Shape3, batch: 16, warmup: 1, iters: 4 }]),
+    ],
+  };
+}
+
 const BUCKET_BYTES = 25 * 1024 * 1024;
 const here = dirname(fileURLToPath(import.meta.url));
 
