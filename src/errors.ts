@@ -13,7 +13,8 @@ export type ErrorCode =
   | 'TORCH'
   | 'DISPOSED'
   | 'NATIVE_LOAD'
-  | 'TRAINING';
+  | 'TRAINING'
+  | 'DISTRIBUTED';
 
 export class TlcvError extends Error {
   readonly code: ErrorCode;

@@ -13,6 +13,7 @@ export * from './nn/index.js';
 export * from './optim/index.js';
 export * from './models/index.js';
 export * from './data/index.js';
+export * from './distributed/index.js';
 export { Augmenter, parseAugment, AUGMENT_PRESETS, type AugmentOptions } from './transforms/index.js';
 export * from './metrics/index.js';
 export { renderReport, writeReport, encodePng, type ReportData } from './report/index.js';

@@ -16,6 +16,8 @@ test('tlcv bench serve section: tlcv serve with and without batching, the PyTorc
     precision: null,
     memory: null,
     tfjs: null,
+    optimizer: null,
+    roofline: null,
     serve: {
       models: [{ model: 'seed-cnn', inputSize: [1, 28, 28] }],
       clients: [1, 3],

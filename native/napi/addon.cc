@@ -28,6 +28,7 @@ Napi::Object init(Napi::Env env, Napi::Object exports) {
   register_optim(env, exports);
   register_profiler(env, exports);
   register_memory(env, exports);
+  register_distributed(env, exports);
   return exports;
 }
 

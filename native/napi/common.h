@@ -36,5 +36,6 @@ void register_autograd(Napi::Env env, Napi::Object exports);
 void register_optim(Napi::Env env, Napi::Object exports);
 void register_profiler(Napi::Env env, Napi::Object exports);
 void register_memory(Napi::Env env, Napi::Object exports);
+void register_distributed(Napi::Env env, Napi::Object exports);
 
 }  // namespace tlcv

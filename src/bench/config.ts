@@ -3,6 +3,7 @@
  * minutes on 2 cores) and whatever a caller builds (tests run a tiny one).
  */
 import type { Shape3, SideSetting, Timing } from './jobs.js';
+import type { DistributedBenchConfig } from './distributed.js';
 import type { ServeBenchConfig } from './serve-jobs.js';
 
 export interface ModelRow {
@@ -44,6 +45,8 @@ export interface BenchConfig {
   optimizer?: { model: string; inputSize: Shape3; numClasses: number; timing: Timing } | null;
   /** Achieved GFLOP/s against the GEMM peaks, and a profiled step (issue 16); runs with the throughput rows. */
   roofline?: ModelRow | null;
+  /** Data-parallel training against PyTorch DDP (src/bench/distributed.ts). */
+  distributed?: DistributedBenchConfig | null;
   /** Photo folders: decode throughput against torchvision and streaming memory (see dataBenchConfig). */
   data?: DataBenchConfig | null;
   /** `tlcv serve` against a PyTorch HTTP peer, and onnxruntime-node against libtorch. */

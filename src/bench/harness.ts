@@ -20,6 +20,7 @@ import { precisionSection, transferSection } from './digits-sections.js';
 import { optimizerSection, rooflineSection } from './speed-sections.js';
 import { dataSection } from './data-section.js';
 import { cpuModelName } from './machine.js';
+import { runDistributedBench } from './distributed.js';
 import { serveSection } from './serve-section.js';
 import type { FlopsResult, GemmResult, HelloResult, MemoryResult, ThroughputResult } from './jobs.js';
 
@@ -206,6 +207,8 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     // Last, with the long-lived workers gone: fresh processes, a quieter machine.
     if (o.config.memory) await section(ctx, 'memory', () => memorySection(ctx));
     if (o.config.tfjs) await section(ctx, 'tfjs', () => tfjsSection(ctx));
+    const dist = o.config.distributed;
+    if (dist) await section(ctx, 'distributed', async () => void (report.distributed = await runDistributedBench(dist, { python: workerEnv.python, log })));
     if (o.config.data) await section(ctx, 'data', () => dataSection(ctx));
     if (o.config.serve) await section(ctx, 'serve', () => serveSection(ctx));
   } finally {

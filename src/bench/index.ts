@@ -5,3 +5,4 @@ export { photoFolder, photoCacheDir } from './photo-files.js';
 export { renderMarkdown, writeReportJson } from './report.js';
 export { checkTargets } from './targets.js';
 export { median, figure, throughputRatios, rssGrowth, type BenchReport, type Figure, type ThroughputRow, type TransferFigures, type TargetCheck, type DataFigures } from './results.js';
+export { distributedBenchConfig, runDistributedBench, type DistributedBenchConfig } from './distributed.js';

@@ -4,6 +4,7 @@
  */
 import { writeFileAtomic } from '../io/index.js';
 import type { BenchReport, DataFigures, Figure, ThroughputRow } from './results.js';
+import { renderDistributed } from './distributed.js';
 import { renderServe } from './serve-report.js';
 import { speedMarkdown } from './speed-report.js';
 
@@ -145,6 +146,7 @@ export function renderMarkdown(r: BenchReport): string {
         table(['', 'images/s', 'tlcv default / TF.js'], [[`TF.js, batch ${t.batch}, 1 thread`, num(t.imagesPerSec), t.tlcvAutoImagesPerSec === null ? 'n/a' : x(t.tlcvAutoImagesPerSec / t.imagesPerSec)]]),
     );
   }
+  if (r.distributed) parts.push(renderDistributed(r.distributed));
   if (r.data) parts.push(dataTables(r.data));
   const serve = renderServe(r);
   if (serve) parts.push(serve);

@@ -118,6 +118,26 @@ export interface DataFigures {
   memory: { photos: number; cacheImages: string; peakRss: number; rssPerEpoch: number[]; cacheBytes: number; cacheLimit: number | null; seconds: number }[];
 }
 
+/** `tlcv bench --only distributed` (src/bench/distributed.ts). */
+export interface DistributedFigures {
+  threadsPerWorker: number;
+  allreduce: { model: string; bytes: number; tlcvFlatMs: Figure; torchFlatMs: Figure; tlcvBucketsMs: Figure; torchBucketsMs: Figure };
+  train: TrainFigures[];
+}
+
+export interface TrainFigures {
+  model: string;
+  inputSize: Shape3;
+  batch: number;
+  buckets: number;
+  /** images/s over all processes. */
+  tlcv1: Figure;
+  tlcv2: Figure;
+  tlcv2After: Figure;
+  torch1: Figure;
+  torch2: Figure;
+}
+
 export interface BenchReport {
   command: string;
   startedAt: string;
@@ -142,6 +162,7 @@ export interface BenchReport {
   tfjs: { batch: number; imagesPerSec: number; version: string; tlcvAutoImagesPerSec: number | null } | null;
   optimizer?: OptimizerFigures | null;
   roofline?: RooflineFigures | null;
+  distributed?: DistributedFigures | null;
   data?: DataFigures | null;
   serve?: ServeFigures | null;
   targets: TargetCheck[];

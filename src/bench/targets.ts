@@ -3,6 +3,7 @@
  * missing (a section skipped or failed) is left out rather than guessed.
  */
 import type { BenchReport, TargetCheck, ThroughputRow } from './results.js';
+import { distributedTargets } from './distributed.js';
 import { serveTargets } from './serve-report.js';
 import { speedTargets } from './speed-sections.js';
 
@@ -84,6 +85,7 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
     }
   }
   out.push(...speedTargets(r));
+  if (r.distributed) out.push(...distributedTargets(r.distributed));
   out.push(...dataTargets(r));
   out.push(...serveTargets(r));
   return out;

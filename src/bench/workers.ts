@@ -12,15 +12,15 @@ import { WorkerProcess } from './protocol.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
-/** peers/bench.py of this package, found by walking up from this file. */
-export function peerScript(): string {
+/** peers/<name> of this package (bench.py by default), found by walking up from this file. */
+export function peerScript(name = 'bench.py'): string {
   let dir = here;
   for (let i = 0; i < 6; i += 1) {
-    const candidate = join(dir, 'peers', 'bench.py');
+    const candidate = join(dir, 'peers', name);
     if (existsSync(candidate)) return candidate;
     dir = dirname(dir);
   }
-  throw new TlcvError('FILE', `peers/bench.py not found above ${here}: the PyTorch peer script ships with the package`);
+  throw new TlcvError('FILE', `peers/${name} not found above ${here}: the PyTorch peer script ships with the package`);
 }
 
 export interface WorkerEnv {

@@ -66,5 +66,5 @@ export { stratifiedSubset, fractionSplit, resample, selectClasses, complement, r
 export { shiftDomain, describeShift, type ShiftOptions } from './shift.js';
 export { conformDataset, convertChannels, resizeImages, mapImages } from './image-ops.js';
 export { loadDataset, applyModifiers, type LoadOptions, type StreamLoadOptions } from './load.js';
-export { DataLoader, type DataLoaderOptions, type Batch, type BatchAugmenter } from './loader.js';
+export { DataLoader, type DataLoaderOptions, type Batch, type BatchAugmenter, type IndexSampler } from './loader.js';
 export { forEachBatch, type BatchSource } from './batch-source.js';

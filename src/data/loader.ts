@@ -24,9 +24,18 @@ export interface BatchAugmenter {
   reseed?(seed: number, ...streams: number[]): void;
 }
 
+/** Chooses which dataset positions an epoch visits, in order (src/distributed's DistributedSampler is one). */
+export interface IndexSampler {
+  /** Positions per epoch. */
+  readonly length: number;
+  indices(epoch: number): Int32Array;
+}
+
 export interface DataLoaderOptions {
   batchSize: number;
   shuffle?: boolean;
+  /** Takes the epoch's order from here instead of the loader's own (exclusive with shuffle, as in PyTorch). */
+  sampler?: IndexSampler;
   seed?: number;
   dropLast?: boolean;
   /** Per-channel mean and std (one value each, or one per channel), in [0, 1] units. */
@@ -75,6 +84,7 @@ export class DataLoader {
   readonly augment: BatchAugmenter | undefined;
   readonly device: string;
   readonly memoryFormat: MemoryFormat;
+  readonly sampler: IndexSampler | undefined;
   readonly prefetch: number;
   #epoch = 0;
 
@@ -83,7 +93,9 @@ export class DataLoader {
     const seed = o.seed ?? 0;
     if (!Number.isInteger(seed) || seed < 0) throw argumentError('seed', 'a non-negative integer', seed);
     if (ds.n === 0) throw new TlcvError('DATA', `dataset ${ds.name} is empty: there is nothing to load`);
-    if ((o.dropLast ?? false) && o.batchSize > ds.n) {
+    if (o.sampler !== undefined && (o.shuffle ?? false)) throw new TlcvError('ARGUMENT', 'shuffle and sampler are exclusive: the sampler chooses the order (DistributedSampler shuffles itself)');
+    const positions = o.sampler?.length ?? ds.n;
+    if ((o.dropLast ?? false) && o.batchSize > positions) {
       throw new TlcvError('ARGUMENT', `batch size ${o.batchSize} is larger than dataset ${ds.name} (${ds.n} images) and drop-last is on: no batch would be produced; lower the batch size or turn drop-last off`);
     }
     this.dataset = ds;
@@ -96,13 +108,15 @@ export class DataLoader {
     this.augment = o.augment;
     this.device = o.device ?? 'cpu';
     this.memoryFormat = o.memoryFormat ?? 'contiguous';
+    this.sampler = o.sampler;
     this.prefetch = o.prefetch ?? 2;
     if (!Number.isInteger(this.prefetch) || this.prefetch < 0) throw argumentError('prefetch', 'a non-negative integer', o.prefetch);
   }
 
   /** Batches per epoch. */
   get length(): number {
-    return this.dropLast ? Math.floor(this.dataset.n / this.batchSize) : Math.ceil(this.dataset.n / this.batchSize);
+    const positions = this.sampler?.length ?? this.dataset.n;
+    return this.dropLast ? Math.floor(positions / this.batchSize) : Math.ceil(positions / this.batchSize);
   }
 
   get epoch(): number {
@@ -118,6 +132,7 @@ export class DataLoader {
 
   /** The order of dataset positions for an epoch (identity without shuffle). */
   order(epoch = this.#epoch): Int32Array {
+    if (this.sampler !== undefined) return this.sampler.indices(epoch);
     if (!this.shuffle) return Int32Array.from({ length: this.dataset.n }, (_, i) => i);
     return new Rng(this.seed, 0x10ade7, epoch).permutation(this.dataset.n);
   }

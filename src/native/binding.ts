@@ -30,6 +30,33 @@ export interface RuntimeInfo {
   gradEnabled: boolean;
 }
 
+/** A process group's settings, as native/core/dist_group.h reads them (src/distributed fills every field). */
+export interface DistGroupConfig {
+  store: 'tcp' | 'file';
+  masterAddr: string;
+  masterPort: number;
+  file: string;
+  /** Rank 0 serves the TCPStore (false under torchrun, whose agent serves it). */
+  hostStore: boolean;
+  rank: number;
+  worldSize: number;
+  backend: string;
+  interface: string;
+  name: string;
+  timeoutMs: number;
+  heartbeatMs: number;
+  who: string;
+}
+
+/** A rank's last heartbeat in the store: its beat count and how many collectives it had started. */
+export interface DistPeerState {
+  rank: number;
+  seen: boolean;
+  beat: number;
+  collectives: number;
+  who: string;
+}
+
 export interface NativeBinding {
   setErrorClass(cls: typeof TorchError): void;
   fromBuffer(data: ArrayBufferView, shape: number[], dtype: number): Handle;
@@ -64,6 +91,27 @@ export interface NativeBinding {
   cpuCacheRelease(): void;
   profilerStart(): void;
   profilerStop(): { rows: { name: string; calls: number; totalUs: number; selfUs: number }[]; rootUs: number };
+  /** False when the addon was built without c10d/Gloo: every other dist* function then throws. */
+  distAvailable(): boolean;
+  distHasBackend(name: string): boolean;
+  distInit(config: DistGroupConfig): Promise<number>;
+  distInfo(group: number): { rank: number; worldSize: number; backend: string; collectives: number; heartbeatError: string };
+  // Each collective returns a Promise, or with `sync` true blocks and returns the result.
+  distAllreduce(group: number, tensors: Handle[], average: boolean, bucketBytes: number, sync?: false): Promise<void>;
+  distAllreduce(group: number, tensors: Handle[], average: boolean, bucketBytes: number, sync: true): void;
+  distBroadcast(group: number, tensors: Handle[], root: number, sync?: false): Promise<void>;
+  distBroadcast(group: number, tensors: Handle[], root: number, sync: true): void;
+  distBarrier(group: number, sync?: false): Promise<void>;
+  distBarrier(group: number, sync: true): void;
+  distPeers(group: number, sync?: false): Promise<DistPeerState[]>;
+  distPeers(group: number, sync: true): DistPeerState[];
+  distDestroy(group: number, abandon: boolean): void;
+  distReducer(group: number, params: Handle[], bucketBytes: number, firstBucketBytes: number, sync?: false): Promise<{ id: number; buckets: number }>;
+  distReducer(group: number, params: Handle[], bucketBytes: number, firstBucketBytes: number, sync: true): { id: number; buckets: number };
+  distReducerBackward(reducer: number, loss: Handle, sync?: false): Promise<void>;
+  distReducerBackward(reducer: number, loss: Handle, sync: true): void;
+  distReducerPrepare(reducer: number, loss: Handle): void;
+  distReducerDestroy(reducer: number): void;
 }
 
 function findAddon(): string {
@@ -84,6 +132,9 @@ function load(): NativeBinding {
   // OpenMP workers that spin between ops starve everything else on a busy or small machine
   // (measured 10-100x slower small ops at load 8 on 2 cores); users can still override it.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
+  // c10d logs every failed connect and bind through glog (read when the library loads), and
+  // tlcv reports the same failures itself as one line; GLOG_minloglevel=0 shows them again.
+  process.env.GLOG_minloglevel ??= '3';
   const require = createRequire(import.meta.url);
   try {
     const addon = require(path) as NativeBinding;
@@ -131,6 +182,19 @@ const METHODS: Record<keyof NativeBinding, true> = {
   cpuCacheRelease: true,
   profilerStart: true,
   profilerStop: true,
+  distAvailable: true,
+  distHasBackend: true,
+  distInit: true,
+  distInfo: true,
+  distAllreduce: true,
+  distBroadcast: true,
+  distBarrier: true,
+  distPeers: true,
+  distDestroy: true,
+  distReducer: true,
+  distReducerBackward: true,
+  distReducerPrepare: true,
+  distReducerDestroy: true,
 };
 
 type Methods = Record<string, (...args: unknown[]) => unknown>;

@@ -1,0 +1,218 @@
+/**
+ * `tlcv bench --only distributed`: data-parallel training against PyTorch's own DDP over Gloo
+ * (torch.distributed.run), on this machine, in the same run:
+ * - allreduce of ResNet-18's gradients (47 MB), as one flat tensor and as its 62 tensors in
+ *   DDP's 25 MB buckets, tlcv against torch.distributed;
+ * - training images/s: 1 process against 2 (weak scaling: each process keeps the batch), tlcv
+ *   and PyTorch, with the same model, batch and threads per process; and tlcv's gradient
+ *   averaging overlapped with backward (c10d's Reducer) against after backward.
+ * Every run starts fresh processes (tlcv's launcher, torchrun); the sides alternate, and the
+ * order flips every repetition, so load from elsewhere falls on both.
+ */
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort, launchWorkers, resolveLaunch } from '../distributed/index.js';
+import type { Shape3 } from './jobs.js';
+import { figure, type DistributedFigures, type TargetCheck } from './results.js';
+import { peerScript } from './workers.js';
+
+export const DIST_MARK = '@@tlcv-dist ';
+
+export type DistJob =
+  | { kind: 'allreduce'; model: string; layout: 'flat' | 'buckets'; bucketBytes: number; warmup: number; reps: number }
+  | { kind: 'train'; model: string; inputSize: Shape3; batch: number; warmup: number; iters: number; mode: 'overlap' | 'after'; seed: number };
+
+export type DistJobResult = { kind: 'allreduce'; seconds: number[]; bytes: number } | { kind: 'train'; seconds: number; images: number; buckets: number };
+
+export interface DistributedBenchConfig {
+  /** CPU threads of each worker process (the issue's figure: 1). */
+  threadsPerWorker: number;
+  /** Repetitions of every run; figures are medians. */
+  reps: number;
+  allreduce: { model: string; warmup: number; reps: number };
+  /** Training workloads: communication weighs most where a model has many weights and little compute per image. */
+  train: { model: string; inputSize: Shape3; batch: number; warmup: number; iters: number }[];
+}
+
+/**
+ * The section's settings. Not in the presets (it starts a dozen processes): `tlcv bench
+ * --only distributed` asks for it.
+ *
+ * @example
+ * const cfg = { ...presetConfig('full', 2), distributed: distributedBenchConfig('full') };
+ */
+export function distributedBenchConfig(preset: 'quick' | 'full'): DistributedBenchConfig {
+  const quick = preset === 'quick';
+  return {
+    // One thread per process: the issue's "2 processes x 1 thread against 1 x 1" on 2 cores.
+    threadsPerWorker: 1,
+    reps: quick ? 1 : 3,
+    allreduce: { model: 'resnet18', warmup: 1, reps: quick ? 3 : 10 },
+    // ResNet-18 at 32 px moves 45 MB of gradients per step for little compute: DDP's hardest
+    // case. At 224 px the same 45 MB is a small share of a step, as in fine-tuning on photos.
+    train: [
+      { model: 'resnet18', inputSize: [3, 32, 32], batch: quick ? 32 : 64, warmup: 2, iters: quick ? 5 : 20 },
+      ...(quick ? [] : [{ model: 'resnet18', inputSize: [3, 224, 224] as Shape3, batch: 16, warmup: 1, iters: 4 }]),
+    ],
+  };
+}
+
+const BUCKET_BYTES = 25 * 1024 * 1024;
+const here = dirname(fileURLToPath(import.meta.url));
+
+function parseResults(stdout: string[], who: string, stderr: string): DistJobResult[] {
+  const line = stdout.find((l) => l.startsWith(DIST_MARK));
+  if (line === undefined) throw new Error(`${who} gave no result: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return JSON.parse(line.slice(DIST_MARK.length)) as DistJobResult[];
+}
+
+async function runTlcv(nproc: number, threads: number, jobs: DistJob[]): Promise<DistJobResult[]> {
+  const out: string[] = [];
+  let err = '';
+  const r = await launchWorkers({
+    plan: resolveLaunch({ nproc }, {}),
+    args: [join(here, 'dist-worker.js'), JSON.stringify(jobs)],
+    threads: threads * nproc,
+    env: { ...process.env, OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' },
+    onLine: (rank, stream, line) => {
+      if (stream === 'stdout' && rank === 0) out.push(line);
+      else if (stream === 'stderr') err += `${line}\n`;
+    },
+  });
+  if (!r.ok) throw new Error(`tlcv with ${nproc} processes: ${r.summary}`);
+  return parseResults(out, `tlcv with ${nproc} processes`, err);
+}
+
+async function runTorch(python: string, nproc: number, threads: number, jobs: DistJob[]): Promise<DistJobResult[]> {
+  const port = await freePort();
+  // --redirects/--tee: Debian's torchrun 1.13 on Python 3.11 cannot parse their default "0"
+  // (Std.NONE is no longer iterated in a Flag enum); stderr to its log and the console is the
+  // nearest setting that parses, and stdout stays ours.
+  const args = ['-m', 'torch.distributed.run', '--redirects=2', '--tee=2', `--nproc_per_node=${nproc}`, '--master_addr=127.0.0.1', `--master_port=${port}`, peerScript('dist_bench.py'), JSON.stringify(jobs)];
+  const env = { ...process.env, OMP_NUM_THREADS: String(threads), OMP_WAIT_POLICY: process.env.OMP_WAIT_POLICY ?? 'PASSIVE' };
+  const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(python, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let o = '';
+    let e = '';
+    child.stdout.on('data', (d: Buffer) => (o += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (e = (e + d.toString()).slice(-4000)));
+    child.on('error', reject);
+    child.on('close', (c) => resolve({ code: c, stdout: o, stderr: e }));
+  });
+  if (code !== 0) throw new Error(`PyTorch (torch.distributed.run, ${nproc} processes) exited with ${String(code)}: ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  return parseResults(stdout.split('\n'), `PyTorch with ${nproc} processes`, stderr);
+}
+
+type TrainSamples = Record<'tlcv1' | 'tlcv2' | 'tlcv2After' | 'torch1' | 'torch2', number[]>;
+
+/**
+ * Runs the section and returns its figures.
+ *
+ * @example
+ * const f = await runDistributedBench(presetConfig('quick', 2).distributed!, { python: '/usr/bin/python3', log: console.error });
+ */
+export async function runDistributedBench(cfg: DistributedBenchConfig, o: { python: string; log: (line: string) => void }): Promise<DistributedFigures> {
+  const a = cfg.allreduce;
+  const allreduce: DistJob[] = (['flat', 'buckets'] as const).map((layout) => ({ kind: 'allreduce', model: a.model, layout, bucketBytes: BUCKET_BYTES, warmup: a.warmup, reps: a.reps }));
+  const train = (mode: 'overlap' | 'after'): DistJob[] => cfg.train.map((t) => ({ kind: 'train', model: t.model, inputSize: t.inputSize, batch: t.batch, warmup: t.warmup, iters: t.iters, mode, seed: 0 }));
+  const ms = { tlcvFlat: [] as number[], torchFlat: [] as number[], tlcvBuckets: [] as number[], torchBuckets: [] as number[] };
+  const samples: TrainSamples[] = cfg.train.map(() => ({ tlcv1: [], tlcv2: [], tlcv2After: [], torch1: [], torch2: [] }));
+  let bytes = 0;
+  const buckets = cfg.train.map(() => 0);
+  const times = (r: DistJobResult | undefined): number[] => (r?.kind === 'allreduce' ? r.seconds.map((s) => s * 1000) : []);
+  const rate = (r: DistJobResult | undefined): number => (r?.kind === 'train' ? r.images / r.seconds : NaN);
+  // Results come back in job order: the two allreduce layouts first where they ran, then one per training row and mode.
+  const record = (r: DistJobResult[], from: number, key: keyof TrainSamples): void => cfg.train.forEach((_, i) => samples[i]![key].push(rate(r[from + i])));
+  const rows = cfg.train.length;
+  const runs: [string, () => Promise<void>][] = [
+    [
+      'tlcv, 2 processes',
+      async () => {
+        const r = await runTlcv(2, cfg.threadsPerWorker, [...allreduce, ...train('overlap'), ...train('after')]);
+        ms.tlcvFlat.push(...times(r[0]));
+        ms.tlcvBuckets.push(...times(r[1]));
+        record(r, 2, 'tlcv2');
+        record(r, 2 + rows, 'tlcv2After');
+        bytes = r[0]?.kind === 'allreduce' ? r[0].bytes : bytes;
+        cfg.train.forEach((_, i) => {
+          const t = r[2 + i];
+          if (t?.kind === 'train') buckets[i] = t.buckets;
+        });
+      },
+    ],
+    [
+      'PyTorch DDP, 2 processes',
+      async () => {
+        const r = await runTorch(o.python, 2, cfg.threadsPerWorker, [...allreduce, ...train('overlap')]);
+        ms.torchFlat.push(...times(r[0]));
+        ms.torchBuckets.push(...times(r[1]));
+        record(r, 2, 'torch2');
+      },
+    ],
+    ['tlcv, 1 process', async () => record(await runTlcv(1, cfg.threadsPerWorker, train('after')), 0, 'tlcv1')],
+    ['PyTorch, 1 process', async () => record(await runTorch(o.python, 1, cfg.threadsPerWorker, train('after')), 0, 'torch1')],
+  ];
+  for (let rep = 0; rep < cfg.reps; rep += 1) {
+    for (const [name, run] of rep % 2 === 0 ? runs : [...runs].reverse()) {
+      const t0 = performance.now();
+      await run();
+      o.log(`  distributed: ${name} (repetition ${rep + 1}) took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    }
+  }
+  return {
+    threadsPerWorker: cfg.threadsPerWorker,
+    allreduce: { model: a.model, bytes, tlcvFlatMs: figure(ms.tlcvFlat), torchFlatMs: figure(ms.torchFlat), tlcvBucketsMs: figure(ms.tlcvBuckets), torchBucketsMs: figure(ms.torchBuckets) },
+    train: cfg.train.map((t, i) => {
+      const c = samples[i]!;
+      return { model: t.model, inputSize: t.inputSize, batch: t.batch, buckets: buckets[i]!, tlcv1: figure(c.tlcv1), tlcv2: figure(c.tlcv2), tlcv2After: figure(c.tlcv2After), torch1: figure(c.torch1), torch2: figure(c.torch2) };
+    }),
+  };
+}
+
+const x = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(2)}x` : 'n/a');
+const n = (v: number): string => (Number.isFinite(v) ? (v >= 100 ? v.toFixed(0) : v.toFixed(1)) : 'n/a');
+
+/** The section's markdown: the allreduce table, then one training table per workload. */
+export function renderDistributed(f: DistributedFigures): string {
+  const a = f.allreduce;
+  const threads = f.threadsPerWorker === 1 ? '1 thread' : `${f.threadsPerWorker} threads`;
+  const parts = [
+    `Allreduce of ${a.model}'s gradients (${(a.bytes / 1e6).toFixed(1)} MB, float32, 2 processes, Gloo on loopback), ms (median)\n`,
+    '| layout | tlcv | torch.distributed | PyTorch / tlcv time |',
+    '|---|---|---|---|',
+    `| one flat tensor | ${n(a.tlcvFlatMs.median)} | ${n(a.torchFlatMs.median)} | ${x(a.torchFlatMs.median / a.tlcvFlatMs.median)} |`,
+    `| its tensors in 25 MB buckets | ${n(a.tlcvBucketsMs.median)} | ${n(a.torchBucketsMs.median)} | ${x(a.torchBucketsMs.median / a.tlcvBucketsMs.median)} |`,
+  ];
+  for (const t of f.train) {
+    parts.push(
+      '',
+      `Data-parallel training, ${t.model} ${t.inputSize.join('x')}, batch ${t.batch} per process, ${threads} per process, fp32 SGD; images/s over all processes (median); tlcv: ${t.buckets} gradient bucket(s), reduced during backward\n`,
+      '| run | tlcv | PyTorch | tlcv / PyTorch |',
+      '|---|---|---|---|',
+      `| 1 process | ${n(t.tlcv1.median)} | ${n(t.torch1.median)} | ${x(t.tlcv1.median / t.torch1.median)} |`,
+      `| 2 processes (DDP) | ${n(t.tlcv2.median)} | ${n(t.torch2.median)} | ${x(t.tlcv2.median / t.torch2.median)} |`,
+      `| 2 processes, tlcv averaging after backward | ${n(t.tlcv2After.median)} | | |`,
+      `| scaling, 2 / 1 | ${x(t.tlcv2.median / t.tlcv1.median)} | ${x(t.torch2.median / t.torch1.median)} | |`,
+    );
+  }
+  return parts.join('\n');
+}
+
+/** Issue 15's targets, per training workload (three decimals, as in targets.ts: 1.695 must not print as the 1.70 it misses). */
+export function distributedTargets(f: DistributedFigures): TargetCheck[] {
+  const x3 = (v: number): string => `${v.toFixed(3)}x`;
+  const out: TargetCheck[] = [];
+  for (const t of f.train) {
+    const what = `${t.model} ${t.inputSize.join('x')}`;
+    const scaling = t.tlcv2.median / t.tlcv1.median;
+    const vsTorch = t.tlcv2.median / t.torch2.median;
+    out.push(
+      { name: `distributed, ${what}: tlcv 2 processes x ${f.threadsPerWorker} thread vs 1 x ${f.threadsPerWorker}, images/s`, target: '>= 1.7x', measured: x3(scaling), met: scaling >= 1.7 },
+      { name: `distributed, ${what}: tlcv DDP vs PyTorch DDP, 2 processes`, target: '>= 1.0x', measured: x3(vsTorch), met: vsTorch >= 1.0 },
+    );
+  }
+  const allreduce = f.allreduce.torchFlatMs.median / f.allreduce.tlcvFlatMs.median;
+  out.push({ name: `distributed: allreduce of ${(f.allreduce.bytes / 1e6).toFixed(0)} MB, PyTorch time / tlcv time`, target: 'report', measured: x3(allreduce), met: null });
+  return out;
+}
