@@ -16,8 +16,9 @@ test('resolveDataConfig: 224 for the zoo ImageNet models on photos, the data siz
     assert.deepEqual(cfg.train, { randomResizedCrop: { scale: [0.08, 1], ratio: [3 / 4, 4 / 3] }, hflip: true });
     assert.deepEqual(cfg.mean, [0.485, 0.456, 0.406]);
   }
-  // seed-cnn's own default (28x28), not 3024x4032.
-  assert.deepEqual(resolveDataConfig({ model: getModelConfig('seed-cnn'), data: photos }).inputSize, [3, 28, 28]);
+  // seed-cnn's photo size (64x64: its classifier grows with the input), neither its digits' 28x28 nor 3024x4032.
+  assert.deepEqual(resolveDataConfig({ model: getModelConfig('seed-cnn'), data: photos }).inputSize, [3, 64, 64]);
+  assert.deepEqual(resolveDataConfig({ model: getModelConfig('seed-cnn'), data: { channels: 1, height: 28, width: 28 } }).inputSize, [1, 28, 28]);
   // Digit-sized data keeps its size (at least the model minimum) and the whole-image resize.
   const digits = resolveDataConfig({ model: getModelConfig('resnet18'), data: { channels: 1, height: 28, width: 28 } });
   assert.deepEqual([digits.inputSize, digits.resize, digits.cropPct, digits.train.randomResizedCrop, digits.mean.length], [[1, 32, 32], 'fill', 1, null, 1]);

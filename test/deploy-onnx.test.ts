@@ -8,8 +8,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { imageToPixels, ONNX_OPSET, preprocessingFor, type PredictionReport } from '../src/deploy/index.js';
-import { readModelConfig } from '../src/transfer/model-folder.js';
+import { ONNX_OPSET, type PredictionReport } from '../src/deploy/index.js';
+import { preprocessImageFile, resolveDataConfig, serializePreprocess } from '../src/data/index.js';
+import { modelPreprocess, readModelConfig } from '../src/transfer/model-folder.js';
 import { CLASSES, writeModelFolder, writePhotos } from './helpers/deploy-fixture.js';
 import { runCli, STACK_LINE } from './helpers/cli.js';
 import { PEER_PYTHON } from './helpers/peer.js';
@@ -19,6 +20,8 @@ interface Case {
   model: string;
   inChannels?: number;
   inputSize?: [number, number];
+  /** Record a photo model's preprocessing (aspect kept, timm's crop_pct 0.875, bicubic) instead of the whole-image resize. */
+  photoCrop?: boolean;
 }
 
 // Every zoo model at its configured (default) size, and the shapes the zoo also allows.
@@ -31,6 +34,7 @@ const CASES: Case[] = [
   { label: 'mobilenet_v2_035 3x224x224', model: 'mobilenet_v2_035' },
   { label: 'seed-cnn 3x40x32', model: 'seed-cnn', inChannels: 3, inputSize: [40, 32] },
   { label: 'resnet18 1x64x48', model: 'resnet18', inChannels: 1, inputSize: [64, 48] },
+  { label: 'resnet18 3x224x224 crop_pct 0.875', model: 'resnet18', photoCrop: true },
 ];
 
 let root: string;
@@ -53,7 +57,8 @@ function predictJson(folder: string): PredictionReport {
 for (const c of CASES) {
   test(`${c.label}: onnxruntime gives tlcv predict's probabilities within 1e-4`, async () => {
     const folder = join(root, c.label.replace(/ /g, '-'));
-    await writeModelFolder(folder, c.model, photos, { ...(c.inChannels ? { inChannels: c.inChannels } : {}), ...(c.inputSize ? { inputSize: c.inputSize } : {}) });
+    const photoCrop = { preprocess: (m: Parameters<typeof resolveDataConfig>[0]['model']) => resolveDataConfig({ model: m, interpolation: 'bicubic' }) };
+    await writeModelFolder(folder, c.model, photos, { ...(c.inChannels ? { inChannels: c.inChannels } : {}), ...(c.inputSize ? { inputSize: c.inputSize } : {}), ...(c.photoCrop ? photoCrop : {}) });
     const onnxFile = `${folder}.onnx`;
     const ex = runCli(['export', '--model', folder, '--format', 'onnx', '--out', onnxFile]);
     assert.equal(ex.code, 0, ex.stderr);
@@ -64,11 +69,12 @@ for (const c of CASES) {
     assert.deepEqual(report.predictions.map((p) => p.file), photos);
 
     const config = readModelConfig(folder);
-    const prep = preprocessingFor(config);
+    const prep = modelPreprocess(config);
+    assert.equal(prep.cropPct, c.photoCrop ? 0.875 : 1);
     const [ch, h, w] = config.inputSize;
     // All photos in one batch: the batch dimension is dynamic.
     const input = new Float32Array(photos.length * ch * h * w);
-    for (const [i, f] of photos.entries()) input.set(await imageToPixels(f, prep), i * ch * h * w);
+    for (const [i, f] of photos.entries()) input.set(await preprocessImageFile(f, prep), i * ch * h * w);
     const session = await ort.InferenceSession.create(onnxFile);
     const out = await session.run({ image: new ort.Tensor('float32', input, [photos.length, ch, h, w]) });
     assert.deepEqual(out.probabilities!.dims, [photos.length, CLASSES.length]);
@@ -104,9 +110,14 @@ test("onnx.checker accepts every exported file; inputs, outputs, opset and metad
     assert.deepEqual(JSON.parse(f.metadata.input_size!), config.inputSize);
     assert.deepEqual(JSON.parse(f.metadata.mean!), config.mean);
     assert.deepEqual(JSON.parse(f.metadata.std!), config.std);
-    assert.equal(f.metadata.interpolation, 'lanczos3');
-    assert.equal(f.metadata.resize_mode, 'fill');
-    assert.equal(JSON.parse(f.metadata.crop_pct!), 1);
+    // The model folder's record, with timm's key names; training's random crops are not for inference.
+    const recorded = serializePreprocess(modelPreprocess(config));
+    assert.equal(f.metadata.interpolation, recorded.interpolation);
+    assert.equal(f.metadata.resize, recorded.resize);
+    assert.equal(f.metadata.crop_mode, 'center');
+    assert.equal(f.metadata.background, recorded.background);
+    assert.equal(JSON.parse(f.metadata.crop_pct!), recorded.crop_pct);
+    assert.equal(f.metadata.train, undefined);
     assert.equal(f.metadata.tlcv_version, (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version);
     // BatchNorm is folded into the convs, Dropout dropped.
     assert.ok(!f.ops.includes('BatchNormalization') && !f.ops.includes('Dropout'), f.ops.join(', '));

@@ -11,7 +11,8 @@ import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { chromium, type Browser } from 'playwright-core';
-import { imageToPixels, type Preprocessing, type PredictionReport } from '../src/deploy/index.js';
+import { preprocessingMetadata, type PredictionReport } from '../src/deploy/index.js';
+import { legacyPreprocess, preprocessImageFile, resolveDataConfig, type Interpolation, type PreprocessConfig } from '../src/data/index.js';
 import { CONTENT_TYPES } from '../src/deploy/web-bundle.js';
 import { writeModelFolder, writePhotos } from './helpers/deploy-fixture.js';
 import { runCli } from './helpers/cli.js';
@@ -19,7 +20,8 @@ import { runCli } from './helpers/cli.js';
 const CHROMIUM = '/usr/bin/chromium';
 
 interface PagePreprocess {
-  toModelInput(rgba: Uint8Array, width: number, height: number, meta: Preprocessing): Float32Array;
+  readMetadata(props: Record<string, string>): unknown;
+  toModelInput(rgba: Uint8Array, width: number, height: number, meta: unknown): Float32Array;
 }
 
 let root: string;
@@ -36,32 +38,33 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const prep = (input_size: [number, number, number]): Preprocessing => ({
-  input_size,
-  interpolation: 'lanczos3',
-  crop_pct: 1,
-  resize_mode: 'fill',
-  channels: input_size[0] as 1 | 3,
-  background: 'black',
-  mean: [],
-  std: [],
-});
+const stats = (c: number): { mean: number[]; std: number[] } => ({ mean: new Array<number>(c).fill(0.5), std: new Array<number>(c).fill(0.25) });
+/** A model folder's record: the whole-image resize of digit models, or a photo model's crop. */
+const whole = (inputSize: [number, number, number]): PreprocessConfig => legacyPreprocess({ inputSize, ...stats(inputSize[0]) });
+type ModelStats = { inputSize: [number, number, number]; mean: number[]; std: number[] };
+const photo = (model: ModelStats, interpolation: Interpolation): PreprocessConfig => resolveDataConfig({ model, inputSize: [model.inputSize[1], model.inputSize[2]], interpolation });
 
 // The page resamples as PIL and torchvision's antialias do. libvips, under tlcv's decoder, box-
 // shrinks first by large factors (so a looser bound there), and resamples without antialiasing
 // when one axis shrinks while the other grows: a stretch that aspect-keeping resizes never make,
-// left out here.
-test("the page's resize, gray conversion and transparency match tlcv's decoder (shrinking and enlarging)", async () => {
+// left out here. Each record reaches the page as the export writes it (metadata_props).
+test("the page's resize, crop, gray conversion and transparency match tlcv's decoder for the recorded preprocessing", async () => {
   const page = (await import(pathToFileURL(resolve('src/deploy/web/preprocess.js')).href)) as PagePreprocess;
+  const records: [string, PreprocessConfig][] = [];
+  for (const size of [[1, 28, 28], [3, 96, 96], [3, 224, 160], [3, 32, 40]] as [number, number, number][]) records.push([`${size.join('x')} whole`, whole(size)]);
+  for (const [size, interp] of [[[3, 224, 224], 'bilinear'], [[3, 96, 96], 'bicubic'], [[1, 80, 64], 'bilinear']] as [[number, number, number], Interpolation][]) {
+    records.push([`${size.join('x')} crop_pct 0.875 ${interp}`, photo({ inputSize: size, ...stats(size[0]) }, interp)]);
+  }
   let compared = 0;
-  for (const size of [[1, 28, 28], [3, 96, 96], [3, 224, 160], [3, 32, 40]] as [number, number, number][]) {
+  for (const [label, cfg] of records) {
+    const meta = page.readMetadata(preprocessingMetadata(cfg, ['a', 'b']));
     for (const file of photos) {
       const { data, info } = await sharp(file).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
-      const [sy, sx] = [info.height / size[1], info.width / size[2]];
-      if (sy > 1 !== sx > 1) continue;
+      const [sy, sx] = [info.height / cfg.inputSize[1], info.width / cfg.inputSize[2]];
+      if (cfg.resize === 'fill' && sy > 1 !== sx > 1) continue;
       compared += 1;
-      const ours = page.toModelInput(new Uint8Array(data), info.width, info.height, prep(size));
-      const tlcv = await imageToPixels(file, prep(size));
+      const ours = page.toModelInput(new Uint8Array(data), info.width, info.height, meta);
+      const tlcv = await preprocessImageFile(file, cfg);
       assert.equal(ours.length, tlcv.length);
       let sum = 0;
       let max = 0;
@@ -70,12 +73,12 @@ test("the page's resize, gray conversion and transparency match tlcv's decoder (
         sum += d;
         max = Math.max(max, d);
       }
-      const what = `${basename(file)} (${info.width}x${info.height}) to ${size.join('x')}`;
+      const what = `${basename(file)} (${info.width}x${info.height}) to ${label}`;
       assert.ok(sum / ours.length < (Math.max(sx, sy) > 8 ? 2.5 : 1), `${what}: mean difference ${sum / ours.length} grey levels`);
       assert.ok(max <= 12, `${what}: largest difference ${max} grey levels`);
     }
   }
-  assert.ok(compared >= 15, `${compared} comparisons`);
+  assert.ok(compared >= 30, `${compared} comparisons`);
 });
 
 /** A plain static file server for one folder, as a user would run one. */
@@ -94,9 +97,10 @@ async function serveFolder(dir: string): Promise<{ url: string; server: Server }
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+// The digit model keeps the whole-image resize; the photo model records a crop (crop_pct 0.875, aspect kept).
 for (const [label, model, opts] of [
   ['seed-cnn 1x28x28', 'seed-cnn', {}],
-  ['mobilenet_v2_035 3x96x96', 'mobilenet_v2_035', { inputSize: [96, 96] as [number, number] }],
+  ['mobilenet_v2_035 3x96x96 crop_pct 0.875', 'mobilenet_v2_035', { inputSize: [96, 96] as [number, number], preprocess: (c: ModelStats) => photo(c, 'bilinear') }],
 ] as const) {
   test(`${label}: the exported page, offline in chromium, gets tlcv predict's top-1 for chosen, dropped and pasted images`, async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the web page test needs Debian's chromium (scripts/setup.sh installs it)`);

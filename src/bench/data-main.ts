@@ -16,7 +16,7 @@ const value = (flag: string): string | undefined => {
 const preset = args.includes('--quick') ? 'quick' : 'full';
 const base = presetConfig(preset, availableParallelism());
 const reps = Number(value('--reps') ?? base.reps);
-const config = { ...base, reps, throughput: [], gemm: null, transfer: null, precision: null, memory: null, tfjs: null, data: dataBenchConfig(preset) };
+const config = { ...base, reps, throughput: [], optimizer: null, roofline: null, gemm: null, transfer: null, precision: null, memory: null, tfjs: null, serve: null, data: dataBenchConfig(preset) };
 const out = value('--out') ?? 'bench-data.json';
 const report = await runBench({ config, command: ['node dist/src/bench/data-main.js', ...args].join(' '), log: (l) => console.error(l), verbose: args.includes('--verbose') });
 console.log(renderMarkdown(report));

@@ -1,15 +1,17 @@
 /**
  * `tlcv bench`'s data section: decode throughput of a folder of phone-size JPEGs (decode,
  * RandomResizedCrop(224), flip, normalise), tlcv's streaming loader against torchvision's
- * ImageFolder + DataLoader(num_workers=2) in alternating repetitions, then peak RSS of
- * streaming epochs in one fresh tlcv process per folder size and cache setting.
+ * ImageFolder + DataLoader(num_workers=2) in alternating repetitions; resnet18 trained end to
+ * end on that folder (tlcv's Learner streaming, the same on pre-decoded in-memory images, and
+ * torchvision's loop); then peak RSS of streaming epochs in one fresh tlcv process per folder
+ * size and cache setting.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TlcvError } from '../errors.js';
 import type { BenchContext } from './context.js';
-import type { DataDecodeJob, DataDecodeResult, DataMemoryJob, DataMemoryResult } from './jobs.js';
+import type { DataDecodeJob, DataDecodeResult, DataMemoryJob, DataMemoryResult, DataTrainJob, DataTrainResult } from './jobs.js';
 import { photoFolder, PHOTO_HEIGHT, PHOTO_WIDTH } from './photo-files.js';
 import { WorkerProcess } from './protocol.js';
 import { figure, type DataFigures } from './results.js';
@@ -58,18 +60,46 @@ async function decodeFigures(ctx: BenchContext, dir: string): Promise<DataFigure
   return { tlcv: t, peer: p, peerWorkers: d.peerWorkers, ratio: t.median / p.median };
 }
 
+/** End-to-end resnet18 training, repetitions interleaved: tlcv streaming, tlcv on pre-decoded images, torchvision. */
+async function trainFigures(ctx: BenchContext, dir: string): Promise<DataFigures['train']> {
+  const d = ctx.cfg.data!;
+  const t = d.train!;
+  const job: Omit<DataTrainJob, 'mode'> = { kind: 'data-train', dir, images: t.images, batch: t.batch, size: d.size, seed: ctx.cfg.seed, workers: d.peerWorkers, mean: MEAN, std: STD };
+  const tlcv = startTlcv(ctx.workerEnv, 'tlcv-data-train');
+  const peer = startDataPeer(ctx);
+  const samples = { stream: [] as number[], memory: [] as number[], peer: [] as number[] };
+  let plan = '';
+  try {
+    for (let rep = 0; rep < ctx.cfg.reps; rep += 1) {
+      const order = rep % 2 === 0 ? (['stream', 'memory', 'peer'] as const) : (['peer', 'memory', 'stream'] as const);
+      for (const side of order) {
+        const w = side === 'peer' ? peer : tlcv;
+        const r = await w.request<DataTrainResult>({ ...job, mode: side === 'peer' ? 'stream' : side, seed: ctx.cfg.seed + rep });
+        samples[side].push(r.images / r.seconds);
+        if (side === 'stream') plan = r.plan;
+      }
+      ctx.log(`  resnet18 ${d.size} px training: tlcv streaming ${samples.stream.at(-1)!.toFixed(1)} images/s, pre-decoded ${samples.memory.at(-1)!.toFixed(1)}, torchvision ${samples.peer.at(-1)!.toFixed(1)}`);
+    }
+  } finally {
+    await Promise.all([tlcv.close(), peer.close()]);
+  }
+  const [stream, memory, p] = [figure(samples.stream), figure(samples.memory), figure(samples.peer)];
+  return { batch: t.batch, images: t.images, tlcvPlan: plan, stream, memory, peer: p, peerWorkers: d.peerWorkers, vsPeer: stream.median / p.median, vsMemory: stream.median / memory.median };
+}
+
 /**
- * Runs the data section into ctx.report.data (decode figures stay null if the peer fails,
- * the memory runs still count).
+ * Runs the data section into ctx.report.data (decode and training figures stay null if the
+ * peer fails, the memory runs still count).
  */
 export async function dataSection(ctx: BenchContext): Promise<void> {
   const d = ctx.cfg.data!;
-  const out: DataFigures = { photo: `${PHOTO_WIDTH}x${PHOTO_HEIGHT} JPEG (quality 90, every 4th portrait), ${d.distinct} distinct`, size: d.size, batch: d.batch, decode: null, memory: [] };
+  const out: DataFigures = { photo: `${PHOTO_WIDTH}x${PHOTO_HEIGHT} JPEG (quality 90, every 4th portrait), ${d.distinct} distinct`, size: d.size, batch: d.batch, decode: null, train: null, memory: [] };
   ctx.report.data = out;
   const dir = await photoFolder(d.throughputPhotos, d.distinct, ctx.log);
   let decodeError: unknown = null;
   try {
     out.decode = await decodeFigures(ctx, dir);
+    if (d.train) out.train = await trainFigures(ctx, dir);
   } catch (e) {
     decodeError = e;
   }

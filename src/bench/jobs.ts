@@ -214,6 +214,22 @@ export interface DataDecodeResult {
   seconds: number;
 }
 
+/**
+ * End-to-end training of resnet18 (random init, 10 classes) on a photo folder, images/s over
+ * `images` images after one untimed step: tlcv's Learner streaming the folder ('stream', no
+ * image cache, so every image is decoded as it trains) or on the same photos decoded once
+ * into memory ('memory'); the peer's ImageFolder + DataLoader(num_workers) training loop.
+ */
+export interface DataTrainJob extends Omit<DataDecodeJob, 'kind'> {
+  kind: 'data-train';
+  mode: 'stream' | 'memory';
+}
+
+export interface DataTrainResult extends DataDecodeResult {
+  /** The numeric plan tlcv trained with (the peer: PyTorch's default, fp32). */
+  plan: string;
+}
+
 /** Epochs over a photo folder in a fresh tlcv process: peak RSS with a given image cache. */
 export interface DataMemoryJob {
   kind: 'data-memory';

@@ -79,6 +79,17 @@ function dataTables(d: DataFigures): string {
         table(['tlcv (streaming loader)', `torchvision ImageFolder + DataLoader(num_workers=${dc.peerWorkers})`, 'tlcv / torchvision'], [[num(dc.tlcv.median), num(dc.peer.median), x(dc.ratio)]]),
     );
   }
+  if (d.train) {
+    const t = d.train;
+    out.push(
+      `resnet18 trained end to end on the same folder at ${d.size} px (random init, 10 classes, AdamW, batch ${t.batch}, ${t.images} images timed after one step), images/s (median of ${t.stream.samples.length}); ` +
+        `tlcv: the Learner, plan ${t.tlcvPlan}, streaming with no image cache (every photo decoded as it trains) and on the same photos decoded into memory first; torchvision: fp32, its default\n\n` +
+        table(
+          ['tlcv streaming', 'tlcv pre-decoded', `torchvision ImageFolder + DataLoader(num_workers=${t.peerWorkers})`, 'tlcv / torchvision', 'streaming / pre-decoded'],
+          [[num(t.stream.median), num(t.memory.median), num(t.peer.median), x(t.vsPeer), x(t.vsMemory)]],
+        ),
+    );
+  }
   if (d.memory.length > 0) {
     const rows = d.memory.map((m) => [String(m.photos), m.cacheImages, mb(m.peakRss), m.rssPerEpoch.map(mb).join(', '), m.cacheLimit === null ? 'none' : `${mb(m.cacheBytes)} of ${Number.isFinite(m.cacheLimit) ? mb(m.cacheLimit) : 'unlimited'}`, `${m.seconds.toFixed(0)} s`]);
     out.push(`Streaming photo epochs in a fresh tlcv process (decode and batch only, no training)\n\n${table(['photos', '--cache-images', 'peak RSS', 'RSS per epoch', 'cache', 'time'], rows)}`);

@@ -110,6 +110,11 @@ export interface DataFigures {
   batch: number;
   /** images/s per side, medians of the repetitions; peer: torchvision ImageFolder + DataLoader. */
   decode: { tlcv: Figure; peer: Figure; peerWorkers: number; ratio: number } | null;
+  /**
+   * resnet18 training end to end, images/s: tlcv's Learner streaming the folder (no image cache),
+   * the same on the photos decoded once into memory, torchvision's loop; the ratios of medians.
+   */
+  train: { batch: number; images: number; tlcvPlan: string; stream: Figure; memory: Figure; peer: Figure; peerWorkers: number; vsPeer: number; vsMemory: number } | null;
   memory: { photos: number; cacheImages: string; peakRss: number; rssPerEpoch: number[]; cacheBytes: number; cacheLimit: number | null; seconds: number }[];
 }
 

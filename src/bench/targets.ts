@@ -97,6 +97,10 @@ function dataTargets(r: BenchReport): TargetCheck[] {
   if (!d) return [];
   const out: TargetCheck[] = [];
   if (d.decode) out.push({ name: `11. photo decode + RandomResizedCrop(${d.size}) + flip, tlcv / torchvision`, target: '>= 1.5x', measured: x(d.decode.ratio), met: d.decode.ratio >= 1.5 });
+  if (d.train) {
+    out.push({ name: `11. resnet18 ${d.size} px training on photos end to end, tlcv / torchvision`, target: '>= 2x', measured: x(d.train.vsPeer), met: d.train.vsPeer >= 2 });
+    out.push({ name: `11. resnet18 ${d.size} px training on photos, streaming / pre-decoded in memory`, target: '>= 0.9x', measured: x(d.train.vsMemory), met: d.train.vsMemory >= 0.9 });
+  }
   const off = d.memory.filter((m) => m.cacheImages === 'off').sort((a, b) => a.photos - b.photos);
   const gib = (b: number): string => `${(b / 2 ** 30).toFixed(2)} GiB`;
   for (const m of off) out.push({ name: `11. peak RSS, ${m.photos} photos, --cache-images off`, target: '< 1.5 GB', measured: gib(m.peakRss), met: m.peakRss < 1.5e9 });

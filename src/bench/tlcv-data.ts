@@ -1,10 +1,14 @@
 /**
  * The tlcv side of the data bench, run inside a bench worker: the streaming photo loader's
- * decode throughput (decode, RandomResizedCrop, flip, normalise into a float batch) and its
- * memory over whole epochs.
+ * decode throughput (decode, RandomResizedCrop, flip, normalise into a float batch), its
+ * memory over whole epochs, and resnet18 trained end to end by the Learner on the folder.
  */
-import { DataLoader, isFileDataset, loadDataset, resolveDataConfig, type ImageFileDataset, type PreprocessConfig } from '../data/index.js';
-import type { DataDecodeJob, DataDecodeResult, DataMemoryJob, DataMemoryResult } from './jobs.js';
+import { DataLoader, Rng, configureFiles, isFileDataset, loadDataset, readFileBatch, resolveDataConfig, takeIndices, type Dataset, type ImageFileDataset, type PreprocessConfig } from '../data/index.js';
+import { manualSeed } from '../tensor/index.js';
+import { createModel } from '../models/index.js';
+import { describePlan } from '../execution/index.js';
+import { Learner, type Callback, type LearnerView } from '../train/index.js';
+import type { DataDecodeJob, DataDecodeResult, DataMemoryJob, DataMemoryResult, DataTrainJob, DataTrainResult } from './jobs.js';
 import { PHOTO_HEIGHT, PHOTO_WIDTH } from './photo-files.js';
 
 const IMAGENET_MEAN = [0.485, 0.456, 0.406];
@@ -58,4 +62,51 @@ export async function dataMemory(j: DataMemoryJob): Promise<DataMemoryResult> {
     cacheBytes: ds.cache?.bytes ?? 0,
     cacheLimit: ds.cache === null ? null : ds.cache.limitBytes,
   };
+}
+
+/** Times training from the end of the first step to the end of the epoch, as the peer times its loop. */
+class StepClock implements Callback {
+  start = 0;
+  first = 0;
+  seconds = 0;
+  images = 0;
+  afterBatch(learn: LearnerView): void {
+    if (learn.iteration !== 1) return;
+    this.start = performance.now();
+    this.first = learn.epochProgress.images;
+  }
+  afterEpoch(learn: LearnerView): void {
+    this.seconds = (performance.now() - this.start) / 1000;
+    this.images = learn.epochProgress.images - this.first;
+  }
+}
+
+/** The same photos decoded once (the centre crop) into memory: training then does no decoding. */
+async function predecoded(ds: ImageFileDataset): Promise<Dataset> {
+  const { bytes, labels, indices } = await readFileBatch(configureFiles(ds, ds.preprocess, { train: false }), Int32Array.from({ length: ds.n }, (_, i) => i), 0, 0);
+  return { name: `${ds.name} (decoded)`, images: bytes, labels, n: indices.length, channels: ds.channels, height: ds.height, width: ds.width, classes: ds.classes, source: ds.source };
+}
+
+/**
+ * resnet18 (random init) trained by the Learner on one epoch of `images` + one batch of the
+ * folder's photos, drawn at random: streaming with no image cache (every image decoded as it
+ * trains, RandomResizedCrop + flip), or on the same photos decoded into memory beforehand. The
+ * plan is chosen before the clock starts.
+ */
+export async function dataTrain(j: DataTrainJob): Promise<DataTrainResult> {
+  const all = await openFolder(j.dir, j.size, 'off');
+  const pick = new Rng(j.seed, 0xe2e).permutation(all.n).subarray(0, Math.min(all.n, j.images + j.batch));
+  const photos = takeIndices(all, pick);
+  const train = j.mode === 'stream' ? photos : await predecoded(photos);
+  manualSeed(j.seed);
+  const model = createModel('resnet18', { numClasses: photos.classes.length });
+  const clock = new StepClock();
+  const learn = new Learner({ model, train, options: { epochs: 1, batchSize: j.batch, seed: j.seed, dropLast: true }, callbacks: [clock], quiet: true, cacheFrozen: false });
+  try {
+    const plan = await learn.choosePlan();
+    await learn.fit();
+    return { images: clock.images, seconds: clock.seconds, plan: describePlan(plan) };
+  } finally {
+    model.dispose();
+  }
 }

@@ -6,8 +6,8 @@ import { serveJobs, type Job } from './protocol.js';
 import { gemm, hello, throughput } from './tlcv-kernels.js';
 import { makeWeights, memoryRun, precisionRun, transfer } from './tlcv-training.js';
 import { optimStep, roofline } from './speed-jobs.js';
-import { dataDecode, dataMemory } from './tlcv-data.js';
-import type { DataDecodeJob, DataMemoryJob, GemmJob, MemoryJob, OptimStepJob, PrecisionJob, RooflineJob, Shape3, ThroughputJob, TransferJob } from './jobs.js';
+import { dataDecode, dataMemory, dataTrain } from './tlcv-data.js';
+import type { DataDecodeJob, DataMemoryJob, DataTrainJob, GemmJob, MemoryJob, OptimStepJob, PrecisionJob, RooflineJob, Shape3, ThroughputJob, TransferJob } from './jobs.js';
 
 await serveJobs({
   hello: () => hello(),
@@ -21,4 +21,5 @@ await serveJobs({
   roofline: (j: Job) => roofline(j as unknown as RooflineJob),
   'data-decode': (j: Job) => dataDecode(j as unknown as DataDecodeJob),
   'data-memory': (j: Job) => dataMemory(j as unknown as DataMemoryJob),
+  'data-train': (j: Job) => dataTrain(j as unknown as DataTrainJob),
 });

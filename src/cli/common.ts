@@ -1,7 +1,7 @@
 /** Pieces several commands share: threads, class alignment, percentages. */
 import { TlcvError } from '../errors.js';
 import { setNumThreads } from '../tensor/index.js';
-import type { ImageDataset } from '../data/index.js';
+import type { Dataset } from '../data/index.js';
 
 export function applyThreads(threads: number | undefined): void {
   if (threads !== undefined) setNumThreads(threads);
@@ -11,7 +11,7 @@ export function applyThreads(threads: number | undefined): void {
  * Maps a dataset's labels onto a model's classes by name, so a folder whose classes are
  * a subset (or another order) of the model's is scored correctly.
  */
-export function alignToModelClasses(ds: ImageDataset, modelClasses: string[]): ImageDataset {
+export function alignToModelClasses<D extends Dataset>(ds: D, modelClasses: string[]): D {
   if (ds.classes.length === modelClasses.length && ds.classes.every((c, i) => c === modelClasses[i])) return ds;
   const index = new Map(modelClasses.map((c, i) => [c, i]));
   const unknown = ds.classes.filter((c) => !index.has(c));

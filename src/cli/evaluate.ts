@@ -21,7 +21,9 @@ export const evaluateCommand = defineCommand({
     const learn = Learner.load(f.model, { options: { precision: f.precision, device: f.device }, quiet: true });
     try {
       const classes = learn.classes!;
-      const data = alignToModelClasses(await loadForModel(f.data, learn.model, { onBadImage: f['on-bad-image'], log: (m) => console.error(m) }), classes);
+      // The folder's own preprocessing: evaluation sees images exactly as predict and serve do.
+      const how = { onBadImage: f['on-bad-image'], log: (m: string) => console.error(m), ...(learn.preprocess ? { preprocess: learn.preprocess } : {}) };
+      const data = alignToModelClasses(await loadForModel(f.data, learn.model, how), classes);
       const result = await learn.evaluate(data, { batchSize: f['batch-size'] });
       if (f.json) {
         const { worst, ...rest } = result;

@@ -3,16 +3,14 @@ import { getModelConfig } from '../models/index.js';
 import { checkRunFolder } from '../io/run-folder.js';
 import { Learner, folderRunCallbacks, prepareScratch } from '../train/index.js';
 import { defineCommand } from './command.js';
-import { TRAIN_FLAGS, folderFlags, trainOptionsFrom } from './train-flags.js';
+import { TRAIN_FLAGS, dataChoicesFrom, folderFlags, trainOptionsFrom } from './train-flags.js';
 import { applyThreads, pct } from './common.js';
-import { parseInputSize } from './input-size.js';
 
 export const pretrainCommand = defineCommand({
   name: 'pretrain',
   usage: 'tlcv pretrain --data SPEC --model NAME --out DIR [flags]',
   flags: {
     model: { kind: 'string', help: 'architecture from `tlcv models`', default: 'seed-cnn', placeholder: 'NAME' },
-    'input-size': { kind: 'string', help: 'resize images to HxW (default: the data size, or the model minimum)', placeholder: 'HxW' },
     alpha: { kind: 'number', help: 'MobileNetV2 width multiplier', min: 0, exclusiveMin: true, placeholder: 'A' },
     ...TRAIN_FLAGS,
   },
@@ -21,18 +19,18 @@ export const pretrainCommand = defineCommand({
     applyThreads(f.threads);
     const options = trainOptionsFrom(f, { augment: 'none' });
     checkRunFolder(f.out, f);
+    const log = (m: string): void => console.error(m);
     // The model name and input size are checked before any data is read.
     const [, minH, minW] = getModelConfig(f.model).minInputSize;
-    const inputSize = f['input-size'] === undefined ? null : parseInputSize(f['input-size'], [minH, minW]);
-    if (inputSize && (inputSize[0] < minH || inputSize[1] < minW)) {
+    const choices = dataChoicesFrom(f, log);
+    if (choices.inputSize && (choices.inputSize[0] < minH || choices.inputSize[1] < minW)) {
       throw new TlcvError('ARGUMENT', `--input-size: expected at least ${minH}x${minW} for ${f.model}, got ${JSON.stringify(f['input-size'])}`);
     }
-    const log = (m: string): void => console.error(m);
-    const { model, train, val } = await prepareScratch({ data: f.data, model: f.model, inputSize, ...(f.alpha === undefined ? {} : { alpha: f.alpha }), val: f.val, seed: options.seed, onBadImage: f['on-bad-image'], log });
+    const { model, train, val, preprocess } = await prepareScratch({ data: f.data, model: f.model, ...(f.alpha === undefined ? {} : { alpha: f.alpha }), val: f.val, seed: options.seed, ...choices });
     try {
       const provenance = { command: 'pretrain', data: f.data, mode: 'scratch' };
       const run = folderRunCallbacks({ ...folderFlags(f), title: `pretrain ${f.model} on ${f.data}`, provenance, evalSet: val ?? train });
-      const learn = new Learner({ model, train, val, options, callbacks: run.callbacks, quiet: true });
+      const learn = new Learner({ model, train, val, preprocess, options, callbacks: run.callbacks, quiet: true });
       await learn.fit();
       learn.save(f.out, { provenance });
       const ev = run.report.evaluation;

@@ -1,6 +1,9 @@
 /** The training flags shared by `pretrain` and `transfer`, with the same names everywhere. */
+import { DEFAULT_CROP_PCT, INTERPOLATIONS } from '../data/index.js';
 import { OPTIMIZERS, SCHEDULERS, TRAIN_DEFAULTS, resolveTrainOptions, type TrainOptions } from '../train/options.js';
+import type { DataChoices } from '../train/index.js';
 import type { FlagSpecs, FlagValues } from './args.js';
+import { parseInputSize } from './input-size.js';
 
 export const TRAIN_FLAGS = {
   data: { kind: 'string', help: 'training data spec (fashion-mnist:train, mnist:train, folder:DIR, idx:IMAGES,LABELS, cifar10:DIR:train)', placeholder: 'SPEC', required: true },
@@ -30,6 +33,13 @@ export const TRAIN_FLAGS = {
   'on-bad-image': { kind: 'string', help: 'what to do with unreadable images in folders', choices: ['error', 'skip'], default: 'error' },
   threads: { kind: 'int', help: 'CPU threads (default: every core)', min: 1, placeholder: 'N' },
   quiet: { kind: 'bool', help: 'no progress output' },
+  // How images become model inputs (timm's data config); recorded in the model folder for predict, evaluate, serve, export.
+  'input-size': { kind: 'string', help: "model input HxW (default: the data's own size for digit-sized images, else the model's: 224 for resnet/mobilenet, 64 for seed-cnn)", placeholder: 'HxW' },
+  resize: { kind: 'string', help: 'photos: keep the aspect ratio and crop (aspect) or stretch to the input (fill)', choices: ['aspect', 'fill'], default: 'aspect' },
+  'crop-pct': { kind: 'number', help: `photos: evaluation resizes to input / crop-pct, then crops the centre (timm's crop_pct, default ${DEFAULT_CROP_PCT})`, min: 0, exclusiveMin: true, max: 1, placeholder: 'F' },
+  interpolation: { kind: 'string', help: 'resampling kernel of the resize', choices: INTERPOLATIONS, default: 'bilinear' },
+  'train-crop': { kind: 'string', help: "photos: training draws RandomResizedCrop + flip (random) or takes evaluation's centre crop (center; lets feature extraction cache the frozen layers)", choices: ['random', 'center'], default: 'random' },
+  'cache-images': { kind: 'string', help: 'photos: keep decoded images in memory (auto: up to 1 GiB)', choices: ['auto', 'on', 'off'], default: 'auto' },
 } as const satisfies FlagSpecs;
 
 export type TrainFlags = FlagValues<typeof TRAIN_FLAGS>;
@@ -63,6 +73,25 @@ export function trainOptionsFrom(f: TrainFlags, defaults: Partial<TrainOptions> 
     patience: f.patience,
     device: f.device,
   });
+}
+
+/**
+ * The preprocessing and data-reading part of the flags, for prepareScratch and prepareTransfer.
+ *
+ * @example
+ * const { model, train, val, preprocess } = await prepareScratch({ data: f.data, model: f.model, seed: 0, ...dataChoicesFrom(f, log) });
+ */
+export function dataChoicesFrom(f: TrainFlags, log: (m: string) => void): DataChoices {
+  return {
+    inputSize: f['input-size'] === undefined ? null : parseInputSize(f['input-size'], [0, 0]),
+    resize: f.resize,
+    ...(f['crop-pct'] === undefined ? {} : { cropPct: f['crop-pct'] }),
+    interpolation: f.interpolation,
+    trainCrop: f['train-crop'] === 'random',
+    cacheImages: f['cache-images'],
+    onBadImage: f['on-bad-image'],
+    log,
+  };
 }
 
 /** The run-folder part of the flags: where, and whether to continue or replace what is there. */

@@ -3,7 +3,7 @@ import { checkRunFolder } from '../io/run-folder.js';
 import { parseUnfreeze } from '../transfer/strategy.js';
 import { Learner, folderRunCallbacks, prepareTransfer } from '../train/index.js';
 import { defineCommand } from './command.js';
-import { TRAIN_FLAGS, folderFlags, trainOptionsFrom } from './train-flags.js';
+import { TRAIN_FLAGS, dataChoicesFrom, folderFlags, trainOptionsFrom } from './train-flags.js';
 import { applyThreads, pct } from './common.js';
 
 export const transferCommand = defineCommand({
@@ -28,11 +28,11 @@ export const transferCommand = defineCommand({
     const options = trainOptionsFrom(f, { augment: 'none', lrDecay: f['lr-decay'] });
     checkRunFolder(f.out, f);
     const log = (m: string): void => console.error(m);
-    const { model, train, val, description } = await prepareTransfer({ from: f.from, ...(f.model === undefined ? {} : { modelName: f.model }), data: f.data, val: f.val, seed: options.seed, onBadImage: f['on-bad-image'], log });
+    const { model, train, val, preprocess, description } = await prepareTransfer({ from: f.from, ...(f.model === undefined ? {} : { modelName: f.model }), data: f.data, val: f.val, seed: options.seed, ...dataChoicesFrom(f, log) });
     try {
       const provenance = { command: 'transfer', from: f.from, data: f.data, mode: f.mode, unfreeze };
       const run = folderRunCallbacks({ ...folderFlags(f), title: `${f.mode} from ${f.from} to ${f.data}`, provenance, evalSet: val ?? train });
-      const learn = new Learner({ model, train, val, options, callbacks: run.callbacks, quiet: true });
+      const learn = new Learner({ model, train, val, preprocess, options, callbacks: run.callbacks, quiet: true });
       const s = learn.setStrategy(f.mode, f.mode === 'feature-extraction' ? 0 : unfreeze);
       log(`source: ${description}; ${f.mode}: ${s.frozenStages} of ${model.stages().length} layer groups frozen, ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters trainable`);
       if (f.mode === 'fine-tune') await learn.fineTune({ headEpochs: f['head-epochs'], unfreeze });

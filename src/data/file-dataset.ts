@@ -3,6 +3,7 @@
  * preprocessing that each batch applies as it decodes. Digit-sized folders still load into
  * memory (their whole set is smaller than one batch of photos).
  */
+import { stat } from 'node:fs/promises';
 import { TlcvError } from '../errors.js';
 import { checkDataset, isFileDataset, type Dataset, type FileIndex, type ImageDataset, type ImageFileDataset, type SplitName } from './dataset.js';
 import { conformDataset } from './image-ops.js';
@@ -111,12 +112,13 @@ export async function streamImageFolder(dir: string, o: StreamOptions = {}): Pro
   probes.forEach((p, i) => {
     if (!p.ok) bad.set(listing.entries[i]!.path, p.why);
   });
-  reportBadFiles(dir, bad, o.onBadImage, log);
   const good = listing.entries.map((e, i) => ({ e, p: probes[i]! })).filter((x) => x.p.ok);
-  if (good.length === 0) throw new TlcvError('DATA', `image folder ${dir}: no readable images (${bad.size} bad files)`);
-  const [h0, w0] = mostCommonSize(probes);
   const name = `folder:${dir}${o.split ? `:${o.split}` : ''}`;
-  if (Math.max(h0, w0) <= SMALL_IMAGE_MAX) return loadSmallFolder(dir, name, o, probes.every((p) => !p.ok || p.gray) ? 1 : 3);
+  // A digit-sized folder is decoded whole now, so its bad files (a truncated one too, which
+  // only decoding finds) are reported together, by loadImageFolder.
+  if (good.length > 0 && Math.max(...mostCommonSize(probes)) <= SMALL_IMAGE_MAX) return loadSmallFolder(dir, name, o, probes.every((p) => !p.ok || p.gray) ? 1 : 3);
+  reportBadFiles(dir, bad, o.onBadImage, log);
+  if (good.length === 0) throw new TlcvError('DATA', `image folder ${dir}: no readable images (${bad.size} bad files)`);
   const files: FileIndex = {
     dir,
     paths: good.map((g) => g.e.path),
@@ -179,28 +181,38 @@ export function applyPreprocess(ds: Dataset, cfg: PreprocessConfig, o: { train?:
   return conformDataset(ds, { channels, height, width });
 }
 
+/** An image to preprocess: a file path, or its bytes (a request body) with a name for messages. */
+export type ImageSource = string | { bytes: Uint8Array; name: string };
+
 /**
- * Eval preprocessing of one image file, exactly as evaluation during and after training
- * applies it: a digit-sized image under a whole-image record is decoded at its own size and
- * resized with libtorch, as its folder was; anything else is turned upright, decoded to its
- * stored form and centre-cropped. Returns uint8 CHW of cfg.inputSize; normalise with cfg.mean
- * and cfg.std. `tlcv predict`, evaluate, serve and export call this.
+ * Eval preprocessing of one image, exactly as evaluation during and after training applies
+ * it: a digit-sized image under a whole-image record is decoded at its own size and resized
+ * with libtorch, as its folder was; anything else is turned upright, decoded to its stored
+ * form and centre-cropped. Returns uint8 CHW of cfg.inputSize; normalise with cfg.mean and
+ * cfg.std. `tlcv predict`, evaluate, serve and export all come here, from a file or from bytes.
+ * A missing file is a TlcvError 'FILE', a bad image a TlcvError 'DATA', each naming it.
  *
  * @example
  * const pixels = await preprocessImageFile('photos/cat.jpg', cfg); // 3*224*224 bytes
+ * const same = await preprocessImageFile({ bytes: await readFile('photos/cat.jpg'), name: 'cat.jpg' }, cfg);
  */
-export async function preprocessImageFile(path: string, cfg: PreprocessConfig): Promise<Uint8Array> {
-  const probe = await probeImage(path);
-  if (!probe.ok) throw new TlcvError('DATA', `image file ${path}: ${probe.why}`);
+export async function preprocessImageFile(source: ImageSource, cfg: PreprocessConfig): Promise<Uint8Array> {
+  const input = typeof source === 'string' ? source : source.bytes;
+  const name = typeof source === 'string' ? `image file ${source}` : source.name;
+  if (typeof source === 'string' && !(await stat(source).then((s) => s.isFile(), () => false))) {
+    throw new TlcvError('FILE', `image file ${source} does not exist or is not a file`);
+  }
+  const probe = await probeImage(input);
+  if (!probe.ok) throw new TlcvError('DATA', `${name}: ${probe.why}`);
   const [c, h, w] = cfg.inputSize;
   if (Math.max(probe.height, probe.width) <= SMALL_IMAGE_MAX && cfg.resize === 'fill' && cfg.cropPct === 1) {
-    const own = await decodeWhole(path, { channels: c, height: probe.height, width: probe.width, background: cfg.background });
-    if (typeof own === 'string') throw new TlcvError('DATA', `image file ${path}: ${own}`);
-    const one: ImageDataset = { name: path, images: own, labels: Int32Array.of(0), n: 1, channels: c, height: probe.height, width: probe.width, classes: [''], source: path };
+    const own = await decodeWhole(input, { channels: c, height: probe.height, width: probe.width, background: cfg.background });
+    if (typeof own === 'string') throw new TlcvError('DATA', `${name}: ${own}`);
+    const one: ImageDataset = { name, images: own, labels: Int32Array.of(0), n: 1, channels: c, height: probe.height, width: probe.width, classes: [''], source: name };
     return conformDataset(one, { channels: c, height: h, width: w }).images;
   }
-  const stored = await decodeStored(path, [probe.height, probe.width], cfg);
-  if (typeof stored === 'string') throw new TlcvError('DATA', `image file ${path}: ${stored}`);
+  const stored = await decodeStored(input, [probe.height, probe.width], cfg);
+  if (typeof stored === 'string') throw new TlcvError('DATA', `${name}: ${stored}`);
   const { box, flip } = inputRegion(stored.height, stored.width, cfg, null);
   return cutRegion(stored, box, flip, cfg);
 }

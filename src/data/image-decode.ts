@@ -36,18 +36,21 @@ function megapixels(w: number, h: number): string {
   return `${((w * h) / 1e6).toFixed(0)} megapixels`;
 }
 
-/** Reads an image's header: its upright size (EXIF orientations 5-8 swap the sides), or why it is bad. */
-export async function probeImage(path: string): Promise<Probe> {
+/**
+ * Reads an image's header (a file, or bytes such as a request body): its upright size (EXIF
+ * orientations 5-8 swap the sides), or why it is bad.
+ */
+export async function probeImage(input: string | Uint8Array): Promise<Probe> {
   try {
-    const s = await stat(path);
-    if (s.size === 0) return { ok: false, why: 'empty file (0 bytes)' };
-    const m = await sharp(path, { limitInputPixels: false }).metadata();
+    const size = typeof input === 'string' ? (await stat(input)).size : input.length;
+    if (size === 0) return { ok: false, why: 'empty file (0 bytes)' };
+    const m = await sharp(input, { limitInputPixels: false }).metadata();
     if (!m.width || !m.height) return { ok: false, why: 'no image size in its header' };
     if (m.width * m.height > PIXEL_LIMIT) return { ok: false, why: bombReason(m.width, m.height) };
     const swap = (m.orientation ?? 1) >= 5;
     return { ok: true, width: swap ? m.height : m.width, height: swap ? m.width : m.height, gray: (m.channels ?? 3) <= 2 };
   } catch (e) {
-    return { ok: false, why: await failureReason(path, e) };
+    return { ok: false, why: await failureReason(input, e) };
   }
 }
 
@@ -123,17 +126,18 @@ export async function decodeWhole(
 }
 
 /**
- * Decodes a file to its stored form (see `storedSize`) from its upright size in the index,
- * in one libvips call, so that it runs to the end on libvips's threads while JS is busy.
+ * Decodes a file (or an image's bytes) to its stored form (see `storedSize`) from its upright
+ * size in the index, in one libvips call, so that it runs to the end on libvips's threads
+ * while JS is busy.
  */
-export async function decodeStored(path: string, upright: [number, number], cfg: PreprocessConfig): Promise<StoredImage | string> {
+export async function decodeStored(input: string | Uint8Array, upright: [number, number], cfg: PreprocessConfig): Promise<StoredImage | string> {
   const [sh, sw] = storedSize(upright[0], upright[1], cfg);
   try {
-    const img = opened(path, cfg.inputSize[0], cfg.background).resize(sw, sh, { fit: 'fill', kernel: KERNELS[cfg.interpolation] });
+    const img = opened(input, cfg.inputSize[0], cfg.background).resize(sw, sh, { fit: 'fill', kernel: KERNELS[cfg.interpolation] });
     const { data, info } = await img.raw().toBuffer({ resolveWithObject: true });
     return { data, height: info.height, width: info.width, channels: info.channels };
   } catch (e) {
-    return failureReason(path, e);
+    return failureReason(input, e);
   }
 }
 

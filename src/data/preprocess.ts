@@ -151,19 +151,23 @@ export function parsePreprocess(json: unknown, where = 'preprocess'): Preprocess
 
 /**
  * The record of a model folder written before preprocessing was recorded: the whole image
- * stretched to the input size, as tlcv did then.
+ * stretched to the input size with lanczos3, as tlcv's decoder did then (sharp's default
+ * kernel, for in-memory folders and for predict); digit-sized images still go through
+ * libtorch's resize, as their folders did.
  *
  * @example
  * const cfg = legacyPreprocess({ inputSize: [1, 28, 28], mean: [0.5], std: [0.5] });
  */
 export function legacyPreprocess(c: { inputSize: [number, number, number]; mean: number[]; std: number[] }): PreprocessConfig {
-  return checkPreprocess({ inputSize: c.inputSize, resize: 'fill', cropPct: 1, interpolation: 'bilinear', background: 'black', mean: c.mean, std: c.std, train: NO_TRAIN_CROP });
+  return checkPreprocess({ inputSize: c.inputSize, resize: 'fill', cropPct: 1, interpolation: 'lanczos', background: 'black', mean: c.mean, std: c.std, train: NO_TRAIN_CROP });
 }
 
 /** What resolveDataConfig needs of a model config (a zoo ModelConfig is one). */
 export interface ModelDataDefaults {
   inputSize: [number, number, number];
   minInputSize?: [number, number, number];
+  /** The size for photos when it differs from inputSize's (seed-cnn: 64 px, not its digits' 28). */
+  photoInputSize?: [number, number];
   mean: number[];
   std: number[];
 }
@@ -193,8 +197,8 @@ function adaptStats(v: number[], channels: number): number[] {
  * Decides the whole preprocessing from the model's defaults, the data and the user's
  * choices, as timm's resolve_data_config does:
  * - input size: the user's; else the data's own size for digit-sized images (at least the
- *   model's minimum); else the model's default (224 for the ResNets and MobileNets), never a
- *   photo's raw size;
+ *   model's minimum); else the model's default for photos (224 for the ResNets and MobileNets,
+ *   64 for seed-cnn), never a photo's raw size;
  * - digit-sized data (at most 64 px a side) is resized whole, with no crop;
  * - larger images keep their aspect ratio (unless resize 'fill'): eval resizes to
  *   size / cropPct and centre-crops, training draws RandomResizedCrop + flip.
@@ -209,7 +213,7 @@ export function resolveDataConfig(o: DataConfigInput): PreprocessConfig {
   const small = data !== null && Math.max(data.height, data.width) <= SMALL_IMAGE_MAX;
   const channels = o.channels ?? data?.channels ?? m.inputSize[0];
   const [, minH, minW] = m.minInputSize ?? [channels, 1, 1];
-  const [h, w] = o.inputSize ?? (small ? [Math.max(data.height, minH), Math.max(data.width, minW)] : [m.inputSize[1], m.inputSize[2]]);
+  const [h, w] = o.inputSize ?? (small ? [Math.max(data.height, minH), Math.max(data.width, minW)] : (m.photoInputSize ?? [m.inputSize[1], m.inputSize[2]]));
   if (!(Number.isInteger(h) && Number.isInteger(w) && h >= minH && w >= minW)) {
     throw new TlcvError('ARGUMENT', `--input-size: expected at least ${minH}x${minW} for this model, got ${h}x${w}`);
   }

@@ -1,13 +1,14 @@
 /**
- * A model folder ready to classify images: decode (through the one preprocessing function),
- * batch, run libtorch in inference mode, and answer in the `tlcv predict --json` shape that
- * `tlcv serve` also answers with.
+ * A model folder ready to classify images: decode (through data's preprocessImageFile, with the
+ * folder's recorded preprocessing, as evaluation does), batch, run libtorch in inference mode,
+ * and answer in the `tlcv predict --json` shape that `tlcv serve` also answers with.
  */
 import { TlcvError } from '../errors.js';
 import type { ClassifierModel } from '../models/index.js';
 import { F, fromTypedArray, inferenceMode, tensor, tidy } from '../tensor/index.js';
 import { loadModelFolder, type ModelFolderConfig } from '../transfer/model-folder.js';
-import { imageToPixels, preprocessingFor, type ImageSource, type Preprocessing } from './preprocess.js';
+import { preprocessImageFile, type ImageSource, type PreprocessConfig } from '../data/index.js';
+import { checkImageInput } from './preprocess.js';
 
 export interface TopClass {
   class: string;
@@ -43,12 +44,13 @@ export function describePrediction(file: string, probabilities: number[], classe
 export class ImageClassifier {
   readonly model: ClassifierModel;
   readonly config: ModelFolderConfig;
-  readonly preprocessing: Preprocessing;
+  /** The folder's preprocessing record (what training recorded, or the legacy whole-image resize). */
+  readonly preprocessing: PreprocessConfig;
 
-  private constructor(model: ClassifierModel, config: ModelFolderConfig) {
+  private constructor(model: ClassifierModel, config: ModelFolderConfig, preprocessing: PreprocessConfig) {
     this.model = model;
     this.config = config;
-    this.preprocessing = preprocessingFor(config);
+    this.preprocessing = preprocessing;
   }
 
   /**
@@ -60,9 +62,10 @@ export class ImageClassifier {
    * clf.dispose();
    */
   static load(dir: string): ImageClassifier {
-    const { model, config } = loadModelFolder(dir);
+    const { model, config, preprocess } = loadModelFolder(dir);
     try {
-      return new ImageClassifier(model, config);
+      checkImageInput(config.model, config.inputSize);
+      return new ImageClassifier(model, config, preprocess!);
     } catch (e) {
       model.dispose();
       throw e;
@@ -75,7 +78,7 @@ export class ImageClassifier {
 
   /** uint8 CHW pixels at the input size, decoded as the model's preprocessing says. */
   pixels(source: ImageSource): Promise<Uint8Array> {
-    return imageToPixels(source, this.preprocessing);
+    return preprocessImageFile(source, this.preprocessing);
   }
 
   /**
@@ -83,7 +86,7 @@ export class ImageClassifier {
    * no tensor that outlives the call.
    */
   classify(images: Uint8Array[]): number[][] {
-    const [c, h, w] = this.preprocessing.input_size;
+    const [c, h, w] = this.preprocessing.inputSize;
     const per = c * h * w;
     const batch = new Uint8Array(images.length * per);
     images.forEach((px, i) => {

@@ -13,14 +13,16 @@ import type { ClassifierModel } from '../models/index.js';
 import type onnxProto from 'onnx-proto';
 import { GraphBuilder, onnx, type Value } from './onnx-builder.js';
 import { emitModule } from './onnx-walk.js';
-import { preprocessingMetadata, type Preprocessing } from './preprocess.js';
+import type { PreprocessConfig } from '../data/index.js';
+import { preprocessingMetadata } from './preprocess.js';
 
 export const ONNX_OPSET = 13;
 const IR_VERSION = 7;
 
 export interface OnnxExportOptions {
   classes: string[];
-  preprocessing: Preprocessing;
+  /** The model folder's preprocessing record, written to metadata_props. */
+  preprocessing: PreprocessConfig;
 }
 
 let version: string | null = null;
@@ -63,19 +65,20 @@ function normalize(g: GraphBuilder, image: string, mean: number[], std: number[]
  * Encodes a model (in eval mode, float32 weights) as an ONNX file's bytes.
  *
  * @example
- * const { model, config } = loadModelFolder('runs/digits');
- * writeFileSync('digits.onnx', exportOnnx(model, { classes: config.classes, preprocessing: preprocessingFor(config) }));
+ * const { model, config, preprocess } = loadModelFolder('runs/digits');
+ * writeFileSync('digits.onnx', exportOnnx(model, { classes: config.classes, preprocessing: preprocess }));
  */
 export function exportOnnx(model: ClassifierModel, o: OnnxExportOptions): Uint8Array {
   const [c, h, w] = model.config.inputSize;
   const p = o.preprocessing;
-  if (p.input_size.join() !== [c, h, w].join() || p.mean.length !== c || p.std.length !== c) {
-    throw new TlcvError('MODEL', `preprocessing input_size [${p.input_size.join(', ')}] with ${p.mean.length} means does not fit ${model.config.name}'s input [${c}, ${h}, ${w}]`);
+  if (p.inputSize.join() !== [c, h, w].join() || ![1, c].includes(p.mean.length) || ![1, c].includes(p.std.length)) {
+    throw new TlcvError('MODEL', `preprocessing input_size [${p.inputSize.join(', ')}] with ${p.mean.length} means does not fit ${model.config.name}'s input [${c}, ${h}, ${w}]`);
   }
+  const perChannel = (v: number[]): number[] => Array.from({ length: c }, (_, i) => v[v.length === 1 ? 0 : i]!);
   if (o.classes.length !== model.numClasses) throw new TlcvError('MODEL', `${o.classes.length} class names for a model with ${model.numClasses} outputs`);
   const g = new GraphBuilder();
   const image = g.fresh('image');
-  const logits = emitModule(g, model, normalize(g, image, p.mean, p.std));
+  const logits = emitModule(g, model, normalize(g, image, perChannel(p.mean), perChannel(p.std)));
   if (logits.rank !== 2) throw new TlcvError('MODEL', `internal: ${model.config.name} exported to a rank-${logits.rank} output, expected logits [N, classes]`);
   g.renameOutput(logits.name, 'logits');
   g.nodes.push({ opType: 'Softmax', name: 'probabilities/Softmax', input: ['logits'], output: ['probabilities'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });

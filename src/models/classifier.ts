@@ -24,6 +24,11 @@ export interface ModelConfig {
   /** [channels, height, width] the model is built for. */
   inputSize: [number, number, number];
   minInputSize: [number, number, number];
+  /**
+   * [height, width] for photo-sized data when the user names no size (default: inputSize's).
+   * A model whose own size is digit-sized says here what photos should shrink to.
+   */
+  photoInputSize?: [number, number];
   mean: number[];
   std: number[];
   /** Module path of the first conv (its weight is adapted to other channel counts). */

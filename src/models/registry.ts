@@ -48,7 +48,7 @@ function entry(name: string): { config: ModelConfig; build: ModelBuilder } {
 /** A copy of a registered model's default config. */
 export function getModelConfig(name: string): ModelConfig {
   const c = entry(name).config;
-  return { ...c, inputSize: [...c.inputSize], minInputSize: [...c.minInputSize], mean: [...c.mean], std: [...c.std], options: { ...c.options } };
+  return { ...c, inputSize: [...c.inputSize], minInputSize: [...c.minInputSize], ...(c.photoInputSize ? { photoInputSize: [...c.photoInputSize] } : {}), mean: [...c.mean], std: [...c.std], options: { ...c.options } };
 }
 
 const positiveInt = (v: number): boolean => Number.isInteger(v) && v >= 1;

@@ -12,12 +12,16 @@ import { FLATTEN, type ForwardStep } from './forward-spec.js';
 /**
  * Defaults: 1x28x28 input (MNIST-sized) and mean/std 0.5/0.5, i.e. pixels in [0, 1] mapped to
  * [-1, 1]. That normalisation suits any grayscale dataset without knowing its statistics.
+ * Photos default to 64x64: the flatten size grows with the input (256 * 8 * 8 features into
+ * fc-512 is 8.4M weights at 64 px; 224 px would make it 103M), and 64 px is where tlcv's
+ * digit-sized data ends.
  */
 export const SEED_CNN_CONFIG: ModelConfig = {
   name: 'seed-cnn',
   arch: 'seed-cnn',
   inputSize: [1, 28, 28],
   minInputSize: [1, 8, 8],
+  photoInputSize: [64, 64],
   mean: [0.5],
   std: [0.5],
   firstConv: 'features.0',

@@ -1,14 +1,43 @@
 /**
- * Getting a model and its data ready for a run: the data loaded at the model's input size, a
+ * Getting a model and its data ready for a run: the preprocessing decided once (the input size
+ * and crop from the model, the data and the user's choices, as timm's resolve_data_config),
+ * the data loaded with it (photo folders streaming from disk, the rest in memory), a
  * validation split, and a model built (or adapted) with seeded new weights.
  */
 import { TlcvError } from '../errors.js';
 import { manualSeed } from '../tensor/index.js';
-import { conformDataset, fractionSplit, loadDataset, type ImageDataset } from '../data/index.js';
-import { createModel, getModelConfig, type ClassifierModel } from '../models/index.js';
+import {
+  applyPreprocess,
+  conformDataset,
+  describeData,
+  fractionSplit,
+  isFileDataset,
+  loadDataset,
+  resolveDataConfig,
+  type CacheImages,
+  type Dataset,
+  type DataSummary,
+  type Interpolation,
+  type ModelDataDefaults,
+  type PreprocessConfig,
+  type ResizeMode,
+} from '../data/index.js';
+import { createModel, resolveConfig, type ClassifierModel } from '../models/index.js';
 import { loadSourceModel } from '../transfer/source.js';
 
 type LoadHow = { onBadImage?: 'error' | 'skip'; log?: (m: string) => void };
+
+/** The user's preprocessing choices (the CLI's --input-size, --resize, --crop-pct, ...); unset ones take resolveDataConfig's defaults. */
+export interface DataChoices extends LoadHow {
+  inputSize?: [number, number] | null;
+  resize?: ResizeMode;
+  cropPct?: number;
+  interpolation?: Interpolation;
+  /** Random resized crops and flips when training on photos (default true); false trains on the centre crop. */
+  trainCrop?: boolean;
+  /** Keep decoded photos in memory: 'auto' (default) up to the budget, 'on', 'off'. */
+  cacheImages?: CacheImages;
+}
 
 /**
  * Resolves `--val`: 'none', a fraction of the training data (stratified), or a data spec.
@@ -16,12 +45,7 @@ type LoadHow = { onBadImage?: 'error' | 'skip'; log?: (m: string) => void };
  * @example
  * const { train, val } = await splitValidation(data, '0.1', 0, (spec) => loadDataset(spec));
  */
-export async function splitValidation(
-  train: ImageDataset,
-  val: string | undefined,
-  seed: number,
-  load: (spec: string) => Promise<ImageDataset>,
-): Promise<{ train: ImageDataset; val: ImageDataset | null }> {
+export async function splitValidation<D extends Dataset>(train: D, val: string | undefined, seed: number, load: (spec: string) => Promise<D>): Promise<{ train: D; val: D | null }> {
   if (val === undefined || val === 'none' || val === '0') return { train, val: null };
   const frac = Number(val);
   if (Number.isFinite(frac)) {
@@ -39,67 +63,109 @@ export async function splitValidation(
 }
 
 /**
- * A data spec loaded at a model's input size and channel count.
+ * Decides a run's preprocessing for data described by `data`: resolveDataConfig, with data
+ * that sits in memory at another size (IDX, CIFAR) resized whole, as it is then.
  *
  * @example
- * const digits = await loadForModel('mnist:all@k=10', model);
+ * const cfg = runPreprocess(getModelConfig('resnet18'), describeData(photos), true, {}); // 224 px, crop_pct 0.875
  */
-export async function loadForModel(spec: string, model: ClassifierModel, o: LoadHow = {}): Promise<ImageDataset> {
+export function runPreprocess(model: ModelDataDefaults, data: DataSummary, streams: boolean, c: DataChoices & { channels?: number }): PreprocessConfig {
+  const cfg = resolveDataConfig({
+    model,
+    data,
+    ...(c.inputSize ? { inputSize: c.inputSize } : {}),
+    ...(c.channels === undefined ? {} : { channels: c.channels }),
+    ...(c.resize === undefined ? {} : { resize: c.resize }),
+    ...(c.cropPct === undefined ? {} : { cropPct: c.cropPct }),
+    ...(c.interpolation === undefined ? {} : { interpolation: c.interpolation }),
+    ...(c.trainCrop === undefined ? {} : { trainCrop: c.trainCrop }),
+  });
+  return streams ? cfg : { ...cfg, resize: 'fill', cropPct: 1, train: { randomResizedCrop: null, hflip: false } };
+}
+
+/**
+ * A data spec loaded with a preprocessing record, for evaluation (centre crops, photo folders
+ * streaming); a model without a record (its input neither gray nor RGB) takes the data resized
+ * whole to its input size.
+ *
+ * @example
+ * const learn = Learner.load('runs/photos');
+ * const test = await loadForModel('folder:photos:test', learn.model, { preprocess: learn.preprocess });
+ */
+export async function loadForModel(spec: string, model: ClassifierModel, o: LoadHow & { preprocess?: PreprocessConfig; cacheImages?: CacheImages } = {}): Promise<Dataset> {
+  const how = { ...(o.onBadImage ? { onBadImage: o.onBadImage } : {}), ...(o.log ? { log: o.log } : {}) };
+  if (o.preprocess !== undefined) return loadDataset(spec, { stream: true, preprocess: o.preprocess, train: false, cacheImages: o.cacheImages ?? 'off', ...how });
   const [c, h, w] = model.config.inputSize;
-  const ds = await loadDataset(spec, { channels: c, size: [h, w], ...(o.onBadImage ? { onBadImage: o.onBadImage } : {}), ...(o.log ? { log: o.log } : {}) });
+  const ds = await loadDataset(spec, { channels: c, size: [h, w], ...how });
   return conformDataset(ds, { channels: c, height: h, width: w });
 }
 
 export interface Prepared {
   model: ClassifierModel;
-  train: ImageDataset;
-  val: ImageDataset | null;
+  train: Dataset;
+  val: Dataset | null;
+  /** What turns an image into the model's input: save it with the model. */
+  preprocess: PreprocessConfig;
 }
 
 /**
- * What `tlcv pretrain` trains: a new model of the zoo for the data (its channels, and its size
- * or the model's minimum, or `inputSize`), initialised from `seed`, and the data split.
+ * The data of a run: loaded streaming (photo folders stay on disk), the preprocessing decided
+ * by `decide` from what the data is, applied (random crops for training, the image cache),
+ * and the validation split or spec loaded with the same record.
+ */
+async function runData(spec: string, val: string | undefined, seed: number, c: DataChoices, decide: (data: DataSummary, streams: boolean) => PreprocessConfig): Promise<{ train: Dataset; val: Dataset | null; preprocess: PreprocessConfig }> {
+  const how = { ...(c.onBadImage ? { onBadImage: c.onBadImage } : {}), ...(c.log ? { log: c.log } : {}) };
+  // No cache yet: its size depends on the preprocessing, decided from what was loaded.
+  const raw = await loadDataset(spec, { stream: true, cacheImages: 'off', ...how });
+  const preprocess = decide(describeData(raw), isFileDataset(raw));
+  const cache = c.cacheImages ?? 'auto';
+  const data = applyPreprocess(raw, preprocess, { train: true, cacheImages: cache });
+  const split = await splitValidation(data, val, seed, (s) => loadDataset(s, { stream: true, preprocess, train: false, cacheImages: cache, ...how }));
+  return { ...split, preprocess };
+}
+
+/**
+ * What `tlcv pretrain` trains: a new model of the zoo for the data (its channels; the data's
+ * own size when small, the model's photo size otherwise, or `inputSize`), initialised from
+ * `seed`, and the data split.
  *
  * @example
- * const { model, train, val } = await prepareScratch({ data: 'fashion-mnist:train', model: 'seed-cnn', val: '0.1', seed: 1 });
+ * const { model, train, val, preprocess } = await prepareScratch({ data: 'folder:photos:train', model: 'resnet18', val: '0.1', seed: 1 }); // 224 px
  */
-export async function prepareScratch(r: { data: string; model: string; inputSize?: [number, number] | null; alpha?: number; val?: string; seed: number } & LoadHow): Promise<Prepared> {
+export async function prepareScratch(r: { data: string; model: string; alpha?: number; val?: string; seed: number } & DataChoices): Promise<Prepared> {
   // The model name is checked before any data is read.
-  const [, minH, minW] = getModelConfig(r.model).minInputSize;
-  const raw = await loadDataset(r.data, { ...(r.onBadImage ? { onBadImage: r.onBadImage } : {}), ...(r.log ? { log: r.log } : {}) });
-  // Data smaller than the model's minimum is upsampled to it.
-  const size: [number, number] = r.inputSize ?? [Math.max(raw.height, minH), Math.max(raw.width, minW)];
+  resolveConfig(r.model);
+  const data = await runData(r.data, r.val, r.seed, r, (summary, streams) => runPreprocess(resolveConfig(r.model, { inChannels: summary.channels }), summary, streams, r));
+  const [channels, h, w] = data.preprocess.inputSize;
   // libtorch seeds its generator from the OS: without this, the seed would not fix the initial weights.
   manualSeed(r.seed);
-  const model = createModel(r.model, { numClasses: raw.classes.length, inChannels: raw.channels, inputSize: size, ...(r.alpha === undefined ? {} : { alpha: r.alpha }) });
-  const conform = (ds: ImageDataset): ImageDataset => conformDataset(ds, { channels: raw.channels, height: size[0], width: size[1] });
-  try {
-    const split = await splitValidation(conform(raw), r.val, r.seed, async (s) => conform(await loadDataset(s, { ...(r.onBadImage ? { onBadImage: r.onBadImage } : {}), ...(r.log ? { log: r.log } : {}) })));
-    return { model, ...split };
-  } catch (e) {
-    model.dispose();
-    throw e;
-  }
+  const model = createModel(r.model, { numClasses: data.train.classes.length, inChannels: channels, inputSize: [h, w], ...(r.alpha === undefined ? {} : { alpha: r.alpha }) });
+  return { model, ...data };
 }
 
 /**
  * What `tlcv transfer` trains: the source model (a model folder, a weights file, a zoo name
  * with pretrained weights) with a new, seeded classifier for the data's classes, and the data
- * at the model's input size, split.
+ * at the model's input size (or `inputSize`, for a zoo name or weights file), split.
  *
  * @example
- * const { model, train, val, description } = await prepareTransfer({ from: 'runs/source', data: 'mnist:all@k=10', val: 'none', seed: 1 });
+ * const { model, train, val, preprocess, description } = await prepareTransfer({ from: 'resnet18', data: 'folder:photos:train', val: '0.1', seed: 1 });
  */
-export async function prepareTransfer(r: { from: string; modelName?: string; data: string; val?: string; seed: number } & LoadHow): Promise<Prepared & { description: string }> {
-  const source = await loadSourceModel(r.from, { ...(r.modelName === undefined ? {} : { modelName: r.modelName }), ...(r.log ? { log: r.log } : {}) });
+export async function prepareTransfer(r: { from: string; modelName?: string; data: string; val?: string; seed: number } & DataChoices): Promise<Prepared & { description: string }> {
+  const size = r.inputSize ?? undefined;
+  const source = await loadSourceModel(r.from, { ...(r.modelName === undefined ? {} : { modelName: r.modelName }), ...(size ? { inputSize: size } : {}), ...(r.log ? { log: r.log } : {}) });
   const { model } = source;
   try {
-    const data = await loadForModel(r.data, model, r);
-    const split = await splitValidation(data, r.val, r.seed, (s) => loadForModel(s, model, r));
+    const [c, h, w] = model.config.inputSize;
+    if (size && (size[0] !== h || size[1] !== w)) {
+      throw new TlcvError('ARGUMENT', `--input-size ${size.join('x')}: the model folder ${r.from} was trained at ${h}x${w} and keeps that size; give --input-size with a zoo name or a weights file`);
+    }
+    // The source fixes size and channels: pretrained features expect the scale they were trained at.
+    const data = await runData(r.data, r.val, r.seed, r, (summary, streams) => runPreprocess(model.config, summary, streams, { ...r, inputSize: [h, w], channels: c }));
     // libtorch seeds its generator from the OS: without this, the seed would not fix the new head.
     manualSeed(r.seed);
-    model.resetClassifier(data.classes.length);
-    return { model, ...split, description: source.description };
+    model.resetClassifier(data.train.classes.length);
+    return { model, ...data, description: source.description };
   } catch (e) {
     model.dispose();
     throw e;

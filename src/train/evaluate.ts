@@ -36,7 +36,8 @@ export async function evaluateModel(model: ClassifierModel, source: BatchSource,
       }),
     );
     lossSum += loss;
-    acc.add(probs, targets, Array.from({ length: n }, (_, i) => offset + i));
+    // Dataset positions, not counts: a streaming batch may leave out a bad file skipped under 'skip'.
+    acc.add(probs, targets, Array.from(batch.indices));
     offset += n;
     batch.x.dispose();
     batch.y.dispose();

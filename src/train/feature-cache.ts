@@ -10,12 +10,14 @@ import { planForward, type ExecutionPlan } from '../execution/index.js';
 import { forEachBatch, type BatchSource } from './batches.js';
 
 /**
- * Runs stages [0, upTo) over every batch; returns one kept float32 tensor.
+ * Runs stages [0, upTo) over every batch; returns one kept float32 tensor. `positions`, when
+ * given, receives the dataset position of each row (a streaming dataset's batch leaves out a
+ * bad file skipped under onBadImage 'skip', so rows and dataset positions can differ).
  *
  * @example
  * const features = await computePrefixOutputs(model, frozenStages, new DataLoader(train, { batchSize: 64, mean, std }), plan);
  */
-export async function computePrefixOutputs(model: ClassifierModel, upTo: number, source: BatchSource, plan: ExecutionPlan): Promise<Tensor> {
+export async function computePrefixOutputs(model: ClassifierModel, upTo: number, source: BatchSource, plan: ExecutionPlan, positions?: number[]): Promise<Tensor> {
   const stages = model.stages();
   model.eval();
   source.setEpoch(0);
@@ -23,6 +25,7 @@ export async function computePrefixOutputs(model: ClassifierModel, upTo: number,
   try {
     await forEachBatch(source, (batch) => {
       parts.push(inferenceMode(() => tidy(() => planForward(model, batch.x, plan, { stages, to: upTo }).contiguous())));
+      positions?.push(...batch.indices);
       batch.x.dispose();
       batch.y.dispose();
     });

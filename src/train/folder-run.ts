@@ -3,7 +3,7 @@
  * demo use them: progress, checkpoints (by time, resumable), and the report at the end. The
  * model itself is saved by the caller (`learn.save(out)`), after the fit.
  */
-import type { ImageDataset } from '../data/index.js';
+import type { Dataset } from '../data/index.js';
 import { runPath } from '../io/run-folder.js';
 import type { Callback } from './callback.js';
 import { Checkpoint } from './checkpoint.js';
@@ -17,7 +17,7 @@ export interface FolderRunOptions {
   /** What the report and config.json say about where the run came from. */
   provenance: Record<string, unknown>;
   /** What the report evaluates on: the validation set, else the training set. */
-  evalSet: ImageDataset;
+  evalSet: Dataset;
   resume?: boolean;
   overwrite?: boolean;
   /** Seconds between checkpoints (default 60; 0: every epoch). */

@@ -6,7 +6,7 @@
  */
 import type { Tensor } from '../tensor/index.js';
 import { TlcvError } from '../errors.js';
-import type { Batch } from '../data/index.js';
+import { isFileDataset, type Batch, type PreprocessConfig } from '../data/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
 import { describePlan, predictImages, type ExecutionPlan } from '../execution/index.js';
@@ -35,6 +35,11 @@ export interface LearnerOptions {
   callbacks?: Callback[];
   /** Class names saved with the model (default: the training dataset's). */
   classes?: string[];
+  /**
+   * What turns an image file into the model's input, saved with the model for predict,
+   * evaluate, serve and export (default: the record of a streaming training dataset).
+   */
+  preprocess?: PreprocessConfig;
   /** Compute a frozen prefix's outputs once when nothing changes them (default true). */
   cacheFrozen?: boolean;
   /** No default progress output on stderr. */
@@ -81,6 +86,7 @@ export class Learner implements LearnerView {
   /** One line on what the last fit trained: images, plan, optimizer, epochs. */
   summary = '';
   readonly classes: string[] | undefined;
+  readonly preprocess: PreprocessConfig | undefined;
   readonly #base: Partial<TrainOptions>;
   readonly #trainData: DataInput | undefined;
   readonly #valData: DataInput | null;
@@ -105,6 +111,7 @@ export class Learner implements LearnerView {
     this.plan = this.#fixedPlan;
     this.#callbacks = [...(o.callbacks ?? [])];
     this.classes = o.classes ?? (o.train !== undefined && 'classes' in o.train ? o.train.classes : undefined);
+    this.preprocess = o.preprocess ?? (o.train !== undefined && 'kind' in o.train && isFileDataset(o.train) ? o.train.preprocess : undefined);
     this.#cacheFrozen = o.cacheFrozen ?? true;
     this.#quiet = o.quiet ?? false;
     this.#log = o.log;
@@ -248,18 +255,24 @@ export class Learner implements LearnerView {
    */
   save(dir: string, o: { provenance?: Record<string, unknown> } = {}): void {
     const classes = this.classes ?? Array.from({ length: this.model.numClasses }, (_, i) => String(i));
-    saveModelFolder(dir, this.model, { classes, provenance: { ...(o.provenance ?? {}), options: this.options, cachedPrefix: this.startStage > 0 } });
+    saveModelFolder(dir, this.model, {
+      classes,
+      provenance: { ...(o.provenance ?? {}), options: this.options, cachedPrefix: this.startStage > 0 },
+      ...(this.preprocess === undefined ? {} : { preprocess: this.preprocess }),
+    });
   }
 
   /**
-   * A Learner over a saved model folder, for evaluate, predict, or more training.
+   * A Learner over a saved model folder, for evaluate, predict, or more training; its
+   * `preprocess` is the folder's record (what evaluation and prediction must apply to images).
    *
    * @example
-   * const learn = Learner.load('runs/digits');
+   * const learn = Learner.load('runs/photos');
+   * const test = await loadDataset('folder:photos:test', { stream: true, preprocess: learn.preprocess });
    */
   static load(dir: string, o: Omit<LearnerOptions, 'model'> = {}): Learner {
-    const { model, config } = loadModelFolder(dir);
-    return new Learner({ classes: config.classes, ...o, model });
+    const { model, config, preprocess } = loadModelFolder(dir);
+    return new Learner({ classes: config.classes, ...(preprocess === null ? {} : { preprocess }), ...o, model });
   }
 
   requestStop(reason: string): void {

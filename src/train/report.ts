@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ClassifierModel } from '../models/index.js';
-import type { ImageDataset } from '../data/index.js';
+import { configureFiles, imageBytes, isFileDataset, readFileBatch, type Dataset } from '../data/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
 import { encodePng, writeReport, type ReportData } from '../report/index.js';
 import { describePlan, type ExecutionPlan } from '../execution/index.js';
@@ -19,20 +19,27 @@ export interface RunReportInput {
   options: TrainOptions;
   fit: FitResult;
   evaluation: EvaluationResult;
-  evalSet: ImageDataset;
+  evalSet: Dataset;
   epochSeconds: number[];
   provenance: Record<string, unknown>;
   comparison?: ReportData['comparison'];
   learningCurve?: ReportData['learningCurve'];
 }
 
+/** The model input of the image at a dataset position: a streaming one decodes its file with the centre crop, as evaluation saw it. */
+async function inputPixels(ds: Dataset, index: number): Promise<Uint8Array> {
+  if (!isFileDataset(ds)) return ds.images.subarray(index * imageBytes(ds), (index + 1) * imageBytes(ds));
+  return (await readFileBatch(configureFiles(ds, ds.preprocess, { train: false }), Int32Array.of(index), 0, 0)).bytes;
+}
+
 /** The most confidently wrong images of an evaluation, as PNGs with their labels. */
-export async function worstImages(ds: ImageDataset, evaluation: EvaluationResult, limit = 16): Promise<NonNullable<ReportData['worstImages']>> {
-  const size = ds.channels * ds.height * ds.width;
+export async function worstImages(ds: Dataset, evaluation: EvaluationResult, limit = 16): Promise<NonNullable<ReportData['worstImages']>> {
   const scale = Math.max(1, Math.round(64 / Math.max(ds.height, ds.width)));
   const out: NonNullable<ReportData['worstImages']> = [];
   for (const w of evaluation.worst.slice(0, limit)) {
-    const pixels = ds.images.subarray(w.index * size, (w.index + 1) * size);
+    const pixels = await inputPixels(ds, w.index);
+    if (pixels.length === 0) continue; // a file that went bad since the evaluation, skipped under 'skip'
+
     out.push({
       png: await encodePng(pixels, ds.channels, ds.height, ds.width, scale),
       label: ds.classes[w.label] ?? String(w.label),
@@ -76,7 +83,7 @@ export async function writeRunReport(path: string, r: RunReportInput): Promise<v
 export interface ReportOptions {
   title: string;
   /** What the report evaluates the trained model on (the validation set, or the training set). */
-  evalSet: ImageDataset;
+  evalSet: Dataset;
   provenance: Record<string, unknown>;
 }
 

@@ -1,10 +1,11 @@
 /**
  * The set-up of a fit: the numeric plan (timed on the first training batch unless fixed or
- * resumed), the loaders a dataset gets (shuffling, augmentation, the model's normalisation),
- * and the frozen prefix's outputs computed once when nothing changes them.
+ * resumed), the loaders a dataset gets (shuffling, augmentation, the model's normalisation;
+ * a streaming photo folder gets its record's random crops for training and the centre crop
+ * otherwise), and the frozen prefix's outputs computed once when nothing changes them.
  */
 import { TlcvError } from '../errors.js';
-import { DataLoader, type ImageDataset } from '../data/index.js';
+import { DataLoader, configureFiles, isFileDataset, type Dataset } from '../data/index.js';
 import { Augmenter, parseAugment } from '../transforms/index.js';
 import type { ClassifierModel } from '../models/index.js';
 import { tunePlanOn, type ExecutionPlan } from '../execution/index.js';
@@ -34,12 +35,15 @@ export interface PreparedSources {
 
 /**
  * A DataLoader over `ds` for `model` as the options ask (shuffled and augmented for training).
+ * A streaming dataset is read in the mode the loader is for: its record's random crops and
+ * flips for training, the centre crop for anything else.
  *
  * @example
  * const loader = loaderFor(train, model, resolveTrainOptions({}), { train: true });
  */
-export function loaderFor(ds: ImageDataset, model: ClassifierModel, o: TrainOptions, how: { train: boolean; augment?: Augmenter; batchSize?: number }): DataLoader {
-  return new DataLoader(ds, {
+export function loaderFor(ds: Dataset, model: ClassifierModel, o: TrainOptions, how: { train: boolean; augment?: Augmenter; batchSize?: number }): DataLoader {
+  const data = isFileDataset(ds) && ds.train !== how.train ? configureFiles(ds, ds.preprocess, { train: how.train }) : ds;
+  return new DataLoader(data, {
     batchSize: how.batchSize ?? o.batchSize,
     shuffle: how.train,
     seed: o.seed,
@@ -85,16 +89,22 @@ export async function prepareSources(t: SetupTarget, trainData: DataInput, valDa
   if (plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
   const describe = `${count(trainData, 'training')}${valData === null ? '' : `, ${count(valData, 'validation')}`}`;
   const valSet = valData === null || isBatchSource(valData) ? null : valData;
-  const canCache = o.cacheFrozen && ds !== null && t.frozenStages > 0 && !augment!.enabled && (valData === null || valSet !== null);
+  const randomCrops = ds !== null && isFileDataset(ds) && (ds.preprocess.train.randomResizedCrop !== null || ds.preprocess.train.hflip);
+  const canCache = o.cacheFrozen && ds !== null && t.frozenStages > 0 && !augment!.enabled && !randomCrops && (valData === null || valSet !== null);
+  if (o.cacheFrozen && t.frozenStages > 0 && randomCrops && !augment!.enabled) {
+    t.log("the frozen layers' outputs are not cached: each epoch draws new random crops of the training photos (a record without them, e.g. --train-crop center, caches them)");
+  }
   if (!canCache) {
     const train = ds === null ? (trainData as BatchSource) : loaderFor(ds, model, opts, { train: true, augment: augment! });
     const val = valData === null ? null : valSet === null ? (valData as BatchSource) : loaderFor(valSet, model, opts, { train: false });
     return { train, val, startStage: 0, cacheSeconds: 0, describe, dispose: () => undefined };
   }
   const ct = performance.now();
-  const cache = async (d: ImageDataset, shuffle: boolean): Promise<CachedBatches> => {
-    const feats = await computePrefixOutputs(model, t.frozenStages, loaderFor(d, model, opts, { train: false }), plan);
-    return new CachedBatches(feats, d.labels, { batchSize: opts.batchSize, shuffle, seed: opts.seed, dropLast: shuffle && opts.dropLast });
+  const cache = async (d: Dataset, shuffle: boolean): Promise<CachedBatches> => {
+    const positions: number[] = [];
+    const feats = await computePrefixOutputs(model, t.frozenStages, loaderFor(d, model, opts, { train: false }), plan, positions);
+    const labels = Int32Array.from(positions, (p) => d.labels[p]!);
+    return new CachedBatches(feats, labels, { batchSize: opts.batchSize, shuffle, seed: opts.seed, dropLast: shuffle && opts.dropLast });
   };
   const train = await cache(ds, true);
   let val: CachedBatches | null = null;

@@ -1,12 +1,14 @@
 /**
  * A model folder: model.safetensors (torchvision names) and config.json (architecture,
- * classes, input size, normalization); a training run adds its other files (src/io/run-folder.ts).
+ * classes, input size, normalization, and the whole preprocessing as `preprocess`); a training
+ * run adds its other files (src/io/run-folder.ts).
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TlcvError } from '../errors.js';
 import { createModel, type ClassifierModel } from '../models/index.js';
 import { predictImages } from '../execution/index.js';
+import { legacyPreprocess, parsePreprocess, serializePreprocess, type PreprocessConfig, type PreprocessJson } from '../data/index.js';
 import { readSafetensors, safetensorsChunks } from '../io/safetensors.js';
 import { writeFilesAtomic } from '../io/atomic-write.js';
 import { RUN_FILES } from '../io/run-folder.js';
@@ -26,6 +28,8 @@ export interface ModelFolderConfig {
   options: Record<string, number | string | boolean | number[]>;
   weights: string;
   provenance: Record<string, unknown>;
+  /** What turns an image into this model's input (serializePreprocess); absent in folders written before it was recorded. */
+  preprocess?: PreprocessJson;
 }
 
 /**
@@ -34,7 +38,7 @@ export interface ModelFolderConfig {
  * @example
  * saveModelFolder('runs/digits', model, { classes: train.classes });
  */
-export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown> }): ModelFolderConfig {
+export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown>; preprocess?: PreprocessConfig }): ModelFolderConfig {
   mkdirSync(dir, { recursive: true });
   const c = model.config;
   const config: ModelFolderConfig = {
@@ -49,6 +53,13 @@ export function saveModelFolder(dir: string, model: ClassifierModel, info: { cla
     weights: WEIGHTS_FILE,
     provenance: info.provenance ?? {},
   };
+  // Without a record of its own, a model gets the whole-image resize tlcv applied before records
+  // existed; one whose input no image makes (neither gray nor RGB) gets none.
+  const preprocess = info.preprocess ?? (c.inputSize[0] === 1 || c.inputSize[0] === 3 ? legacyPreprocess(config) : undefined);
+  if (preprocess !== undefined) {
+    config.preprocess = serializePreprocess(preprocess);
+    checkPreprocessFits(config.preprocess, config, dir);
+  }
   writeFilesAtomic([
     { path: join(dir, WEIGHTS_FILE), data: safetensorsChunks(model.stateDict(), { format: 'pt', tlcv_model: c.name }) },
     { path: join(dir, CONFIG_FILE), data: `${JSON.stringify(config, null, 2)}\n` },
@@ -85,7 +96,26 @@ export function readModelConfig(dir: string): ModelFolderConfig {
   // The weights path must stay inside the folder: a config cannot point tlcv elsewhere.
   const weights = c.weights ?? WEIGHTS_FILE;
   field(typeof weights === 'string' && weights !== '' && basename(weights) === weights && weights !== '..' && weights !== '.', path, 'weights', 'a file name inside the model folder', weights);
+  if (c.preprocess !== undefined) checkPreprocessFits(parsePreprocess(c.preprocess, `${path} (preprocess)`), c, path);
   return { ...c, weights, options: c.options ?? {} };
+}
+
+function checkPreprocessFits(p: PreprocessJson | PreprocessConfig, c: ModelFolderConfig, where: string): void {
+  const size = 'inputSize' in p ? p.inputSize : p.input_size;
+  const same = (a: number[], b: number[]): boolean => a.length === b.length && a.every((v, i) => v === b[i]);
+  field(same(size, c.inputSize), where, 'preprocess.input_size', `the model's inputSize ${JSON.stringify(c.inputSize)}`, size);
+  field(same(p.mean, c.mean) && same(p.std, c.std), where, 'preprocess.mean/std', `the model's mean/std ${JSON.stringify([c.mean, c.std])}`, [p.mean, p.std]);
+}
+
+/**
+ * The preprocessing a model folder's config records (parsePreprocess), or for a folder written
+ * before it was recorded, the whole-image resize tlcv applied then (legacyPreprocess).
+ *
+ * @example
+ * const cfg = modelPreprocess(readModelConfig('runs/photos')); // cfg.cropPct 0.875 for a photo model
+ */
+export function modelPreprocess(config: ModelFolderConfig, where = `model folder of ${config.model}`): PreprocessConfig {
+  return config.preprocess === undefined ? legacyPreprocess(config) : parsePreprocess(config.preprocess, where);
 }
 
 export function isModelFolder(p: string): boolean {
@@ -93,12 +123,14 @@ export function isModelFolder(p: string): boolean {
 }
 
 /**
- * Builds the architecture from config.json and loads its weights strictly.
+ * Builds the architecture from config.json and loads its weights strictly; `preprocess` is
+ * what turns an image into its input (see modelPreprocess; null for a model whose input is
+ * neither gray nor RGB, which no image becomes).
  *
  * @example
- * const { model, config } = loadModelFolder('runs/digits');
+ * const { model, config, preprocess } = loadModelFolder('runs/digits');
  */
-export function loadModelFolder(dir: string): { model: ClassifierModel; config: ModelFolderConfig } {
+export function loadModelFolder(dir: string): { model: ClassifierModel; config: ModelFolderConfig; preprocess: PreprocessConfig | null } {
   const config = readModelConfig(dir);
   const [channels, height, width] = config.inputSize;
   const model = createModel(config.model, {
@@ -118,7 +150,8 @@ export function loadModelFolder(dir: string): { model: ClassifierModel; config: 
   model.config.mean = config.mean;
   model.config.std = config.std;
   model.eval();
-  return { model, config };
+  const images = config.inputSize[0] === 1 || config.inputSize[0] === 3;
+  return { model, config, preprocess: images ? modelPreprocess(config, join(dir, CONFIG_FILE)) : null };
 }
 
 /**

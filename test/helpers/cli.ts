@@ -8,8 +8,9 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): CliResult {
-  const r = spawnSync(process.execPath, [resolve('bin', 'tlcv.js'), ...args], {
+/** `nodeArgs` go to node before the script (e.g. --import of a hook). */
+export function runCli(args: string[], opts: { timeoutMs?: number; env?: Record<string, string>; nodeArgs?: string[] } = {}): CliResult {
+  const r = spawnSync(process.execPath, [...(opts.nodeArgs ?? []), resolve('bin', 'tlcv.js'), ...args], {
     encoding: 'utf8',
     timeout: opts.timeoutMs ?? 300_000,
     env: { ...process.env, ...(opts.env ?? {}) },

@@ -11,7 +11,7 @@ import { createModel, type CreateModelOptions } from '../../src/models/index.js'
 import { BatchNorm2d, Linear } from '../../src/nn/index.js';
 import { fromTypedArray, inferenceMode, manualSeed, noGrad, rand, randn, tensor, tidy } from '../../src/tensor/index.js';
 import { saveModelFolder } from '../../src/transfer/model-folder.js';
-import { imageToPixels, preprocessingFor } from '../../src/deploy/index.js';
+import { legacyPreprocess, preprocessImageFile, type PreprocessConfig } from '../../src/data/index.js';
 
 export const CLASSES = ['ant', 'bee', 'cat', 'dog', 'eel'];
 
@@ -47,9 +47,15 @@ export async function writePhotos(dir: string, n = 3): Promise<string[]> {
 
 /**
  * Saves a zoo model with random BatchNorm statistics and a classifier scaled so that the logits
- * of `photos` have a standard deviation of about `logitStd`.
+ * of `photos` have a standard deviation of about `logitStd`. Its preprocessing record is
+ * `preprocess(config)` (default: the whole-image resize of folders written before records).
  */
-export async function writeModelFolder(dir: string, name: string, photos: string[], o: CreateModelOptions & { seed?: number; logitStd?: number } = {}): Promise<void> {
+export async function writeModelFolder(
+  dir: string,
+  name: string,
+  photos: string[],
+  o: CreateModelOptions & { seed?: number; logitStd?: number; preprocess?: (c: { inputSize: [number, number, number]; mean: number[]; std: number[] }) => PreprocessConfig } = {},
+): Promise<void> {
   manualSeed(o.seed ?? 1);
   const model = createModel(name, { numClasses: CLASSES.length, ...o });
   model.eval();
@@ -65,8 +71,8 @@ export async function writeModelFolder(dir: string, name: string, photos: string
     }),
   );
   const c = model.config;
-  const prep = preprocessingFor({ model: name, inputSize: c.inputSize, mean: c.mean, std: c.std } as Parameters<typeof preprocessingFor>[0]);
-  const pixels = await Promise.all(photos.map((f) => imageToPixels(f, prep)));
+  const prep = (o.preprocess ?? legacyPreprocess)(c);
+  const pixels = await Promise.all(photos.map((f) => preprocessImageFile(f, prep)));
   const [ch, h, w] = c.inputSize;
   const batch = new Uint8Array(pixels.length * ch * h * w);
   pixels.forEach((p, i) => batch.set(p, i * p.length));
@@ -83,6 +89,6 @@ export async function writeModelFolder(dir: string, name: string, photos: string
     fc.weight.mul_(k);
     fc.bias?.mul_(k);
   });
-  saveModelFolder(dir, model, { classes: CLASSES });
+  saveModelFolder(dir, model, { classes: CLASSES, preprocess: prep });
   model.dispose();
 }

@@ -1,10 +1,14 @@
-// Image to model input in the browser, following the preprocessing recorded in the model's
-// metadata (timm's names): flatten transparency over the background, convert to gray or RGB,
-// resize to input_size / crop_pct (stretched, or the short side with the aspect kept), crop the
-// centre input_size. Plain functions on pixel arrays, so Node can test them against tlcv's own
-// decoder.
+// Image to model input in the browser, following the preprocessing the model folder recorded,
+// as it is in the model's metadata (timm's names): flatten transparency over the background,
+// convert to gray or RGB, resize to cover input_size / crop_pct (the aspect kept, or stretched
+// under resize "fill"), crop the centre input_size. The sizes and the crop's place are
+// computed as tlcv's storedSize and centerBox compute them. Plain functions on pixel arrays, so
+// Node can test them against tlcv's own decoder.
 
-const JSON_KEYS = ['classes', 'input_size', 'crop_pct', 'channels', 'mean', 'std'];
+const JSON_KEYS = ['classes', 'input_size', 'crop_pct', 'mean', 'std'];
+// tlcv resizes images of at most this many pixels a side under a whole-image record (digits)
+// with libtorch's bilinear resize, as their folder was at training, rather than with libvips.
+const SMALL_IMAGE_MAX = 64;
 
 /** metadata.json (the ONNX metadata_props: lists and numbers as JSON text) as values. */
 export function readMetadata(props) {
@@ -19,6 +23,7 @@ export function readMetadata(props) {
 // Resampling kernels on a unit grid; each is widened by the shrink factor when shrinking, so a
 // shrink averages every source pixel (as PIL, libvips and torchvision's antialias do).
 const KERNELS = {
+  lanczos: null,
   nearest: { support: 0.5, f: (x) => (x >= -0.5 && x < 0.5 ? 1 : 0) },
   bilinear: { support: 1, f: (x) => Math.max(0, 1 - Math.abs(x)) },
   bicubic: {
@@ -40,20 +45,23 @@ const KERNELS = {
     },
   },
 };
+KERNELS.lanczos = KERNELS.lanczos3;
 
 /**
  * For each output index along one axis: the first source index and the normalised weights.
  * Enlarging with lanczos3, libvips (sharp, tlcv's decoder) interpolates bicubically instead.
+ * `torch` follows libtorch's bilinear resize (antialiased when shrinking) instead of libvips.
  */
-function axisWeights(inSize, outSize, interpolation) {
+function axisWeights(inSize, outSize, interpolation, torch) {
   const scale = inSize / outSize;
-  const kernel = KERNELS[scale < 1 && interpolation === 'lanczos3' ? 'bicubic' : interpolation];
+  const kernel = KERNELS[scale < 1 && interpolation.startsWith('lanczos') ? 'bicubic' : interpolation];
   const widen = Math.max(scale, 1);
   const support = kernel.support * widen;
   const out = [];
   for (let i = 0; i < outSize; i += 1) {
-    // Enlarging, libvips (sharp, tlcv's decoder) samples output pixel i at source i * scale - 0.5.
-    const centre = scale < 1 ? i * scale : (i + 0.5) * scale;
+    // Enlarging, libvips (sharp, tlcv's decoder) samples output pixel i at source i * scale - 0.5;
+    // libtorch (align_corners false) at (i + 0.5) * scale - 0.5.
+    const centre = scale < 1 && !torch ? i * scale : (i + 0.5) * scale;
     const lo = Math.max(0, Math.floor(centre - support));
     const hi = Math.min(inSize, Math.ceil(centre + support));
     const w = [];
@@ -69,9 +77,9 @@ function axisWeights(inSize, outSize, interpolation) {
 }
 
 /** Separable resize of one float plane (width w, height h) to (tw, th). */
-function resizePlane(plane, w, h, tw, th, interpolation) {
-  const across = axisWeights(w, tw, interpolation);
-  const down = axisWeights(h, th, interpolation);
+function resizePlane(plane, w, h, tw, th, interpolation, torch) {
+  const across = axisWeights(w, tw, interpolation, torch);
+  const down = axisWeights(h, th, interpolation, torch);
   const mid = new Float32Array(tw * h);
   for (let y = 0; y < h; y += 1) {
     for (let x = 0; x < tw; x += 1) {
@@ -114,15 +122,28 @@ function toPlanes(rgba, n, channels, background) {
   return [gray];
 }
 
-/** The size an image is resized to before the centre crop. */
+/** Python's round(), halves to even, with which torchvision's CenterCrop places its box. */
+function roundHalfEven(v) {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d !== 0.5) return d < 0.5 ? f : f + 1;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** The size an image is resized to before the centre crop (tlcv's storedSize). */
 export function resizeTarget(width, height, meta) {
   const [, h, w] = meta.input_size;
   const crop = meta.crop_pct;
-  if (meta.resize_mode === 'shortest') {
-    const short = Math.floor(Math.min(h, w) / crop);
-    return width <= height ? { tw: short, th: Math.round((height * short) / width) } : { tw: Math.round((width * short) / height), th: short };
+  const th = Math.floor(h / crop);
+  const tw = Math.floor(w / crop);
+  if (meta.resize === 'fill') return { tw, th };
+  if (th === tw) {
+    // torchvision's Resize(int): the short side to the size, the long one floored.
+    if (height <= width) return { th, tw: Math.max(1, Math.floor((th * width) / height)) };
+    return { th: Math.max(1, Math.floor((th * height) / width)), tw };
   }
-  return { tw: Math.floor(w / crop), th: Math.floor(h / crop) };
+  const s = Math.max(th / height, tw / width);
+  return { th: Math.max(th, Math.floor(height * s)), tw: Math.max(tw, Math.floor(width * s)) };
 }
 
 /**
@@ -132,12 +153,13 @@ export function resizeTarget(width, height, meta) {
 export function toModelInput(rgba, width, height, meta) {
   const [channels, h, w] = meta.input_size;
   if (!(meta.interpolation in KERNELS)) throw new Error(`unknown interpolation "${meta.interpolation}" in the model's metadata`);
+  const torch = Math.max(width, height) <= SMALL_IMAGE_MAX && meta.resize === 'fill' && meta.crop_pct === 1;
   const { tw, th } = resizeTarget(width, height, meta);
-  const top = Math.round((th - h) / 2);
-  const left = Math.round((tw - w) / 2);
+  const top = roundHalfEven((th - h) / 2);
+  const left = roundHalfEven((tw - w) / 2);
   const out = new Float32Array(channels * h * w);
   toPlanes(rgba, width * height, channels, meta.background).forEach((plane, c) => {
-    const resized = tw === width && th === height ? plane : resizePlane(plane, width, height, tw, th, meta.interpolation);
+    const resized = tw === width && th === height ? plane : resizePlane(plane, width, height, tw, th, torch ? 'bilinear' : meta.interpolation, torch);
     for (let y = 0; y < h; y += 1) {
       for (let x = 0; x < w; x += 1) {
         const v = resized[(y + top) * tw + x + left];
