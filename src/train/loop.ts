@@ -99,6 +99,9 @@ export async function trainEpoch(s: LoopState, h: LoopHooks, epoch: number): Pro
     s.bestEpoch = epoch;
   }
   await h.emit('afterEpoch');
+  // A signal's handler runs only when the event loop turns; the batch loop turns it every 20 ms,
+  // which a short epoch may never reach. One turn per epoch lets SIGINT/SIGTERM stop any run.
+  await new Promise<void>((resolve) => setImmediate(resolve));
   checkInterrupt(h);
 }
 
