@@ -28,25 +28,21 @@ export async function evaluateModel(model: ClassifierModel, source: BatchSource,
   let lossSum = 0;
   // One folded view for the whole pass: its BatchNorms folded, its weights pre-cast once.
   const folded = foldedForPlan(model, o.plan);
-  try {
-    await forEachBatch(source, (batch) => {
-      const n = batch.y.size(0);
-      const [probs, targets, loss] = inferenceMode(() =>
-        tidy(() => {
-          const logits = planForward(model, batch.x, o.plan, { folded });
-          const l = F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
-          return [F.softmax(logits, 1).toTypedArray() as Float32Array, Int32Array.from(batch.y.toFlatArray()), l] as const;
-        }),
-      );
-      lossSum += loss;
-      acc.add(probs, targets, Array.from({ length: n }, (_, i) => offset + i));
-      offset += n;
-      batch.x.dispose();
-      batch.y.dispose();
-    });
-  } finally {
-    folded.dispose();
-  }
+  await forEachBatch(source, (batch) => {
+    const n = batch.y.size(0);
+    const [probs, targets, loss] = inferenceMode(() =>
+      tidy(() => {
+        const logits = planForward(model, batch.x, o.plan, { folded });
+        const l = F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
+        return [F.softmax(logits, 1).toTypedArray() as Float32Array, Int32Array.from(batch.y.toFlatArray()), l] as const;
+      }),
+    );
+    lossSum += loss;
+    acc.add(probs, targets, Array.from({ length: n }, (_, i) => offset + i));
+    offset += n;
+    batch.x.dispose();
+    batch.y.dispose();
+  }).finally(() => folded.dispose());
   const result = acc.result(o.classNames);
   result.loss = lossSum / Math.max(offset, 1);
   return result;
@@ -64,22 +60,18 @@ export async function validate(model: ClassifierModel, stages: Stage[], source: 
   source.setEpoch(0);
   // The weights changed since the last epoch: a new view of the stages this pass runs.
   const folded = foldedForPlan(model, plan, { stages, from });
-  try {
-    await forEachBatch(source, (batch) => {
-      noGrad(() =>
-        tidy(() => {
-          const logits = planForward(model, batch.x, plan, { from, stages, folded });
-          t.loss += F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
-          t.correct += logits.argmax(1).eq(batch.y).sum().item();
-          t.n += batch.y.size(0);
-        }),
-      );
-      batch.x.dispose();
-      batch.y.dispose();
-    });
-  } finally {
-    folded.dispose();
-  }
+  await forEachBatch(source, (batch) => {
+    noGrad(() =>
+      tidy(() => {
+        const logits = planForward(model, batch.x, plan, { from, stages, folded });
+        t.loss += F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
+        t.correct += logits.argmax(1).eq(batch.y).sum().item();
+        t.n += batch.y.size(0);
+      }),
+    );
+    batch.x.dispose();
+    batch.y.dispose();
+  }).finally(() => folded.dispose());
   return { loss: t.loss / Math.max(t.n, 1), acc: t.correct / Math.max(t.n, 1) };
 }
 
