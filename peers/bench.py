@@ -157,8 +157,9 @@ def throughput(job):
         for _ in range(job["warmup"]):
             step()
         entry = _cache[key] = step
+    cpu0 = time.process_time()
     n, seconds = timed(entry, job["iters"], job["minSeconds"], job["maxIters"])
-    return {"images": n * b, "seconds": seconds}
+    return {"images": n * b, "seconds": seconds, "cpuSeconds": time.process_time() - cpu0}
 
 
 def flops(job):

@@ -100,7 +100,26 @@ test('a tiny bench runs every section and its report follows from what it measur
   assert.equal(gemmTarget.met, g.tlcv.float32!.best / g.peer.float32!.best >= 0.95);
   const md = renderMarkdown(r);
   assert.match(md, /\| seed-cnn \| 1x28x28 \| 4 \| train \|/);
-  assert.match(md, /Targets \(issues 7, 11, 13 and 16, where their sections ran\)/);
+  assert.match(md, /Targets \(issues 7, [\d, and]+16, where their sections ran\)/);
+});
+
+test('--cpu-time: each worker reports its CPU seconds, and the rows are rates per CPU second', async () => {
+  const { throughput } = await import('../src/bench/tlcv-kernels.js');
+  const { syntheticImages, writeImageSet } = await import('../src/bench/data-files.js');
+  const dir = mkdtempSync(join(tmpdir(), 'tlcv-bench-cpu-'));
+  try {
+    const data = writeImageSet(dir, 'x', syntheticImages(4, [1, 28, 28], 10, 0));
+    const own = throughput({ kind: 'throughput', name: 'fp32', precision: 'fp32', bf16: false, channelsLast: false, mode: 'infer', model: 'seed-cnn', inputSize: [1, 28, 28], numClasses: 10, batch: 4, images: data.images, labels: data.labels, warmup: 1, iters: 3, minSeconds: 0.2, maxIters: 1000 });
+    positive(own.cpuSeconds, 'tlcv CPU seconds');
+    // One thread and the main thread's bookkeeping: CPU time cannot run far ahead of the wall clock.
+    assert.ok(own.cpuSeconds <= 2 * own.seconds + 0.05, `CPU ${own.cpuSeconds} s over ${own.seconds} s of wall time`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const r = await runBench({ config: { ...tiny, reps: 1, cpuTime: true, gemm: null, transfer: null, precision: null, memory: null, tfjs: null }, command: 'test' });
+  assert.deepEqual(r.errors, {});
+  for (const row of r.throughput) for (const f of [...Object.values(row.tlcv), ...Object.values(row.peer)]) positive(f.median, `${row.mode} rate per CPU second`);
+  assert.match(renderMarkdown(r), /throughput, images per CPU second/);
 });
 
 test('the CLI writes bench.json and prints the table; a bad --only or a missing peer is a user error', () => {

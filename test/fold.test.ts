@@ -4,26 +4,11 @@
 // would change meaning (BatchNorm in training, trainable weights under autograd) stay unfolded.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createModel, getModelConfig, listModels, type ClassifierModel } from '../src/models/index.js';
+import { createModel, getModelConfig, listModels } from '../src/models/index.js';
 import { BatchNorm2d, Conv2d, foldConvBn, foldedForInference } from '../src/nn/index.js';
 import { F, autocast, inferenceMode, liveTensors, manualSeed, noGrad, rand, randn, tidy, type Tensor } from '../src/tensor/index.js';
 import { assertClose } from './helpers/assert-close.js';
-
-/** Every BatchNorm gets random affine parameters and running statistics. */
-function randomiseNorms(model: ClassifierModel): void {
-  noGrad(() =>
-    tidy(() => {
-      for (const m of model.namedModules().values()) {
-        if (!(m instanceof BatchNorm2d)) continue;
-        const n = m.numFeatures;
-        m.weight?.copy_(rand([n]).add(0.5));
-        m.bias?.copy_(randn([n]).mul(0.2));
-        m.runningMean!.copy_(randn([n]).mul(0.3));
-        m.runningVar!.copy_(rand([n]).add(0.5));
-      }
-    }),
-  );
-}
+import { randomiseNorms } from './helpers/norms.js';
 
 test('foldConvBn: conv then eval BatchNorm equals one conv with the folded weight and bias', () => {
   const live = liveTensors().count;

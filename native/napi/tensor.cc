@@ -115,6 +115,22 @@ Napi::Value item(const Napi::CallbackInfo& info) {
   });
 }
 
+// Version counters of many tensors in one call: every in-place write bumps a tensor's counter,
+// so a cache derived from weights (a folded inference view) can tell when they changed.
+// Inference tensors keep no counter: -1.
+Napi::Value versions(const Napi::CallbackInfo& info) {
+  return guarded(info, [&]() -> Napi::Value {
+    auto handles = info[0].As<Napi::Uint32Array>();
+    auto out = Napi::Float64Array::New(info.Env(), handles.ElementLength());
+    for (size_t i = 0; i < handles.ElementLength(); ++i) {
+      at::Tensor* t = find_tensor(handles[i]);
+      if (t == nullptr) throw_torch_error(info.Env(), "tensor was used after dispose()", "disposed");
+      out[i] = t->is_inference() ? -1.0 : static_cast<double>(t->_version());
+    }
+    return out;
+  });
+}
+
 Napi::Value to_string(const Napi::CallbackInfo& info) {
   return guarded(info, [&]() -> Napi::Value {
     std::ostringstream os;
@@ -134,6 +150,7 @@ void register_tensor(Napi::Env env, Napi::Object exports) {
   exports.Set("liveStats", Napi::Function::New(env, stats));
   exports.Set("item", Napi::Function::New(env, item));
   exports.Set("toString", Napi::Function::New(env, to_string));
+  exports.Set("versions", Napi::Function::New(env, versions));
 }
 
 }  // namespace tlcv

@@ -32,6 +32,11 @@ export interface BenchConfig {
   threads: number;
   /** Interleaved repetitions of each timed figure; the table shows medians. */
   reps: number;
+  /**
+   * Throughput rows from each worker's CPU time instead of wall time: with one thread, a figure
+   * that time-slicing on a shared machine does not inflate (spinning and cache contention still do).
+   */
+  cpuTime?: boolean;
   seed: number;
   throughput: ModelRow[];
   gemm: { n: number; timing: Timing } | null;

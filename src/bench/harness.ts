@@ -78,7 +78,7 @@ async function throughputSection(ctx: Ctx): Promise<void> {
           try {
             const r = await (side === 'tlcv' ? ctx.tlcv : ctx.peer).request<ThroughputResult>(job);
             const list = samples[side].get(s.name) ?? [];
-            list.push(r.images / r.seconds);
+            list.push(r.images / (ctx.cfg.cpuTime === true ? r.cpuSeconds : r.seconds));
             samples[side].set(s.name, list);
             if (side === 'tlcv' && s.name === 'auto' && r.plan) plan = r.plan;
           } catch (e) {

@@ -46,6 +46,8 @@ export interface ThroughputJob extends Timing, SideSetting {
 export interface ThroughputResult {
   images: number;
   seconds: number;
+  /** CPU seconds of the worker process over the same steps (every thread). */
+  cpuSeconds: number;
   /** The plan tlcv chose (tlcv side only). */
   plan?: string;
 }

@@ -106,7 +106,8 @@ export function renderMarkdown(r: BenchReport): string {
       `Machine: ${m.cpu}, ${m.cores} cores; ${m.threads} threads per side; load average ${m.loadAverageStart.map((v) => v.toFixed(2)).join(' ')} at start, ${m.loadAverageEnd.map((v) => v.toFixed(2)).join(' ')} at end\n` +
       `tlcv default plan: ${m.tlcvAutoPlan ?? 'n/a'}; PyTorch ${m.torch ?? 'n/a'}; OMP_WAIT_POLICY ${m.ompWaitPolicy ?? 'n/a'}; Node ${m.node}`,
   );
-  if (r.throughput.length > 0) parts.push(`Training and inference throughput, images/s (median of ${(r.config as { reps?: number }).reps ?? '?'}); CL = channels-last\n\n${throughputTable(r)}`);
+  const rate = (r.config as { cpuTime?: boolean }).cpuTime === true ? 'images per CPU second' : 'images/s';
+  if (r.throughput.length > 0) parts.push(`Training and inference throughput, ${rate} (median of ${(r.config as { reps?: number }).reps ?? '?'}); CL = channels-last\n\n${throughputTable(r)}`);
   if (r.transfer.length > 0) {
     const rows = r.transfer.map((t) => [
       `${t.workload}, ${t.epochs} epochs, ${t.trainImages} train / ${t.testImages} test`,

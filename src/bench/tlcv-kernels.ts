@@ -107,8 +107,10 @@ export function throughput(job: ThroughputJob): ThroughputResult {
     r = makeRunner(job);
     runners.set(key, r);
   }
+  const cpu0 = process.cpuUsage();
   const { runs, seconds } = timeSteps(r.step, job);
-  return { images: runs * job.batch, seconds, plan: r.describe };
+  const cpu = process.cpuUsage(cpu0);
+  return { images: runs * job.batch, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, plan: r.describe };
 }
 
 export function gemm(job: GemmJob): GemmResult {

@@ -33,6 +33,7 @@ export const benchCommand = defineCommand({
     quick: { kind: 'bool', help: 'a shorter run (about 2 minutes on 2 cores; batch 16 at 224 px)' },
     threads: { kind: 'int', help: 'CPU threads for each side (default: every core)', min: 1, placeholder: 'N' },
     reps: { kind: 'int', help: 'interleaved repetitions per figure (medians are reported)', min: 1, placeholder: 'N' },
+    'cpu-time': { kind: 'bool', help: 'throughput rows from CPU time, not wall time (a busy machine; use with --threads 1)' },
     only: { kind: 'list', help: `sections to run, comma-separated (${SECTIONS.join(',')})`, placeholder: 'LIST' },
     out: { kind: 'string', help: 'where to write the JSON report', default: 'bench.json', placeholder: 'FILE' },
     python: { kind: 'string', help: 'Python with torch and torchvision (default: $TLCV_PEER_PYTHON, else /usr/bin/python3)', placeholder: 'PATH' },
@@ -41,6 +42,7 @@ export const benchCommand = defineCommand({
   async run({ flags: f }) {
     let config = presetConfig(f.quick ? 'quick' : 'full', f.threads ?? availableParallelism());
     if (f.reps !== undefined) config = { ...config, reps: f.reps };
+    if (f['cpu-time'] === true) config = { ...config, cpuTime: true };
     if (f.only !== undefined) config = only(config, f.only, f.quick === true);
     const command = process.argv[2] === 'bench' ? ['tlcv', ...process.argv.slice(2)].join(' ') : 'tlcv bench';
     const report = await runBench({ config, command, ...(f.python === undefined ? {} : { python: f.python }), verbose: f.verbose, log: (l) => console.error(l) });

@@ -6,6 +6,7 @@
 import { TlcvError } from '../errors.js';
 import type { ClassifierModel } from '../models/index.js';
 import { F, fromTypedArray, inferenceMode, tensor, tidy } from '../tensor/index.js';
+import { planForward, sharedFoldedView, type ExecutionPlan } from '../execution/index.js';
 import { loadModelFolder, type ModelFolderConfig } from '../transfer/model-folder.js';
 import { preprocessImageFile, type ImageSource, type PreprocessConfig } from '../data/index.js';
 import { checkImageInput } from './preprocess.js';
@@ -40,6 +41,10 @@ export function describePrediction(file: string, probabilities: number[], classe
   ranked.sort((a, b) => b.probability - a.probability || a.index - b.index);
   return { file, probabilities, top: ranked.slice(0, Math.max(1, Math.min(k, ranked.length))) };
 }
+
+// fp32, as the ONNX export computes: predict and serve answer what the exported file would,
+// within 1e-4 (test/deploy-onnx.test.ts); bf16 would not.
+const FP32: ExecutionPlan = { bf16: false, channelsLast: false, device: 'cpu' };
 
 export class ImageClassifier {
   readonly model: ClassifierModel;
@@ -83,7 +88,7 @@ export class ImageClassifier {
 
   /**
    * Class probabilities for a batch of images (uint8 CHW each), in one libtorch forward. Makes
-   * no tensor that outlives the call.
+   * no tensor that outlives the call but the folded weights, made on the first call and freed by dispose().
    */
   classify(images: Uint8Array[]): number[][] {
     const [c, h, w] = this.preprocessing.inputSize;
@@ -98,7 +103,8 @@ export class ImageClassifier {
       tidy(() => {
         const x = fromTypedArray(batch, [images.length, c, h, w]).float().div_(255);
         const normalized = x.sub_(tensor(mean).reshape([1, c, 1, 1])).div_(tensor(std).reshape([1, c, 1, 1]));
-        return F.softmax(this.model.forward(normalized), 1).toFlatArray();
+        // Conv + BatchNorm folded, as the ONNX export folds them; the view is made once per model.
+        return F.softmax(planForward(this.model, normalized, FP32, { folded: sharedFoldedView(this.model, FP32) }), 1).toFlatArray();
       }),
     );
     const k = this.config.numClasses;

@@ -5,8 +5,17 @@
  * trains, so its BatchNorm statistics do not drift.
  */
 import type { Tensor } from '../tensor/index.js';
+import type { FoldedInference } from '../nn/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import { withPlan, type ExecutionPlan } from './precision.js';
+
+export interface ForwardRange {
+  from?: number;
+  to?: number;
+  stages?: Stage[];
+  /** Run with this folded view's conv + BatchNorm pairs folded and weights pre-cast (see foldedForPlan). */
+  folded?: FoldedInference | null;
+}
 
 /** The input as the plan lays it out (channels-last strides, or as it is). */
 export function prepareInput(x: Tensor, plan: ExecutionPlan): Tensor {
@@ -23,17 +32,20 @@ export function forwardStages(stages: Stage[], from: number, x: Tensor, to = sta
 /**
  * Runs stages [from, to) of a model on `x` under the plan and returns float32 output. Without
  * a range or stages, the whole model runs through `model.forward`, which checks the input shape.
+ * With a folded view, whatever of it applies (frozen BatchNorms, no weights being trained) runs folded.
  *
  * @example
  * const logits = tidy(() => planForward(model, x, plan));
- * const features = planForward(model, x, plan, { to: frozenStages });
+ * const features = planForward(model, x, plan, { to: frozenStages, folded: frozenView });
  */
-export function planForward(model: ClassifierModel, x: Tensor, plan: ExecutionPlan, range: { from?: number; to?: number; stages?: Stage[] } = {}): Tensor {
+export function planForward(model: ClassifierModel, x: Tensor, plan: ExecutionPlan, range: ForwardRange = {}): Tensor {
   const from = range.from ?? 0;
   const input = prepareInput(x, plan);
-  if (from === 0 && range.to === undefined && range.stages === undefined) return withPlan(plan, () => model.forward(input)).float();
+  const folded = range.folded ?? null;
+  const run = (fn: () => Tensor): Tensor => withPlan(plan, () => (folded === null ? fn() : folded.run(fn))).float();
+  if (from === 0 && range.to === undefined && range.stages === undefined) return run(() => model.forward(input));
   const stages = range.stages ?? model.stages();
-  return withPlan(plan, () => forwardStages(stages, from, input, range.to ?? stages.length)).float();
+  return run(() => forwardStages(stages, from, input, range.to ?? stages.length));
 }
 
 /**

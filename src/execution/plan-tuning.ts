@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../io/atomic-write.js';
 import { cacheDir } from '../io/cache.js';
 import { cloneState, disposeState } from './state-copy.js';
 import { planForward, setTrainingMode } from './forward.js';
+import { foldedForPlan } from './folded.js';
 import { planExecution, describePlan, type ExecutionPlan, type Precision } from './precision.js';
 
 export interface TuneRequest {
@@ -92,40 +93,49 @@ function restoreBuffers(model: ClassifierModel, saved: Map<string, Tensor>): voi
 // models: the minimum is what a burst of load elsewhere disturbs least.
 const WARMUP = 2;
 const TIMED = 3;
-const TIMED_SECONDS = 0.5;
+const TIMED_SECONDS = 0.35;
 const MAX_TIMED = 30;
 // Batches beyond this many pixels (64 images at 32x32) add time to the trial, not information.
 const TRIAL_PIXELS = 64 * 32 * 32;
-// Candidates are timed in turn, twice over, each keeping its better round: the first steps of
-// a process run slower (allocator growth, library set-up) whichever plan they belong to.
-const ROUNDS = 2;
+// Candidates are timed in turn, three times over, each round starting with another candidate,
+// and each keeps its best round: the first steps of a process run slower (allocator growth,
+// library set-up), and a burst of load elsewhere hits one round, not every round of one plan.
+const ROUNDS = 3;
 // The static plan (precision.ts) stays unless another is clearly faster: a near tie is noise,
 // and switching on noise would make the cached choice differ from machine to machine.
-const SWITCH_MARGIN = 1.03;
+const SWITCH_MARGIN = 1.05;
 
-/** Seconds of one step (forward, and backward when training). */
+/**
+ * Seconds of one step (forward, and backward when training), as the passes that use the plan
+ * run it: inference folded (evaluate, predict and serve do), training with its frozen prefix folded.
+ */
 function timeStep(r: TuneRequest, plan: ExecutionPlan, warmup: number): number {
   r.model.to({ memoryFormat: plan.channelsLast ? 'channelsLast' : 'contiguous' });
   const params = r.model.parameters({ trainableOnly: true });
+  const folded = !r.train ? foldedForPlan(r.model, plan) : r.frozenStages > 0 ? foldedForPlan(r.model, plan, { stages: r.stages, to: r.frozenStages }) : null;
   const pass = (): void =>
     tidy(() => {
-      const out = planForward(r.model, r.x, plan, { stages: r.stages });
+      const out = planForward(r.model, r.x, plan, { stages: r.stages, folded });
       if (r.train) F.crossEntropy(out, r.y).backward();
       else out.sum().item();
       for (const p of params) p.grad = null;
     });
   const step = r.train ? pass : (): void => noGrad(pass);
-  for (let i = 0; i < warmup; i += 1) step();
-  let best = Infinity;
-  let spent = 0;
-  for (let i = 0; i < TIMED || (spent < TIMED_SECONDS * 1000 && i < MAX_TIMED); i += 1) {
-    const t0 = performance.now();
-    step();
-    const ms = performance.now() - t0;
-    best = Math.min(best, ms);
-    spent += ms;
+  try {
+    for (let i = 0; i < warmup; i += 1) step();
+    let best = Infinity;
+    let spent = 0;
+    for (let i = 0; i < TIMED || (spent < TIMED_SECONDS * 1000 && i < MAX_TIMED); i += 1) {
+      const t0 = performance.now();
+      step();
+      const ms = performance.now() - t0;
+      best = Math.min(best, ms);
+      spent += ms;
+    }
+    return best / 1000;
+  } finally {
+    folded?.dispose();
   }
-  return best / 1000;
 }
 
 /**
@@ -155,7 +165,10 @@ export function tunePlan(r: TuneRequest): ExecutionPlan {
   try {
     setTrainingMode(r.model, r.stages, r.frozenStages, r.train);
     for (let round = 0; round < ROUNDS; round += 1) {
-      for (const plan of candidates) seconds.set(plan, Math.min(seconds.get(plan) ?? Infinity, timeStep(trial, plan, round === 0 ? WARMUP : 1)));
+      for (let k = 0; k < candidates.length; k += 1) {
+        const plan = candidates[(round + k) % candidates.length]!;
+        seconds.set(plan, Math.min(seconds.get(plan) ?? Infinity, timeStep(trial, plan, round === 0 ? WARMUP : 1)));
+      }
     }
   } finally {
     restoreBuffers(r.model, saved);

@@ -3,6 +3,7 @@ import { F, fromTypedArray, inferenceMode, tensor, tidy } from '../tensor/index.
 import { TlcvError } from '../errors.js';
 import type { ClassifierModel } from '../models/index.js';
 import { planForward } from './forward.js';
+import { sharedFoldedView } from './folded.js';
 import type { ExecutionPlan } from './precision.js';
 
 export interface PredictOptions {
@@ -12,9 +13,13 @@ export interface PredictOptions {
   input?: { inputSize: [number, number, number]; mean: number[]; std: number[]; model?: string };
 }
 
+const FP32: ExecutionPlan = { bf16: false, channelsLast: false, device: 'cpu' };
+
 /**
  * Softmax probabilities for uint8 CHW images at the model's input size, normalised with its mean
- * and std, in one batch. Makes no tensor that outlives it.
+ * and std, in one batch, through the model's shared folded view for the plan (see
+ * sharedFoldedView: kept until the weights change or the model is disposed). Makes no other
+ * tensor that outlives it.
  *
  * @example
  * const [probs] = predictImages(model, [await decodeImage('7.png', { channels: 1, height: 28, width: 28 })]);
@@ -36,7 +41,8 @@ export function predictImages(model: ClassifierModel, images: Uint8Array[], o: P
       const mean = tensor(cfg.mean).reshape([1, c, 1, 1]);
       const std = tensor(cfg.std).reshape([1, c, 1, 1]);
       const input = x.sub(mean).div(std);
-      const logits = o.plan ? planForward(model, input, o.plan) : model.forward(input);
+      const plan = o.plan ?? FP32;
+      const logits = planForward(model, input, plan, { folded: sharedFoldedView(model, plan) });
       return F.softmax(logits, 1).toFlatArray();
     }),
   );

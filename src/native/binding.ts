@@ -67,6 +67,8 @@ export interface NativeBinding {
   liveStats(): { count: number; bytes: number; created: number };
   item(h: Handle): number | boolean;
   toString(h: Handle): string;
+  /** Each tensor's version counter (bumped by every in-place write; -1 for inference tensors). */
+  versions(handles: Uint32Array): Float64Array;
   resolveOp(name: string, overload: string): number;
   opSchema(id: number): string;
   opOverloads(name: string): string[];
@@ -160,6 +162,7 @@ const METHODS: Record<keyof NativeBinding, true> = {
   liveStats: true,
   item: true,
   toString: true,
+  versions: true,
   resolveOp: true,
   opSchema: true,
   opOverloads: true,

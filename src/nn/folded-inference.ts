@@ -57,7 +57,8 @@ const under = (path: string, prefixes: string[] | undefined): boolean =>
 function defaultSample(model: Module): Tensor {
   const size = (model as { config?: { inputSize?: unknown } }).config?.inputSize;
   if (!Array.isArray(size) || size.length !== 3) throw new TlcvError('ARGUMENT', 'foldedForInference needs options.sample for a model without config.inputSize');
-  return zeros([1, ...(size as number[])]);
+  // On the weights' device, so a CUDA model traces too.
+  return zeros([1, ...(size as number[])], { device: model.parameters()[0]?.device ?? 'cpu' });
 }
 
 /** Which BatchNorm normalises which conv's output, as one eval-mode forward shows it. */
@@ -86,9 +87,22 @@ function tracePairs(model: Module, sample: Tensor | undefined): [Conv2d, BatchNo
   return pairs;
 }
 
+// Which BatchNorm follows which conv depends on the module tree, not on the weights: one trace
+// per tree serves every later view (a validation each epoch, each candidate of a plan timing).
+const traced = new WeakMap<Module, { modules: Module[]; pairs: [Conv2d, BatchNorm2d][] }>();
+
+function pairsOf(model: Module, sample: Tensor | undefined): [Conv2d, BatchNorm2d][] {
+  const modules = [...model.namedModules().values()];
+  const hit = traced.get(model);
+  if (hit !== undefined && hit.modules.length === modules.length && hit.modules.every((m, i) => m === modules[i])) return hit.pairs;
+  const pairs = tracePairs(model, sample);
+  traced.set(model, { modules, pairs });
+  return pairs;
+}
+
 /**
- * Folds every conv + BatchNorm pair of `model` (found by tracing one forward) and returns a
- * view that runs the model with them folded. A pair is folded only while it means the same
+ * Folds every conv + BatchNorm pair of `model` (found by tracing one forward, once per module
+ * tree) and returns a view that runs the model with them folded. A pair is folded only while it means the same
  * thing: not while its BatchNorm normalises with batch statistics (training, not frozen), nor
  * while autograd records and the pair has trainable weights. The folded weights are a
  * snapshot: make a new view after the weights change. Against the unfolded eval forward in
@@ -115,7 +129,10 @@ export function foldedForInference(model: Module, o: FoldedInferenceOptions = {}
       bias: b === null ? null : b.detach().to(dtype).keep(),
     }));
   try {
-    for (const [conv, bn] of tracePairs(model, o.sample)) {
+    // Without a BatchNorm in reach there is no pair to find, and no forward to trace (a head's
+    // validation each epoch, a model without BatchNorm such as seed-cnn).
+    const norms = [...model.namedModules()].some(([p, m]) => m instanceof BatchNorm2d && under(p, o.prefixes));
+    for (const [conv, bn] of norms ? pairsOf(model, o.sample) : []) {
       if (!under(pathOf(conv), o.prefixes) || !under(pathOf(bn), o.prefixes) || bn.runningMean === null) continue;
       const raw = foldConvBn(conv, bn);
       try {

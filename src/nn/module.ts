@@ -25,6 +25,7 @@ export abstract class Module {
   readonly #buffers = new Map<string, Tensor | null>();
   readonly #modules = new Map<string, Module>();
   #disposed = false;
+  readonly #onDispose: (() => void)[] = [];
 
   abstract forward(x: Tensor): Tensor;
 
@@ -292,8 +293,20 @@ export abstract class Module {
     return this.#disposed;
   }
 
+  /**
+   * Runs fn once, when this module is disposed: for what is derived from its weights and must
+   * not outlive them (a cached folded inference view).
+   *
+   * @example
+   * model.onDispose(() => view.dispose());
+   */
+  onDispose(fn: () => void): void {
+    this.#onDispose.push(fn);
+  }
+
   /** Frees every parameter and buffer of the tree. The module cannot be used afterwards. */
   dispose(): void {
+    for (const fn of this.#onDispose.splice(0)) fn();
     for (const t of this.#params.values()) t?.dispose();
     for (const t of this.#buffers.values()) t?.dispose();
     for (const m of this.#modules.values()) m.dispose();

@@ -10,6 +10,7 @@ export { tidy, scope, keep, moveToOuter, disposeAll, scopeDepth } from './scope.
 export { type DType, type MemoryFormat, isFloating } from './dtype.js';
 export { invoke, opSchema } from './invoke.js';
 export { cpuMemoryCache, releaseCpuMemoryCache, type CpuMemoryCacheStats } from './memory.js';
+export { tensorsVersion } from './versions.js';
 export { profileOps, type OpProfile, type OpProfileRow } from './profiler.js';
 export { fusedAdamStep, fusedSgdStep, fusedStepSupports, type FusedAdamRow, type FusedSgdRow } from './fused-optim.js';
 

@@ -2,7 +2,7 @@
 import { F, inferenceMode, noGrad, tidy } from '../tensor/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import { MetricsAccumulator, type EvaluationResult } from '../metrics/index.js';
-import { planForward, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
+import { foldedForPlan, planForward, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
 import { forEachBatch, isBatchSource, type BatchSource, type DataInput } from './batches.js';
 import type { TrainOptions } from './options.js';
 import { loaderFor } from './setup.js';
@@ -26,11 +26,13 @@ export async function evaluateModel(model: ClassifierModel, source: BatchSource,
   source.setEpoch(0);
   let offset = 0;
   let lossSum = 0;
+  // One folded view for the whole pass: its BatchNorms folded, its weights pre-cast once.
+  const folded = foldedForPlan(model, o.plan);
   await forEachBatch(source, (batch) => {
     const n = batch.y.size(0);
     const [probs, targets, loss] = inferenceMode(() =>
       tidy(() => {
-        const logits = planForward(model, batch.x, o.plan);
+        const logits = planForward(model, batch.x, o.plan, { folded });
         const l = F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
         return [F.softmax(logits, 1).toTypedArray() as Float32Array, Int32Array.from(batch.y.toFlatArray()), l] as const;
       }),
@@ -41,7 +43,7 @@ export async function evaluateModel(model: ClassifierModel, source: BatchSource,
     offset += n;
     batch.x.dispose();
     batch.y.dispose();
-  });
+  }).finally(() => folded.dispose());
   const result = acc.result(o.classNames);
   result.loss = lossSum / Math.max(offset, 1);
   return result;
@@ -57,10 +59,12 @@ export async function validate(model: ClassifierModel, stages: Stage[], source: 
   model.eval();
   const t = { loss: 0, correct: 0, n: 0 };
   source.setEpoch(0);
+  // The weights changed since the last epoch: a new view of the stages this pass runs.
+  const folded = foldedForPlan(model, plan, { stages, from });
   await forEachBatch(source, (batch) => {
     noGrad(() =>
       tidy(() => {
-        const logits = planForward(model, batch.x, plan, { from, stages });
+        const logits = planForward(model, batch.x, plan, { from, stages, folded });
         t.loss += F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
         t.correct += logits.argmax(1).eq(batch.y).sum().item();
         t.n += batch.y.size(0);
@@ -68,7 +72,7 @@ export async function validate(model: ClassifierModel, stages: Stage[], source: 
     );
     batch.x.dispose();
     batch.y.dispose();
-  });
+  }).finally(() => folded.dispose());
   return { loss: t.loss / Math.max(t.n, 1), acc: t.correct / Math.max(t.n, 1) };
 }
 

@@ -6,7 +6,7 @@
 import { cat, inferenceMode, keep, tidy, fromTypedArray, type Tensor } from '../tensor/index.js';
 import { Rng, type Batch } from '../data/index.js';
 import type { ClassifierModel } from '../models/index.js';
-import { planForward, type ExecutionPlan } from '../execution/index.js';
+import { foldedForPlan, planForward, type ExecutionPlan } from '../execution/index.js';
 import { forEachBatch, type BatchSource } from './batches.js';
 
 /**
@@ -22,9 +22,10 @@ export async function computePrefixOutputs(model: ClassifierModel, upTo: number,
   model.eval();
   source.setEpoch(0);
   const parts: Tensor[] = [];
+  const folded = foldedForPlan(model, plan, { stages, to: upTo });
   try {
     await forEachBatch(source, (batch) => {
-      parts.push(inferenceMode(() => tidy(() => planForward(model, batch.x, plan, { stages, to: upTo }).contiguous())));
+      parts.push(inferenceMode(() => tidy(() => planForward(model, batch.x, plan, { stages, to: upTo, folded }).contiguous())));
       positions?.push(...batch.indices);
       batch.x.dispose();
       batch.y.dispose();
@@ -32,6 +33,7 @@ export async function computePrefixOutputs(model: ClassifierModel, upTo: number,
     // inference-mode tensors cannot enter autograd; a clone outside the mode can.
     return keep(tidy(() => cat(parts, 0).clone()));
   } finally {
+    folded.dispose();
     for (const p of parts) p.dispose();
   }
 }

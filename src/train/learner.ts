@@ -5,11 +5,12 @@
  * run resumed from a checkpoint ends on exactly the metrics of an uninterrupted one.
  */
 import type { Tensor } from '../tensor/index.js';
+import type { FoldedInference } from '../nn/index.js';
 import { TlcvError } from '../errors.js';
 import { isFileDataset, type Batch, type PreprocessConfig } from '../data/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
-import { describePlan, predictImages, type ExecutionPlan } from '../execution/index.js';
+import { describePlan, foldedForPlan, predictImages, releaseFoldedView, type ExecutionPlan } from '../execution/index.js';
 import { applyStrategy, type StrategyPlan, type TransferMode } from '../transfer/strategy.js';
 import { RUN_FILES } from '../io/run-folder.js';
 import type { BatchEvent, Callback, EpochRecord, FitEvent, FitResult, LearnerView, RunState } from './callback.js';
@@ -83,6 +84,8 @@ export class Learner implements LearnerView {
   stopReason: string | null = null;
   /** Seconds spent computing the frozen prefix's outputs in the last fit (0 without caching). */
   cacheSeconds = 0;
+  /** While a fit runs its frozen stages in every step (augmentation, no cache): those stages folded. */
+  frozenView: FoldedInference | null = null;
   /** One line on what the last fit trained: images, plan, optimizer, epochs. */
   summary = '';
   readonly classes: string[] | undefined;
@@ -169,6 +172,9 @@ export class Learner implements LearnerView {
       await this.#emit('beforeFit');
       await this.#setup();
       await this.#emit('afterSetup');
+      // Frozen weights do not change during the fit (a resumed run has loaded its own by now):
+      // one folded view of them serves every step.
+      if (this.startStage === 0 && this.frozenStages > 0) this.frozenView = foldedForPlan(this.model, this.plan!, { stages: this.stages, to: this.frozenStages });
       if (this.startStage > 0) this.log(`cached the frozen stages' outputs once (${this.cacheSeconds.toFixed(1)}s); each epoch now trains only the unfrozen stages`);
       const hooks: LoopHooks = {
         emit: (e) => this.#emit(e),
@@ -317,6 +323,8 @@ export class Learner implements LearnerView {
 
   async #setup(): Promise<void> {
     if (this.#trainData === undefined) throw new TlcvError('ARGUMENT', 'Learner.fit needs training data: pass `train` (a dataset or a batch source) to the Learner');
+    // The weights are about to change: a cached view for prediction would only hold memory.
+    releaseFoldedView(this.model);
     this.stages = this.model.stages();
     const s = await prepareSources(this, this.#trainData, this.#valData, { cacheFrozen: this.#cacheFrozen });
     this.#sources = s;
@@ -344,6 +352,8 @@ export class Learner implements LearnerView {
   }
 
   async #finish(): Promise<void> {
+    this.frozenView?.dispose();
+    this.frozenView = null;
     this.#sources?.dispose();
     this.#sources = null;
     this.optimizer?.dispose();
