@@ -32,7 +32,7 @@ function fails(args: (out: string) => string[], line: RegExp): void {
 const data = ['--data', 'mnist:train@k=2'];
 
 test('an unknown command lists the commands', () => {
-  fails(() => ['frobnicate'], /^tlcv: unknown command "frobnicate"\. Commands: pretrain, transfer, evaluate, predict, demo, models, datasets/);
+  fails(() => ['frobnicate'], /^tlcv: unknown command "frobnicate"\. Commands: pretrain, transfer, adapt, evaluate, predict, demo, models, datasets/);
 });
 
 test('an unknown model names it and lists the known ones, before any data is read', () => {

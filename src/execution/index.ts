@@ -1,6 +1,7 @@
 /** How a model runs: the numeric plan (precision, memory layout), its timed choice, the shared forward recipe. */
 export { planExecution, withPlan, describePlan, type ExecutionPlan, type Precision } from './precision.js';
 export { tunePlan, tunePlanOn, candidatePlans, planCachePath, type TuneRequest, type SampleSource } from './plan-tuning.js';
-export { planForward, prepareInput, forwardStages, setTrainingMode } from './forward.js';
+export { planForward, prepareInput, forwardStages, setTrainingMode, layOutForPlan } from './forward.js';
 export { cloneState, disposeState } from './state-copy.js';
 export { predictImages, type PredictOptions } from './predict.js';
+export { observeClassifierInput, forwardWithFeatures, planForwardWithFeatures, type ClassifierInputObserver } from './features.js';

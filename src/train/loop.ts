@@ -4,6 +4,7 @@
  */
 import { F, manualSeed, tidy, type Tensor } from '../tensor/index.js';
 import type { Batch } from '../data/index.js';
+import type { Module } from '../nn/index.js';
 import { planForward, setTrainingMode } from '../execution/index.js';
 import type { BatchEvent, EpochRecord, FitEvent, LearnerView } from './callback.js';
 import { TrainingInterrupted } from './callback.js';
@@ -20,6 +21,8 @@ export type LoopState = Pick<LearnerView, 'model' | 'options' | 'plan' | 'optimi
   loss: Tensor | null;
   bestScore: number;
   bestEpoch: number;
+  /** Modules callbacks train beside the model (see Callback.auxiliaryModules). */
+  auxiliary: readonly Module[];
 };
 
 /** What only the Learner can do: run the callbacks, and answer skip and interrupt requests. */
@@ -60,6 +63,7 @@ export async function trainEpoch(s: LoopState, h: LoopHooks, epoch: number): Pro
   manualSeed(epochSeed(s.options.seed, epoch));
   train.setEpoch(epoch);
   setTrainingMode(s.model, s.stages, s.frozenStages, true);
+  for (const m of s.auxiliary) m.train(true);
   s.epochProgress = { steps: 0, images: 0, lossSum: 0 };
   await h.emit('beforeEpoch');
   const t0 = performance.now();

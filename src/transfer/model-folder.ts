@@ -10,6 +10,7 @@ import { predictImages } from '../execution/index.js';
 import { readSafetensors, safetensorsChunks } from '../io/safetensors.js';
 import { writeFilesAtomic } from '../io/atomic-write.js';
 import { RUN_FILES } from '../io/run-folder.js';
+import { checkHeadRecord, headRecord, restoreHead, type HeadRecord } from './heads/head-record.js';
 
 const CONFIG_FILE = RUN_FILES.config;
 const WEIGHTS_FILE = RUN_FILES.weights;
@@ -26,6 +27,8 @@ export interface ModelFolderConfig {
   options: Record<string, number | string | boolean | number[]>;
   weights: string;
   provenance: Record<string, unknown>;
+  /** The classifier's kind when it is not the architecture's own (a kNN or float32 head). */
+  head?: HeadRecord;
 }
 
 /**
@@ -49,6 +52,8 @@ export function saveModelFolder(dir: string, model: ClassifierModel, info: { cla
     weights: WEIGHTS_FILE,
     provenance: info.provenance ?? {},
   };
+  const head = headRecord(model);
+  if (head !== undefined) config.head = head;
   writeFilesAtomic([
     { path: join(dir, WEIGHTS_FILE), data: safetensorsChunks(model.stateDict(), { format: 'pt', tlcv_model: c.name }) },
     { path: join(dir, CONFIG_FILE), data: `${JSON.stringify(config, null, 2)}\n` },
@@ -85,7 +90,8 @@ export function readModelConfig(dir: string): ModelFolderConfig {
   // The weights path must stay inside the folder: a config cannot point tlcv elsewhere.
   const weights = c.weights ?? WEIGHTS_FILE;
   field(typeof weights === 'string' && weights !== '' && basename(weights) === weights && weights !== '..' && weights !== '.', path, 'weights', 'a file name inside the model folder', weights);
-  return { ...c, weights, options: c.options ?? {} };
+  const head = checkHeadRecord(c.head, path);
+  return { ...c, weights, options: c.options ?? {}, ...(head === undefined ? {} : { head }) };
 }
 
 export function isModelFolder(p: string): boolean {
@@ -111,7 +117,11 @@ export function loadModelFolder(dir: string): { model: ClassifierModel; config: 
   if (!existsSync(weightsPath)) throw new TlcvError('FILE', `${dir}: weights file ${config.weights} is missing`);
   const sd = readSafetensors(weightsPath);
   try {
+    restoreHead(model, config.head, sd);
     model.loadStateDict(sd, { strict: true });
+  } catch (e) {
+    model.dispose();
+    throw e;
   } finally {
     for (const t of sd.values()) t.dispose();
   }
