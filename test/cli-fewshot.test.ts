@@ -42,7 +42,7 @@ function ok(args: string[]): string {
 
 test('knn: the folder keeps its support set and k, and evaluate, predict and export treat it so', async () => {
   const out = join(root, 'knn');
-  assert.match(ok(['transfer', '--from', source, '--data', support, '--val', 'none', '--mode', 'knn', '--k', '3', ...fp32, '--out', out]), /^wrote .*knn \(\d+\.\ds\); support-set accuracy \d+\.\d\d%\n$/);
+  assert.match(ok(['transfer', '--from', source, '--data', support, '--val', 'none', '--mode', 'knn', '--k', '3', ...fp32, '--out', out]), /^wrote .*knn \(\d+\.\ds, fit \d+\.\ds\); support-set accuracy \d+\.\d\d%\n$/);
   assert.deepEqual(readdirSync(out).sort(), ['config.json', 'model.safetensors', 'report.html']);
   assert.deepEqual((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { head: unknown }).head, { kind: 'knn', k: 3 });
 

@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { TlcvError } from '../errors.js';
-import { dataBenchConfig, presetConfig, renderMarkdown, runBench, writeReportJson, type BenchConfig } from '../bench/index.js';
+import { dataBenchConfig, presetConfig, scenarioBenchConfig, renderMarkdown, runBench, writeReportJson, type BenchConfig } from '../bench/index.js';
 import { defineCommand } from './command.js';
 
-const SECTIONS = ['throughput', 'optimizer', 'roofline', 'gemm', 'transfer', 'precision', 'memory', 'tfjs', 'data', 'serve'] as const;
+const SECTIONS = ['throughput', 'optimizer', 'roofline', 'gemm', 'transfer', 'precision', 'memory', 'tfjs', 'data', 'serve', 'fewshot', 'adapt'] as const;
 
 function only(cfg: BenchConfig, keep: string[], quick: boolean): BenchConfig {
   const unknown = keep.filter((s) => !(SECTIONS as readonly string[]).includes(s));
@@ -22,6 +22,9 @@ function only(cfg: BenchConfig, keep: string[], quick: boolean): BenchConfig {
     // Not in the presets: photo decoding runs only when asked for (it generates a folder of JPEGs first).
     data: on('data') ? dataBenchConfig(quick ? 'quick' : 'full') : null,
     serve: on('serve') ? cfg.serve : null,
+    // Not in the presets either: they train source models and run tlcv commands for many minutes.
+    fewshot: on('fewshot') ? scenarioBenchConfig(quick ? 'quick' : 'full').fewshot : null,
+    adapt: on('adapt') ? scenarioBenchConfig(quick ? 'quick' : 'full').adapt : null,
   };
 }
 

@@ -58,7 +58,9 @@ export async function transferHead(mode: HeadMode, f: HeadFlags): Promise<number
     if (f.k !== undefined && f.k > train.n) throw new TlcvError('ARGUMENT', `--k: expected at most ${train.n} (the support images in --data), got ${f.k}`);
     const center = f.center === undefined ? null : await loadForModel(f.center, model, how);
     const learn = new Learner({ model, train, val, options, classes: train.classes, quiet: true });
+    const tf = performance.now();
     const head = await learn.fewShotHead({ mode, ...(f.k === undefined ? {} : { k: f.k }), center, probe: { seed: options.seed } });
+    const fitTime = `fit ${((performance.now() - tf) / 1000).toFixed(1)}s`;
     const evalSet = val ?? train;
     const evaluation = await learn.evaluate(evalSet, { batchSize: 256 });
     const provenance = { command: 'transfer', from: f.from, data: f.data, mode, ...(f.center === undefined ? {} : { center: f.center }), ...(head.lambda === undefined ? {} : { lambda: head.lambda }) };
@@ -70,7 +72,7 @@ export async function transferHead(mode: HeadMode, f: HeadFlags): Promise<number
     const title = `${mode} head from ${f.from} on ${f.data}`;
     await writeResultFolder(f.out, { classes: train.classes, report: { title, model, plan: learn.evaluationPlan!, options, fit, evaluation, evalSet, epochSeconds: [], provenance, info } });
     log(`source: ${description}; ${mode} head fitted on ${head.supportImages} images (${head.featureDim} features) in ${head.seconds.toFixed(2)}s`);
-    console.log(`wrote ${f.out} (${((performance.now() - t0) / 1000).toFixed(1)}s); ${val ? 'validation' : 'support-set'} accuracy ${pct(evaluation.accuracy)}`);
+    console.log(`wrote ${f.out} (${((performance.now() - t0) / 1000).toFixed(1)}s, ${fitTime}); ${val ? 'validation' : 'support-set'} accuracy ${pct(evaluation.accuracy)}`);
   } finally {
     model.dispose();
   }

@@ -46,11 +46,13 @@ export const transferCommand = defineCommand({
       const learn = new Learner({ model, train, val, options, callbacks: run.callbacks, quiet: true });
       const s = learn.setStrategy(f.mode, f.mode === 'feature-extraction' ? 0 : unfreeze);
       log(`source: ${description}; ${f.mode}: ${s.frozenStages} of ${model.stages().length} layer groups frozen, ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters trainable`);
+      const tf = performance.now();
       if (f.mode === 'fine-tune') await learn.fineTune({ headEpochs: f['head-epochs'], unfreeze });
       else await learn.featureExtract();
+      const fit = `fit ${((performance.now() - tf) / 1000).toFixed(1)}s`;
       learn.save(f.out, { provenance: { ...provenance, frozenStages: s.frozenStages } });
       const ev = run.report.evaluation;
-      console.log(`wrote ${f.out} (${((performance.now() - t0) / 1000).toFixed(1)}s)${ev ? `; ${val ? 'validation' : 'training'} accuracy ${pct(ev.accuracy)}` : ''}`);
+      console.log(`wrote ${f.out} (${((performance.now() - t0) / 1000).toFixed(1)}s, ${fit})${ev ? `; ${val ? 'validation' : 'training'} accuracy ${pct(ev.accuracy)}` : ''}`);
     } finally {
       model.dispose();
     }
