@@ -9,45 +9,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BenchContext } from './context.js';
+import type { AdaptBenchConfig, AdaptFigures, AdaptRow } from './scenario-jobs.js';
 import { CommandRunner, adaptAccuracies, withModifiers } from './scenario-runs.js';
-
-export interface AdaptBenchConfig {
-  /** The source domain, and the epochs each source model trains on it. */
-  source: string;
-  sourceEpochs: number;
-  /** The labelled source images dann and pseudo-label train on (a subset keeps each run short). */
-  sourceTrain: string;
-  /** Split in halves (seed 1): the unlabelled target and the labelled target test set. */
-  targetPool: string;
-  /** `@shift=` values, one scenario each. */
-  shifts: string[];
-  /** The model adabn adapts (seed-cnn has no BatchNorm). */
-  batchNormModel: string;
-  dann: { epochs: number };
-  pseudoLabel: { rounds: number; epochs: number; threshold: number };
-}
-
-export interface AdaptCell {
-  /** seed-cnn source-only, dann, pseudo-label; then the BatchNorm model's source-only and adabn. */
-  method: string;
-  model: string;
-  accuracy: number;
-  seconds: number;
-  command: string;
-}
-
-export interface AdaptRow {
-  shift: string;
-  target: string;
-  targetTest: string;
-  cells: AdaptCell[];
-}
-
-export interface AdaptFigures {
-  source: string;
-  sourceCommands: string[];
-  rows: AdaptRow[];
-}
 
 export async function adaptSection(ctx: BenchContext, c: AdaptBenchConfig): Promise<void> {
   const runs = new CommandRunner(join(ctx.dir, 'adapt'), ctx.cfg.threads, ctx.log);
@@ -85,18 +48,4 @@ export async function adaptSection(ctx: BenchContext, c: AdaptBenchConfig): Prom
     }
     ctx.log(`  ${shift}: ${row.cells.map((x) => `${x.model} ${x.method} ${(x.accuracy * 100).toFixed(2)}%`).join(', ')}`);
   }
-}
-
-/** Points the best method gains over its model's source-only accuracy, per scenario. */
-export function bestGains(f: AdaptFigures): { shift: string; method: string; points: number }[] {
-  return f.rows.map((row) => {
-    let best = { shift: row.shift, method: '', points: -Infinity };
-    for (const cell of row.cells) {
-      if (cell.method === 'source-only') continue;
-      const base = row.cells.find((x) => x.method === 'source-only' && x.model === cell.model);
-      const points = (cell.accuracy - (base?.accuracy ?? NaN)) * 100;
-      if (points > best.points) best = { shift: row.shift, method: `${cell.method} (${cell.model})`, points };
-    }
-    return best;
-  });
 }

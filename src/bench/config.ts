@@ -4,8 +4,7 @@
  */
 import type { Shape3, SideSetting, Timing } from './jobs.js';
 import type { ServeBenchConfig } from './serve-jobs.js';
-import type { FewshotBenchConfig } from './fewshot-section.js';
-import type { AdaptBenchConfig } from './adapt-section.js';
+import type { AdaptBenchConfig, FewshotBenchConfig } from './scenario-jobs.js';
 
 export interface ModelRow {
   model: string;

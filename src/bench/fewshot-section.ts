@@ -14,49 +14,9 @@ import { readPeerDir, writePeerInput } from '../io/peer-files.js';
 import { loadModelFolder } from '../transfer/model-folder.js';
 import { extractFeatures, featureMean, fitNcm } from '../transfer/heads/index.js';
 import type { BenchContext } from './context.js';
+import type { FewshotBenchConfig, FewshotFigures, FewshotRow } from './scenario-jobs.js';
 import { CommandRunner, fitSeconds, withModifiers } from './scenario-runs.js';
 import { packageFile } from './serve-section.js';
-
-export interface FewshotBenchConfig {
-  /** The source domain the backbone learns (the demo: fashion-mnist:train, 4 epochs). */
-  source: string;
-  sourceEpochs: number;
-  /** The target pool: `k` labels per class are the support set, the rest is the test set. */
-  target: string;
-  k: number;
-  /** One support/test split per seed; figures are means over them. */
-  seeds: number[];
-  /** Feature extraction as the demo trains it on few labels. */
-  featureExtraction: { epochs: number; batch: number; lr: number };
-  /** Source data ncm and knn centre on. */
-  center: string;
-  knnK: number;
-}
-
-export interface FewshotRow {
-  method: string;
-  /** Test accuracy per seed, and their mean. */
-  accuracies: number[];
-  accuracy: number;
-  /** Wall time of the `tlcv transfer` command, mean over the seeds (start-up and data loading included). */
-  seconds: number;
-  /** The fit alone as the command reports it (plan, features or cached body, epochs or head), mean over the seeds. */
-  fitSeconds: number;
-  /** The command of the first seed, and the evaluate command that scored it. */
-  command: string;
-  evaluate: string;
-}
-
-export interface FewshotFigures {
-  source: string;
-  sourceCommand: string;
-  target: string;
-  k: number;
-  seeds: number[];
-  rows: FewshotRow[];
-  /** tlcv's ncm and the PyTorch peer's on the same features (first seed). */
-  peer: { agreement: number; tlcvAccuracy: number; peerAccuracy: number; tlcvSeconds: number; peerSeconds: number } | null;
-}
 
 function methods(c: FewshotBenchConfig, seed: number): [string, string[]][] {
   const fe = c.featureExtraction;

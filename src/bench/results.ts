@@ -4,8 +4,7 @@
  */
 import type { RooflineRun, Shape3 } from './jobs.js';
 import type { ServeFigures } from './serve-jobs.js';
-import type { FewshotFigures } from './fewshot-section.js';
-import type { AdaptFigures } from './adapt-section.js';
+import type { AdaptFigures, FewshotFigures } from './scenario-jobs.js';
 
 /** A timed figure: the median of its samples (one sample per interleaved repetition), and the best. */
 export interface Figure {

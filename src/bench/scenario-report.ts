@@ -4,7 +4,7 @@
  * time; the best adaptation method at least 10 points over source-only on two scenarios.
  */
 import type { BenchReport, TargetCheck } from './results.js';
-import { bestGains } from './adapt-section.js';
+import type { AdaptFigures } from './scenario-jobs.js';
 
 const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(2)}%` : 'n/a');
 const s = (v: number): string => `${v.toFixed(1)} s`;
@@ -73,4 +73,18 @@ export function scenarioTargets(r: BenchReport): TargetCheck[] {
     });
   }
   return out;
+}
+
+/** Points the best method gains over its model's source-only accuracy, per scenario. */
+export function bestGains(f: AdaptFigures): { shift: string; method: string; points: number }[] {
+  return f.rows.map((row) => {
+    let best = { shift: row.shift, method: '', points: -Infinity };
+    for (const cell of row.cells) {
+      if (cell.method === 'source-only') continue;
+      const base = row.cells.find((x) => x.method === 'source-only' && x.model === cell.model);
+      const points = (cell.accuracy - (base?.accuracy ?? NaN)) * 100;
+      if (points > best.points) best = { shift: row.shift, method: `${cell.method} (${cell.model})`, points };
+    }
+    return best;
+  });
 }
