@@ -51,6 +51,8 @@ test('knn: the folder keeps its support set and k, and evaluate, predict and exp
   const head = model.getSubmodule(model.config.classifier);
   assert.ok(head instanceof KnnHead && head.k === 3 && head.numClasses === 10);
   const sourceModel = loadModelFolder(source).model;
+  // The heads stand on the features feature extraction trains on: seed-cnn's flattened conv output.
+  sourceModel.resetFeatureExtractionHead(10);
   const data = await loadDataset(support);
   const loader = (ds: typeof data): DataLoader => new DataLoader(ds, { batchSize: 64, mean: config.mean, std: config.std });
   const feats = await extractFeatures(sourceModel, loader(data), plan);
@@ -93,11 +95,12 @@ test('ncm (centred on source data) and probe: float32 Linear heads that reload a
     const out = join(root, mode);
     const center = mode === 'ncm' ? ['--center', 'mnist:train@k=2,seed=9'] : [];
     assert.match(ok(['transfer', '--from', source, '--data', support, '--val', 'none', '--mode', mode, ...center, ...fp32, '--out', out]), /support-set accuracy/);
-    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { head: unknown; provenance: Record<string, unknown> };
+    const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { head: unknown; provenance: Record<string, unknown>; options: Record<string, unknown> };
     assert.deepEqual(config.head, { kind: 'float32-linear' });
+    assert.equal(config.options.hidden, 0, 'the head took the place of the hidden layer, and the folder says so');
     if (mode === 'ncm') assert.equal(config.provenance.center, 'mnist:train@k=2,seed=9');
     else assert.equal(typeof config.provenance.lambda, 'number');
-    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), new RegExp(`${mode} on 30 support images, 512 features`));
+    assert.match(readFileSync(join(out, 'report.html'), 'utf8'), new RegExp(`${mode} on 30 support images, 2304 features`));
     ok(['export', '--model', out, '--format', 'onnx', '--out', join(root, `${mode}.onnx`)]);
     assert.ok(existsSync(join(root, `${mode}.onnx`)));
   }

@@ -17,7 +17,7 @@ function fewshotMarkdown(r: BenchReport): string | null {
   const rows = f.rows.map((row) => [row.method, pct(row.accuracy), row.accuracies.map(pct).join(', '), s(row.fitSeconds), s(row.seconds), code(row.command)]);
   const parts = [
     `### Few-shot heads: ${f.k} labels per class of ${f.target}, backbone trained on ${f.source}`,
-    `Source model: ${code(f.sourceCommand)}. Test set: the rest of ${f.target} (${code(`${f.target}@k=${f.k},seed=S,rest`)}), scored by ${code('tlcv evaluate')}; seeds ${f.seeds.join(', ')}. Fit: the time the command reports for the fit itself (plan, features or the cached body, the epochs or the head); command: its wall time, start-up and data loading included.`,
+    `Source model: ${code(f.sourceCommand)}. Test set: the rest of ${f.target} (${code(`${f.target}@k=${f.k},seed=S,rest`)}), scored by ${code('tlcv evaluate')}; seeds ${f.seeds.join(', ')}. Fit: the time the command reports for the fit itself (features or the cached body, the epochs or the head; execution plans come from the cache, primed by one untimed run of each mode); command: its wall time, start-up and data loading included.`,
     table(['method', 'accuracy (mean)', 'per seed', 'fit', 'command', 'command line (first seed)'], rows),
   ];
   if (f.peer) {

@@ -3,7 +3,7 @@ import { checkRunFolder } from '../io/run-folder.js';
 import type { ImageDataset } from '../data/index.js';
 import { loadSourceModel } from '../transfer/source.js';
 import { withoutLabels } from '../transfer/adapt/index.js';
-import { ADAPT_METHODS, ADAPT_TRAIN_DEFAULTS, Progress, adaptModel, loadForModel, splitValidation, writeResultFolder, type AdaptResult } from '../train/index.js';
+import { ADAPT_METHODS, ADAPT_TRAIN_DEFAULTS, PSEUDO_LABEL_DEFAULTS, Progress, adaptModel, loadForModel, splitValidation, writeResultFolder, type AdaptResult } from '../train/index.js';
 import { defineCommand } from './command.js';
 import { TRAIN_FLAGS, trainOptionsFrom } from './train-flags.js';
 import { alignToModelClasses, applyThreads, pct } from './common.js';
@@ -36,8 +36,8 @@ export const adaptCommand = defineCommand({
     epochs: { ...TRAIN_FLAGS.epochs, help: `epochs (default: dann ${ADAPT_TRAIN_DEFAULTS.dann.epochs}, pseudo-label ${ADAPT_TRAIN_DEFAULTS['pseudo-label'].epochs} per round)` },
     'batch-size': { ...TRAIN_FLAGS['batch-size'], help: 'mini-batch size (dann: of each domain)', default: ADAPT_TRAIN_DEFAULTS.dann.batchSize! },
     tradeoff: { kind: 'number', help: 'dann: weight of the domain loss (TLlib\'s trade-off)', min: 0, default: 1 },
-    rounds: { kind: 'int', help: 'pseudo-label: rounds of labelling the target and training (--epochs each)', min: 1, default: 3 },
-    threshold: { kind: 'number', help: 'pseudo-label: least top-class probability for a target image to be labelled', min: 0, max: 1, default: 0.9 },
+    rounds: { kind: 'int', help: 'pseudo-label: rounds of labelling the target and training (--epochs each)', min: 1, default: PSEUDO_LABEL_DEFAULTS.rounds },
+    threshold: { kind: 'number', help: 'pseudo-label: least top-class probability for a target image to be labelled (0: rank by confidence only)', min: 0, max: 1, default: PSEUDO_LABEL_DEFAULTS.threshold },
     'max-per-class': { kind: 'int', help: 'pseudo-label: most images per class in a round (default: an equal share of the confident ones)', min: 0, placeholder: 'N' },
     'on-bad-image': TRAIN_FLAGS['on-bad-image'],
     threads: TRAIN_FLAGS.threads,

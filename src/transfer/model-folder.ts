@@ -112,6 +112,7 @@ export function loadModelFolder(dir: string): { model: ClassifierModel; config: 
     inChannels: channels,
     inputSize: [height, width],
     ...(typeof config.options.alpha === 'number' ? { alpha: config.options.alpha } : {}),
+    ...(typeof config.options.hidden === 'number' ? { hidden: config.options.hidden } : {}),
   });
   const weightsPath = resolve(dir, config.weights);
   if (!existsSync(weightsPath)) throw new TlcvError('FILE', `${dir}: weights file ${config.weights} is missing`);
