@@ -1,16 +1,18 @@
 // `tlcv adapt` through the real binary: bad flags and data (exit 2, one line, nothing written;
 // adabn on a model without BatchNorm says so), target labels never read (the same target
-// images with scrambled labels give byte-identical weights, for each method), and the output
-// is a model folder with source and target curves that `evaluate` takes.
+// images with scrambled labels give byte-identical weights, for each method), the output is a
+// model folder with source and target curves that `evaluate` takes, and any folder pair (the
+// README's example: a target folder whose one subfolder's name means nothing) works end to end.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { manualSeed } from '../src/tensor/index.js';
 import { createModel } from '../src/models/index.js';
 import { encodeIdx, loadDataset } from '../src/data/index.js';
 import { saveModelFolder } from '../src/transfer/model-folder.js';
+import { encodePng } from '../src/report/index.js';
 import { readMetricsFile } from '../src/train/index.js';
 import { runCli, STACK_LINE } from './helpers/cli.js';
 
@@ -102,4 +104,33 @@ test('adabn on a model with BatchNorm: target labels are never read; source data
   assert.ok(a.equals(b), 'scrambled target labels give the same statistics');
   assert.equal(existsSync(join(dir, 'metrics.jsonl')), false, 'adabn trains no epochs');
   assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /BatchNorm layers/);
+});
+
+test('any folder pair: a model trained on one folder adapts to an unlabelled folder of other images', async () => {
+  // Source digits in class folders; target digits rotated, all in one folder whose name means nothing.
+  const write = async (dir: string, spec: string, byClass: boolean): Promise<void> => {
+    const ds = await loadDataset(spec);
+    for (let i = 0; i < ds.n; i += 1) {
+      const sub = join(dir, byClass ? ds.classes[ds.labels[i]!]! : 'any');
+      mkdirSync(sub, { recursive: true });
+      writeFileSync(join(sub, `${i}.png`), await encodePng(ds.images.subarray(i * 784, (i + 1) * 784), 1, 28, 28));
+    }
+  };
+  const src = join(root, 'photos-source');
+  const tgt = join(root, 'photos-target');
+  const tst = join(root, 'photos-target-test');
+  await write(src, 'mnist:train@k=3,seed=5', true);
+  await write(tgt, 'mnist:test@k=2,seed=6,shift=rotate:20', false);
+  await write(tst, 'mnist:test@k=1,seed=7,shift=rotate:20', true);
+  const model = join(root, 'folder-model');
+  const fp32 = ['--precision', 'fp32', '--channels-last', 'off', '--quiet'];
+  let r = runCli(['pretrain', '--data', `folder:${src}`, '--model', 'seed-cnn', '--epochs', '1', '--val', 'none', '--out', model, ...fp32]);
+  assert.equal(r.code, 0, r.stderr);
+  const out = join(root, 'folder-adapted');
+  r = runCli(['adapt', '--from', model, '--source', `folder:${src}`, '--target', `folder:${tgt}`, '--target-test', `folder:${tst}`, '--method', 'pseudo-label', '--rounds', '1', '--epochs', '1', '--val', 'none', '--out', out, ...fp32]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /target test accuracy \d+\.\d\d% \(source-only\) -> \d+\.\d\d% \(pseudo-label\)/);
+  r = runCli(['evaluate', '--model', out, '--data', `folder:${tst}`, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((JSON.parse(r.stdout) as { n: number }).n, 10);
 });
