@@ -6,10 +6,10 @@
 // leaves the run's folder as it was.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runCli, STACK_LINE } from './helpers/cli.js';
+import { assertUserError, runCli, STACK_LINE } from './helpers/cli.js';
 import { assertUnchanged, snapshot } from './helpers/fs-snapshot.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tlcv-bad-flags-'));
@@ -19,20 +19,13 @@ let n = 0;
 /** One failing command: exit 2, exactly one line on stderr, nothing on stdout, --out not created. */
 function fails(args: (out: string) => string[], line: RegExp): void {
   const out = join(root, `out-${(n += 1)}`);
-  const r = runCli(args(out));
-  assert.equal(r.code, 2, `exit code for ${args(out).join(' ')} (stderr: ${r.stderr})`);
-  assert.doesNotMatch(r.stderr, STACK_LINE);
-  assert.equal(r.stdout, '');
-  const lines = r.stderr.trimEnd().split('\n');
-  assert.equal(lines.length, 1, `one line: ${r.stderr}`);
-  assert.match(lines[0]!, line);
-  assert.equal(existsSync(out), false, 'nothing written');
+  assertUserError(args(out), line, { out });
 }
 
 const data = ['--data', 'mnist:train@k=2'];
 
 test('an unknown command lists the commands', () => {
-  fails(() => ['frobnicate'], /^tlcv: unknown command "frobnicate"\. Commands: pretrain, transfer, evaluate, predict, demo, models, datasets/);
+  fails(() => ['frobnicate'], /^tlcv: unknown command "frobnicate"\. Commands: pretrain, transfer, adapt, evaluate, predict, demo, models, datasets/);
 });
 
 test('an unknown model names it and lists the known ones, before any data is read', () => {

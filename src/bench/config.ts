@@ -5,6 +5,7 @@
 import type { Shape3, SideSetting, Timing } from './jobs.js';
 import type { DistributedBenchConfig } from './distributed.js';
 import type { ServeBenchConfig } from './serve-jobs.js';
+import type { AdaptBenchConfig, FewshotBenchConfig } from './scenario-jobs.js';
 
 export interface ModelRow {
   model: string;
@@ -56,6 +57,10 @@ export interface BenchConfig {
   data?: DataBenchConfig | null;
   /** `tlcv serve` against a PyTorch HTTP peer, and onnxruntime-node against libtorch. */
   serve?: ServeBenchConfig | null;
+  /** Training-free heads against feature extraction, in the demo's setting (see scenarioBenchConfig). */
+  fewshot?: FewshotBenchConfig | null;
+  /** Unsupervised adaptation to shifted digits (see scenarioBenchConfig). */
+  adapt?: AdaptBenchConfig | null;
 }
 
 export interface DataBenchConfig {
@@ -98,6 +103,40 @@ export function dataBenchConfig(preset: 'quick' | 'full'): DataBenchConfig {
     memoryEpochs: quick ? 1 : 2,
     // The full run trains one epoch over 992 of the 1,000 photos (31 batches, the first untimed).
     train: quick ? { images: 16, batch: 8 } : { images: 960, batch: 32 },
+  };
+}
+
+/**
+ * The few-shot and adaptation sections' settings. `full` is the demo's source (all of
+ * Fashion-MNIST's training set, 4 epochs) and five splits; `quick` a short source, one split
+ * and fewer epochs, which still shows each method's effect.
+ *
+ * @example
+ * const cfg = { ...presetConfig('full', 2), throughput: [], ...scenarioBenchConfig('full') };
+ */
+export function scenarioBenchConfig(preset: 'quick' | 'full'): { fewshot: FewshotBenchConfig; adapt: AdaptBenchConfig } {
+  const quick = preset === 'quick';
+  return {
+    fewshot: {
+      source: quick ? 'fashion-mnist:train@k=1000,seed=1' : 'fashion-mnist:train',
+      sourceEpochs: 4,
+      target: 'mnist:all',
+      k: 10,
+      seeds: quick ? [1] : [1, 2, 3, 4, 5],
+      featureExtraction: { epochs: 60, batch: 32, lr: 2e-3 },
+      center: 'fashion-mnist:train@k=100,seed=1',
+      knnK: 5,
+    },
+    adapt: {
+      source: 'mnist:train',
+      sourceEpochs: 3,
+      sourceTrain: 'mnist:train@k=200,seed=1',
+      targetPool: 'mnist:test',
+      shifts: quick ? ['rotate:45', 'noise:0.5', 'invert'] : ['rotate:45', 'noise:0.5', 'invert', 'translate:0.25'],
+      batchNormModel: 'resnet18',
+      dann: { epochs: quick ? 10 : 20 },
+      pseudoLabel: { rounds: 3, epochs: 2, threshold: 0 },
+    },
   };
 }
 

@@ -22,6 +22,8 @@ import { dataSection } from './data-section.js';
 import { cpuModelName } from './machine.js';
 import { runDistributedBench } from './distributed.js';
 import { serveSection } from './serve-section.js';
+import { fewshotSection } from './fewshot-section.js';
+import { adaptSection } from './adapt-section.js';
 import type { FlopsResult, GemmResult, HelloResult, MemoryResult, ThroughputResult } from './jobs.js';
 
 export interface BenchOptions {
@@ -164,6 +166,8 @@ function emptyReport(o: BenchOptions): BenchReport {
     tfjs: null,
     data: null,
     serve: null,
+    fewshot: null,
+    adapt: null,
     targets: [],
     errors: {},
   };
@@ -211,6 +215,10 @@ export async function runBench(o: BenchOptions): Promise<BenchReport> {
     if (dist) await section(ctx, 'distributed', async () => void (report.distributed = await runDistributedBench(dist, { python: workerEnv.python, log })));
     if (o.config.data) await section(ctx, 'data', () => dataSection(ctx));
     if (o.config.serve) await section(ctx, 'serve', () => serveSection(ctx));
+    // tlcv commands in processes of their own, as a user runs them.
+    const { fewshot, adapt } = o.config;
+    if (fewshot) await section(ctx, 'fewshot', () => fewshotSection(ctx, fewshot));
+    if (adapt) await section(ctx, 'adapt', () => adaptSection(ctx, adapt));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

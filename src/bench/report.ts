@@ -7,6 +7,7 @@ import type { BenchReport, DataFigures, Figure, ThroughputRow } from './results.
 import { renderDistributed } from './distributed.js';
 import { renderServe } from './serve-report.js';
 import { speedMarkdown } from './speed-report.js';
+import { scenarioMarkdown } from './scenario-report.js';
 
 const num = (v: number | undefined): string => {
   if (v === undefined || !Number.isFinite(v)) return 'n/a';
@@ -152,9 +153,10 @@ export function renderMarkdown(r: BenchReport): string {
   const serve = renderServe(r);
   if (serve) parts.push(serve);
   parts.push(...speedMarkdown(r));
+  parts.push(...scenarioMarkdown(r));
   if (r.targets.length > 0) {
     const rows = r.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? '—' : t.met ? 'met' : '**missed**']);
-    parts.push(`Targets (issues 7, 11, 13 and 16, where their sections ran)\n\n${table(['target', 'wanted', 'measured', ''], rows)}`);
+    parts.push(`Targets (issues 7, 11, 13, 14 and 16, where their sections ran)\n\n${table(['target', 'wanted', 'measured', ''], rows)}`);
   }
   const errors = Object.entries(r.errors);
   if (errors.length > 0) parts.push(`Sections that failed:\n${errors.map(([k, v]) => `- ${k}: ${v}`).join('\n')}`);

@@ -4,6 +4,7 @@
  */
 import type { RooflineRun, Shape3 } from './jobs.js';
 import type { ServeFigures } from './serve-jobs.js';
+import type { AdaptFigures, FewshotFigures } from './scenario-jobs.js';
 
 /** A timed figure: the median of its samples (one sample per interleaved repetition), and the best. */
 export interface Figure {
@@ -165,6 +166,9 @@ export interface BenchReport {
   distributed?: DistributedFigures | null;
   data?: DataFigures | null;
   serve?: ServeFigures | null;
+  /** Issue 14: training-free heads against feature extraction, and adaptation scenarios. */
+  fewshot?: FewshotFigures | null;
+  adapt?: AdaptFigures | null;
   targets: TargetCheck[];
   /** Sections that failed, with why; the rest of the report stands. */
   errors: Record<string, string>;

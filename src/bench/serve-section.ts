@@ -30,7 +30,7 @@ export interface ServeContext {
 }
 
 /** A file of this package (bin/tlcv.js, peers/serve_peer.py), found by walking up from here. */
-function packageFile(rel: string): string {
+export function packageFile(rel: string): string {
   let dir = here;
   for (let i = 0; i < 6; i += 1) {
     if (existsSync(join(dir, rel))) return join(dir, rel);

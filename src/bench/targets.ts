@@ -6,6 +6,7 @@ import type { BenchReport, TargetCheck, ThroughputRow } from './results.js';
 import { distributedTargets } from './distributed.js';
 import { serveTargets } from './serve-report.js';
 import { speedTargets } from './speed-sections.js';
+import { scenarioTargets } from './scenario-report.js';
 
 // Three decimals: a ratio of 0.947 must not print as the 0.95 it misses.
 const x = (v: number): string => `${v.toFixed(3)}x`;
@@ -88,6 +89,7 @@ export function checkTargets(r: BenchReport): TargetCheck[] {
   if (r.distributed) out.push(...distributedTargets(r.distributed));
   out.push(...dataTargets(r));
   out.push(...serveTargets(r));
+  out.push(...scenarioTargets(r));
   return out;
 }
 

@@ -1,9 +1,9 @@
 import { availableParallelism } from 'node:os';
 import { TlcvError } from '../errors.js';
-import { dataBenchConfig, distributedBenchConfig, presetConfig, renderMarkdown, runBench, writeReportJson, type BenchConfig } from '../bench/index.js';
+import { dataBenchConfig, distributedBenchConfig, presetConfig, scenarioBenchConfig, renderMarkdown, runBench, writeReportJson, type BenchConfig } from '../bench/index.js';
 import { defineCommand } from './command.js';
 
-const SECTIONS = ['throughput', 'optimizer', 'roofline', 'gemm', 'transfer', 'precision', 'memory', 'tfjs', 'data', 'serve', 'distributed'] as const;
+const SECTIONS = ['throughput', 'optimizer', 'roofline', 'gemm', 'transfer', 'precision', 'memory', 'tfjs', 'data', 'serve', 'distributed', 'fewshot', 'adapt'] as const;
 
 function only(cfg: BenchConfig, keep: string[], quick: boolean): BenchConfig {
   const unknown = keep.filter((s) => !(SECTIONS as readonly string[]).includes(s));
@@ -23,6 +23,9 @@ function only(cfg: BenchConfig, keep: string[], quick: boolean): BenchConfig {
     data: on('data') ? dataBenchConfig(quick ? 'quick' : 'full') : null,
     serve: on('serve') ? cfg.serve : null,
     distributed: on('distributed') ? distributedBenchConfig(quick ? 'quick' : 'full') : null,
+    // Not in the presets either: they train source models and run tlcv commands for many minutes.
+    fewshot: on('fewshot') ? scenarioBenchConfig(quick ? 'quick' : 'full').fewshot : null,
+    adapt: on('adapt') ? scenarioBenchConfig(quick ? 'quick' : 'full').adapt : null,
   };
 }
 

@@ -15,7 +15,16 @@ interface Entry {
 
 const COMMANDS: Entry[] = [
   { name: 'pretrain', summary: 'Train a source model from scratch on a source dataset.', load: async () => (await import('./pretrain.js')).pretrainCommand },
-  { name: 'transfer', summary: 'Adapt a source model to a target dataset by feature extraction or fine-tuning.', load: async () => (await import('./transfer.js')).transferCommand },
+  {
+    name: 'transfer',
+    summary: 'Adapt a source model to a labelled target dataset: feature extraction, fine-tuning, or a training-free head (ncm, knn, probe).',
+    load: async () => (await import('./transfer.js')).transferCommand,
+  },
+  {
+    name: 'adapt',
+    summary: 'Adapt a source model to unlabelled target images: adabn, dann or pseudo-label (target labels are never read).',
+    load: async () => (await import('./adapt.js')).adaptCommand,
+  },
   { name: 'evaluate', summary: 'Score a model folder on a (target-domain) dataset: accuracy, top-5, per-class P/R/F1, confusion.', load: async () => (await import('./evaluate.js')).evaluateCommand },
   { name: 'predict', summary: 'Classify image files with a model folder.', load: async () => (await import('./predict.js')).predictCommand },
   {

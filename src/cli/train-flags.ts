@@ -44,13 +44,19 @@ export const TRAIN_FLAGS = {
 
 export type TrainFlags = FlagValues<typeof TRAIN_FLAGS>;
 
+/** The flags trainOptionsFrom reads (a command without early stopping leaves out `patience`). */
+export type OptionFlags = Pick<
+  TrainFlags,
+  'epochs' | 'lr' | 'augment' | 'batch-size' | 'optimizer' | 'momentum' | 'weight-decay' | 'scheduler' | 'step-size' | 'gamma' | 'warmup-epochs' | 'label-smoothing' | 'seed' | 'precision' | 'channels-last' | 'drop-last' | 'device'
+> & { patience?: number };
+
 /**
  * The training options the flags ask for, over `defaults` (a command's own, such as no augmentation).
  *
  * @example
  * const options = trainOptionsFrom(flags, { augment: 'none' });
  */
-export function trainOptionsFrom(f: TrainFlags, defaults: Partial<TrainOptions> = {}): TrainOptions {
+export function trainOptionsFrom(f: OptionFlags, defaults: Partial<TrainOptions> = {}): TrainOptions {
   const cl = f['channels-last'];
   return resolveTrainOptions({
     ...defaults,
@@ -70,7 +76,7 @@ export function trainOptionsFrom(f: TrainFlags, defaults: Partial<TrainOptions> 
     precision: f.precision,
     channelsLast: cl === 'auto' ? 'auto' : cl === 'on',
     dropLast: f['drop-last'],
-    patience: f.patience,
+    patience: f.patience ?? 0,
     device: f.device,
   });
 }

@@ -25,6 +25,10 @@ export function exportModelFolder(dir: string, o: { format: ExportFormat; out: s
   }
   const clf = ImageClassifier.load(dir);
   try {
+    if (clf.config.head?.kind === 'knn') {
+      // Votes of the k nearest stored features (top-k, scatter-add) are not among the emitted ONNX ops.
+      throw new TlcvError('MODEL', `cannot export ${dir}: its knn head has no ONNX form in tlcv; serve it with \`tlcv serve\`, or fit an exportable head with \`tlcv transfer --mode ncm\` or \`--mode probe\``);
+    }
     const options = { classes: clf.classes, preprocessing: clf.preprocessing };
     const bytes = exportOnnx(clf.model, options);
     if (o.format === 'onnx') writeFileAtomic(o.out, bytes);

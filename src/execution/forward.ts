@@ -22,6 +22,26 @@ export function prepareInput(x: Tensor, plan: ExecutionPlan): Tensor {
   return plan.channelsLast && x.ndim === 4 ? x.contiguous('channelsLast') : x;
 }
 
+/** True when a [N, C, H, W] tensor with C, W > 1 has channels-last strides (C varies fastest). */
+function channelsLastStrides(t: Tensor): boolean {
+  return t.strides()[1] === 1;
+}
+
+/**
+ * Puts the model's weights in the plan's memory layout, unless they already are: converting
+ * replaces every parameter tensor, which would cut an optimizer off from the model in the
+ * middle of a fit (a callback evaluating after each epoch).
+ *
+ * @example
+ * layOutForPlan(model, plan); // then planForward(model, x, plan)
+ */
+export function layOutForPlan(model: ClassifierModel, plan: ExecutionPlan): void {
+  if (!plan.channelsLast) return;
+  const probe = model.parameters().find((p) => p.ndim === 4 && p.size(1) > 1 && p.size(3) > 1);
+  if (probe !== undefined && channelsLastStrides(probe)) return;
+  model.to({ memoryFormat: 'channelsLast' });
+}
+
 /** Stages [from, to) applied in order. */
 export function forwardStages(stages: Stage[], from: number, x: Tensor, to = stages.length): Tensor {
   let h = x;

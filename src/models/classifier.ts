@@ -109,6 +109,24 @@ export abstract class ClassifierModel extends Module {
   }
 
   /**
+   * Replaces everything feature extraction trains with one new classifier layer on the frozen
+   * body's features: for most models that is the classifier itself (resetClassifier); a model
+   * whose classifier is an MLP (seed-cnn) drops its hidden layer. Training-free heads start
+   * here, so that they stand on the features feature extraction trains on.
+   *
+   * @example
+   * model.resetFeatureExtractionHead(10); // seed-cnn: classifier.fc2 now takes the flattened conv features
+   */
+  resetFeatureExtractionHead(numClasses: number): void {
+    this.resetClassifier(numClasses);
+  }
+
+  /** Records architecture settings that a subclass changed after construction (saved with the model). */
+  protected setOptions(options: ModelConfig['options']): void {
+    this.#config = { ...this.#config, options: { ...options } };
+  }
+
+  /**
    * Replaces the classifier with a freshly initialised one for `numClasses` outputs, on the
    * same device and dtype, and disposes the old one.
    *

@@ -24,6 +24,8 @@ export interface CreateModelOptions {
   alpha?: number;
   /** Dropout probability before the last layer. */
   dropout?: number;
+  /** seed-cnn: width of the classifier's hidden layer (0: none, one layer on the conv features). */
+  hidden?: number;
 }
 
 const zoo = new Map<string, { config: ModelConfig; build: ModelBuilder }>();
@@ -91,6 +93,11 @@ export function resolveConfig(name: string, o: CreateModelOptions = {}): ModelCo
     c.options.alpha = o.alpha;
     // Weights for one width do not fit another.
     if (o.alpha !== entry(name).config.options.alpha) delete c.pretrained;
+  }
+  if (o.hidden !== undefined) {
+    if (!('hidden' in c.options)) throw new TlcvError('ARGUMENT', `hidden (the classifier's hidden layer) applies to seed-cnn, not to ${name}; received ${o.hidden}`);
+    if (!(Number.isInteger(o.hidden) && o.hidden >= 0)) throw argumentError('hidden', 'a non-negative integer', o.hidden);
+    c.options.hidden = o.hidden;
   }
   if (o.dropout !== undefined) {
     if (!(o.dropout >= 0 && o.dropout < 1)) throw argumentError('dropout', 'a probability in [0, 1)', o.dropout);

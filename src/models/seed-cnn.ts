@@ -46,15 +46,25 @@ export class SeedCnn extends ClassifierModel {
     );
     this.flatFeatures = 256 * pooled(h) * pooled(w);
     const hidden = Number(config.options.hidden ?? 512);
+    // hidden 0: one layer on the flattened conv features (what a training-free head replaces the MLP with).
     this.registerModule(
       'classifier',
-      new Sequential({
-        fc1: new Linear(this.flatFeatures, hidden),
-        relu1: new ReLU(),
-        dropout1: new Dropout(Number(config.options.dropout ?? 0.5)),
-        fc2: new Linear(hidden, config.numClasses),
-      }),
+      new Sequential(
+        hidden === 0
+          ? { fc2: new Linear(this.flatFeatures, config.numClasses) }
+          : {
+              fc1: new Linear(this.flatFeatures, hidden),
+              relu1: new ReLU(),
+              dropout1: new Dropout(Number(config.options.dropout ?? 0.5)),
+              fc2: new Linear(hidden, config.numClasses),
+            },
+      ),
     );
+  }
+
+  /** Whether the classifier still has the spec's hidden layer (fc1, ReLU, dropout). */
+  get hasHiddenLayer(): boolean {
+    return this.classifier.namedChildren().has('fc1');
   }
 
   private get features(): Sequential {
@@ -89,22 +99,39 @@ export class SeedCnn extends ClassifierModel {
   }
 
   protected makeClassifier(numClasses: number): Module {
-    return new Linear(this.classifier.get<Linear>('fc1').outFeatures, numClasses);
+    return new Linear(this.hasHiddenLayer ? this.classifier.get<Linear>('fc1').outFeatures : this.flatFeatures, numClasses);
+  }
+
+  /** Drops the hidden layer: the classifier becomes one layer (classifier.fc2) on the flattened conv features. */
+  override resetFeatureExtractionHead(numClasses: number): void {
+    if (!this.hasHiddenLayer) return this.resetClassifier(numClasses);
+    const fc = new Linear(this.flatFeatures, numClasses);
+    const ref = this.classifier.get<Linear>('fc2').weight;
+    if (ref.device !== 'cpu' || ref.dtype !== 'float32') fc.to({ device: ref.device, dtype: ref.dtype });
+    const head = new Sequential({ fc2: fc });
+    head.train(this.training);
+    this.setSubmodule('classifier', head);
+    this.setOptions({ ...this.config.options, hidden: 0 });
+    this.resetClassifier(numClasses);
   }
 
   /** The spec splits CustomModel into `features` and `classifier`: feature extraction trains the classifier. */
   override get featureExtractionStageCount(): number {
-    return 2;
+    return this.hasHiddenLayer ? 2 : 1;
   }
 
   stages(): Stage[] {
     const f = this.features.children();
     const cls = this.classifier;
-    return [
+    const blocks = [
       chainStage('block1', ['features.0'], f.slice(0, 3)),
       chainStage('block2', ['features.3'], f.slice(3, 6)),
       chainStage('block3', ['features.6'], f.slice(6, 8)),
       chainStage('block4', ['features.8'], f.slice(8, 11)),
+    ];
+    if (!this.hasHiddenLayer) return [...blocks, chainStage('head', ['classifier.fc2'], [new Flatten(), cls.get('fc2')])];
+    return [
+      ...blocks,
       chainStage('fc1', ['classifier.fc1'], [new Flatten(), cls.get('fc1'), cls.get('relu1'), cls.get('dropout1')]),
       chainStage('head', ['classifier.fc2'], [cls.get('fc2')]),
     ];

@@ -27,7 +27,7 @@ export interface BatchNorm2dOptions {
 export class BatchNorm2d extends Module {
   readonly numFeatures: number;
   readonly eps: number;
-  readonly momentum: number | null;
+  #momentum: number | null = 0.1;
   evalWhenFrozen = true;
 
   constructor(numFeatures: number, o: BatchNorm2dOptions = {}) {
@@ -43,6 +43,19 @@ export class BatchNorm2d extends Module {
     this.registerBuffer('running_mean', track ? zeros([numFeatures]) : null);
     this.registerBuffer('running_var', track ? ones([numFeatures]) : null);
     this.registerBuffer('num_batches_tracked', track ? zeros([], { dtype: 'int64' }) : null);
+  }
+
+  /**
+   * Weight of the new batch in the running statistics, or null for a cumulative average over
+   * the batches since the statistics were reset (PyTorch's `bn.momentum = None`, which AdaBN
+   * and torch.optim.swa_utils.update_bn set for one pass over the data).
+   */
+  get momentum(): number | null {
+    return this.#momentum;
+  }
+  set momentum(m: number | null) {
+    if (m !== null && !(m >= 0 && m <= 1)) throw argumentError('BatchNorm2d momentum', 'a number in [0, 1] or null', m);
+    this.#momentum = m;
   }
 
   get weight(): Tensor | null {

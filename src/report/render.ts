@@ -83,7 +83,8 @@ function trainingSection(epochs: EpochRecord[], lrTrace: number[] | undefined): 
   const charts: string[] = [];
   if (epochs.length > 0) {
     const hasVal = epochs.some((e) => Number.isFinite(e.valLoss) || Number.isFinite(e.valAcc));
-    const note = hasVal ? undefined : 'no validation data';
+    const hasTarget = epochs.some((e) => Number.isFinite(e.targetAcc));
+    const note = hasVal || hasTarget ? undefined : 'no validation data';
     const curve = (name: string, pick: (e: EpochRecord) => number | undefined, dashed = false): LineSeries => ({
       name,
       dashed,
@@ -94,6 +95,10 @@ function trainingSection(epochs: EpochRecord[], lrTrace: number[] | undefined): 
     if (hasVal) {
       loss.push(curve('validation', (e) => e.valLoss, true));
       acc.push(curve('validation', (e) => e.valAcc, true));
+    }
+    if (hasTarget) {
+      loss.push(curve('target test', (e) => e.targetLoss, true));
+      acc.push(curve('target test', (e) => e.targetAcc, true));
     }
     charts.push(lineChart({ name: 'loss', title: 'Loss', xLabel: 'epoch', yLabel: 'cross-entropy loss', series: loss, includeZero: true, note }));
     charts.push(lineChart({ name: 'accuracy', title: 'Accuracy', xLabel: 'epoch', yLabel: 'accuracy', series: acc, percent: true, note }));
@@ -111,10 +116,13 @@ function trainingSection(epochs: EpochRecord[], lrTrace: number[] | undefined): 
 function epochTable(epochs: EpochRecord[]): string {
   if (epochs.length === 0) return '';
   const cell = (v: number | undefined, pct = false) => (v === undefined || !Number.isFinite(v) ? '–' : pct ? percent(v) : formatValue(v));
+  const target = epochs.some((e) => Number.isFinite(e.targetAcc));
+  const targetCells = (e: EpochRecord): string => (target ? `<td>${cell(e.targetLoss)}</td><td>${cell(e.targetAcc, true)}</td>` : '');
   const rows = epochs
-    .map((e) => `<tr><td>${e.epoch}</td><td>${cell(e.trainLoss)}</td><td>${cell(e.trainAcc, true)}</td><td>${cell(e.valLoss)}</td><td>${cell(e.valAcc, true)}</td><td>${cell(e.lr)}</td><td>${e.seconds === undefined ? '–' : e.seconds.toFixed(1)}</td></tr>`)
+    .map((e) => `<tr><td>${e.epoch}</td><td>${cell(e.trainLoss)}</td><td>${cell(e.trainAcc, true)}</td><td>${cell(e.valLoss)}</td><td>${cell(e.valAcc, true)}</td>${targetCells(e)}<td>${cell(e.lr)}</td><td>${e.seconds === undefined ? '–' : e.seconds.toFixed(1)}</td></tr>`)
     .join('');
-  return `<details><summary>Figures per epoch</summary><table><thead><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th><th>lr</th><th>seconds</th></tr></thead><tbody>${rows}</tbody></table></details>`;
+  const targetHead = target ? '<th>target loss</th><th>target acc</th>' : '';
+  return `<details><summary>Figures per epoch</summary><table><thead><tr><th>epoch</th><th>train loss</th><th>train acc</th><th>val loss</th><th>val acc</th>${targetHead}<th>lr</th><th>seconds</th></tr></thead><tbody>${rows}</tbody></table></details>`;
 }
 
 function evaluationSection(ev: ReportData['evaluation']): string {

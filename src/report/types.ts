@@ -8,6 +8,12 @@ export interface EpochRecord {
   trainAcc: number;
   valLoss?: number;
   valAcc?: number;
+  /**
+   * Domain adaptation: loss and accuracy on a labelled target-domain test set, measured after
+   * the epoch for the record only (never trained on, never used to pick a model).
+   */
+  targetLoss?: number;
+  targetAcc?: number;
   /** The learning rate the epoch used (for per-group rates, the head's). */
   lr: number;
   seconds?: number;

@@ -25,6 +25,7 @@ import type { ExecutionPlan } from '../execution/index.js';
 import type { EpochRecord } from '../report/index.js';
 import type { TrainOptions } from './options.js';
 import type { TrainingOptimizer } from './optim-factory.js';
+import type { Module } from '../nn/index.js';
 import type { BatchSource, DataInput } from './batches.js';
 
 export type { EpochRecord };
@@ -61,8 +62,11 @@ export interface LearnerView {
   readonly epochProgress: { steps: number; images: number; lossSum: number };
   /** The current batch; a beforeBatch callback may replace it. */
   batch: Batch | null;
-  /** Logits of the current step (afterPred on). */
-  readonly pred: Tensor | null;
+  /**
+   * Logits of the current step (afterPred on); an afterPred callback may replace them (DANN
+   * keeps the source rows of a batch that also held target images).
+   */
+  pred: Tensor | null;
   /** The loss of the current step; an afterLoss callback may add to it (a second loss term). */
   loss: Tensor | null;
   /** One record per epoch of this fit (restored ones included on resume). */
@@ -147,6 +151,13 @@ export interface Callback {
   cleanup?: Handler;
   /** An info line from the Learner (plan timing, caching, resuming). */
   onLog?: (line: string) => void;
+  /**
+   * Modules the callback trains beside the model (DANN's domain discriminator), asked for at
+   * set-up: the optimizer gets their trainable parameters (a group of their own at the base
+   * learning rate and schedule), and they train and rest with the model (train mode each
+   * epoch, eval mode after the fit). Saving them is the callback's own business.
+   */
+  auxiliaryModules?(learn: LearnerView): Module[];
   checkpointState?(): CallbackState;
   loadCheckpointState?(s: CallbackState): void;
 }

@@ -16,6 +16,7 @@ import {
   resolveDataConfig,
   type CacheImages,
   type Dataset,
+  type ImageDataset,
   type DataSummary,
   type Interpolation,
   type ModelDataDefaults,
@@ -92,6 +93,9 @@ export function runPreprocess(model: ModelDataDefaults, data: DataSummary, strea
  * const learn = Learner.load('runs/photos');
  * const test = await loadForModel('folder:photos:test', learn.model, { preprocess: learn.preprocess });
  */
+export async function loadForModel(spec: string, model: ClassifierModel, o?: LoadHow): Promise<ImageDataset>;
+export async function loadForModel(spec: string, model: ClassifierModel, o: LoadHow & { preprocess: PreprocessConfig; cacheImages?: CacheImages }): Promise<Dataset>;
+export async function loadForModel(spec: string, model: ClassifierModel, o: LoadHow & { preprocess?: PreprocessConfig; cacheImages?: CacheImages }): Promise<Dataset>;
 export async function loadForModel(spec: string, model: ClassifierModel, o: LoadHow & { preprocess?: PreprocessConfig; cacheImages?: CacheImages } = {}): Promise<Dataset> {
   const how = { ...(o.onBadImage ? { onBadImage: o.onBadImage } : {}), ...(o.log ? { log: o.log } : {}) };
   if (o.preprocess !== undefined) return loadDataset(spec, { stream: true, preprocess: o.preprocess, train: false, cacheImages: o.cacheImages ?? 'off', ...how });

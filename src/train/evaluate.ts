@@ -2,7 +2,7 @@
 import { F, inferenceMode, noGrad, tidy } from '../tensor/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import { MetricsAccumulator, type EvaluationResult } from '../metrics/index.js';
-import { foldedForPlan, planForward, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
+import { foldedForPlan, layOutForPlan, planForward, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
 import { forEachBatch, isBatchSource, type BatchSource, type DataInput } from './batches.js';
 import type { TrainOptions } from './options.js';
 import { loaderFor } from './setup.js';
@@ -88,7 +88,7 @@ export async function evaluateOn(model: ClassifierModel, data: DataInput, plan: 
   const source = isBatchSource(data) ? data : loaderFor(data, model, o, { train: false, ...(e.batchSize === undefined ? {} : { batchSize: e.batchSize }) });
   const chosen =
     plan ?? (await tunePlanOn(source, { model, stages: model.stages(), frozenStages: 0, train: false, precision: o.precision, channelsLast: o.channelsLast, device: o.device }));
-  if (chosen.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+  layOutForPlan(model, chosen);
   const classNames = e.classNames ?? classes ?? (isBatchSource(data) ? Array.from({ length: model.numClasses }, (_, i) => String(i)) : data.classes);
   return { result: await evaluateModel(model, source, { plan: chosen, classNames }), plan: chosen };
 }

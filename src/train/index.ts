@@ -16,3 +16,8 @@ export { TRAIN_DEFAULTS, OPTIMIZERS, SCHEDULERS, resolveTrainOptions, type Train
 export { createTrainingOptimizer, type TrainingOptimizer } from './optim-factory.js';
 export { splitValidation, loadForModel, prepareScratch, prepareTransfer, runPreprocess, type Prepared, type DataChoices } from './data-prep.js';
 export { loaderFor } from './setup.js';
+export { fitHeadOn, type FewShotHeadRequest } from './few-shot.js';
+export { Dann, type DannEpochStats } from './dann.js';
+export { TargetEvaluation } from './target-eval.js';
+export { adaptModel, ADAPT_METHODS, ADAPT_TRAIN_DEFAULTS, PSEUDO_LABEL_DEFAULTS, type AdaptMethod, type AdaptRequest, type AdaptResult, type AdaptScores, type PseudoLabelSettings, type PseudoLabelRoundSummary } from './adapt.js';
+export { writeResultFolder } from './result-folder.js';

@@ -5,7 +5,7 @@
  * run resumed from a checkpoint ends on exactly the metrics of an uninterrupted one.
  */
 import type { Tensor } from '../tensor/index.js';
-import type { FoldedInference } from '../nn/index.js';
+import type { FoldedInference, Module } from '../nn/index.js';
 import { TlcvError } from '../errors.js';
 import { isFileDataset, type Batch, type PreprocessConfig } from '../data/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
@@ -23,6 +23,8 @@ import { choosePlanFor, prepareSources, type PreparedSources } from './setup.js'
 import { defaultCallbacks } from './default-callbacks.js';
 import { evaluateOn, type EvaluateDataOptions } from './evaluate.js';
 import { loadModelFolder, saveModelFolder } from '../transfer/model-folder.js';
+import type { FewShotHeadResult } from '../transfer/heads/index.js';
+import { fitHeadOn, type FewShotHeadRequest } from './few-shot.js';
 
 export interface LearnerOptions {
   model: ClassifierModel;
@@ -88,6 +90,8 @@ export class Learner implements LearnerView {
   frozenView: FoldedInference | null = null;
   /** One line on what the last fit trained: images, plan, optimizer, epochs. */
   summary = '';
+  /** Modules the callbacks of the current fit train beside the model. */
+  auxiliary: Module[] = [];
   readonly classes: string[] | undefined;
   readonly preprocess: PreprocessConfig | undefined;
   readonly #base: Partial<TrainOptions>;
@@ -122,6 +126,11 @@ export class Learner implements LearnerView {
 
   get callbacks(): readonly Callback[] {
     return this.#active.length > 0 ? this.#active : this.#callbacks;
+  }
+
+  /** The plan evaluate and predict run with: the training plan, or the inference plan timed by the last evaluate or fewShotHead. */
+  get evaluationPlan(): ExecutionPlan | null {
+    return this.plan ?? this.#inferencePlan;
   }
 
   /** Adds a callback for the following fits. */
@@ -244,6 +253,24 @@ export class Learner implements LearnerView {
   }
 
   /**
+   * Replaces the classifier with a training-free head fitted on the training data (the
+   * support set): nearest class mean, cosine k-nearest neighbours or an L-BFGS linear probe.
+   * Seconds, not epochs; the backbone is not touched. Then evaluate, predict and save as usual.
+   *
+   * @example
+   * const learn = new Learner({ model, train: await loadDataset('mnist:all@k=10,seed=1') });
+   * await learn.fewShotHead({ mode: 'ncm', center: await loadDataset('fashion-mnist:train@k=100') });
+   * console.log((await learn.evaluate(test)).accuracy);
+   */
+  async fewShotHead(r: FewShotHeadRequest): Promise<FewShotHeadResult> {
+    if (this.#trainData === undefined) throw new TlcvError('ARGUMENT', 'Learner.fewShotHead needs the support set: pass it as `train` to the Learner');
+    const numClasses = r.numClasses ?? this.classes?.length;
+    const { result, plan } = await fitHeadOn(this.model, this.#trainData, { ...r, ...(numClasses === undefined ? {} : { numClasses }) }, this.plan ?? this.#inferencePlan, this.options);
+    if (this.plan === null) this.#inferencePlan = plan;
+    return result;
+  }
+
+  /**
    * Class probabilities for uint8 CHW images at the model's input size (normalised with the model's mean and std).
    *
    * @example
@@ -334,7 +361,9 @@ export class Learner implements LearnerView {
     this.cacheSeconds = s.cacheSeconds;
     this.stages = this.model.stages();
     this.summary = `${s.describe}; ${describePlan(this.plan!)}; ${this.options.optimizer} lr ${this.options.lr}, ${this.options.scheduler} schedule, ${this.epochs} epochs`;
-    this.optimizer = createTrainingOptimizer(this.model, this.stages, this.frozenStages, this.options, this.train.length);
+    this.auxiliary = this.#active.flatMap((cb) => cb.auxiliaryModules?.(this) ?? []);
+    const extra = this.auxiliary.flatMap((m) => m.parameters({ trainableOnly: true }));
+    this.optimizer = createTrainingOptimizer(this.model, this.stages, this.frozenStages, this.options, this.train.length, extra);
   }
 
   async #emit(event: FitEvent): Promise<void> {
@@ -359,6 +388,8 @@ export class Learner implements LearnerView {
     this.optimizer?.dispose();
     this.optimizer = null;
     this.model.eval();
+    for (const m of this.auxiliary) m.eval();
+    this.auxiliary = [];
     for (const cb of this.#active) await cb.cleanup?.(this);
     this.#active = [];
   }

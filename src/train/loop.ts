@@ -5,6 +5,7 @@
 import { F, manualSeed, tidy, type Tensor } from '../tensor/index.js';
 import type { FoldedInference } from '../nn/index.js';
 import type { Batch } from '../data/index.js';
+import type { Module } from '../nn/index.js';
 import { planForward, setTrainingMode } from '../execution/index.js';
 import type { BatchEvent, EpochRecord, FitEvent, LearnerView } from './callback.js';
 import { TrainingInterrupted } from './callback.js';
@@ -23,6 +24,8 @@ export type LoopState = Pick<LearnerView, 'model' | 'options' | 'plan' | 'optimi
   bestEpoch: number;
   /** The frozen prefix folded, when its stages run in every step (not cached). */
   frozenView: FoldedInference | null;
+  /** Modules callbacks train beside the model (see Callback.auxiliaryModules). */
+  auxiliary: readonly Module[];
 };
 
 /** What only the Learner can do: run the callbacks, and answer skip and interrupt requests. */
@@ -63,6 +66,7 @@ export async function trainEpoch(s: LoopState, h: LoopHooks, epoch: number): Pro
   manualSeed(epochSeed(s.options.seed, epoch));
   train.setEpoch(epoch);
   setTrainingMode(s.model, s.stages, s.frozenStages, true);
+  for (const m of s.auxiliary) m.train(true);
   s.epochProgress = { steps: 0, images: 0, lossSum: 0 };
   await h.emit('beforeEpoch');
   const t0 = performance.now();

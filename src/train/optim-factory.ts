@@ -21,9 +21,10 @@ export interface TrainingOptimizer {
   dispose(): void;
 }
 
-function paramGroups(model: ClassifierModel, stages: Stage[], frozen: number, lr: number, decay: number): ParamGroup[] {
+function paramGroups(model: ClassifierModel, stages: Stage[], frozen: number, lr: number, decay: number, auxiliary: Tensor[]): ParamGroup[] {
   const named = model.namedParameters({ trainableOnly: true });
-  const groups: ParamGroup[] = [];
+  // First, so that the head's group stays the last one (whose lr is reported).
+  const groups: ParamGroup[] = auxiliary.length > 0 ? [{ params: auxiliary, lr, name: 'auxiliary' }] : [];
   const claimed = new Set<string>();
   const trainable = stages.slice(frozen);
   trainable.forEach((stage, i) => {
@@ -38,7 +39,7 @@ function paramGroups(model: ClassifierModel, stages: Stage[], frozen: number, lr
   });
   const rest = [...named].filter(([n]) => !claimed.has(n)).map(([, p]) => p);
   if (rest.length > 0) groups.push({ params: rest, lr, name: 'other' });
-  if (groups.length === 0) throw new TlcvError('TRAINING', 'nothing to train: every parameter is frozen');
+  if (groups.length === (auxiliary.length > 0 ? 1 : 0)) throw new TlcvError('TRAINING', 'nothing to train: every parameter is frozen');
   return groups;
 }
 
@@ -76,13 +77,14 @@ function makeSchedule(opt: Optimizer, o: TrainOptions, stepsPerEpoch: number): {
 }
 
 /**
- * The optimizer and schedule of `o` over the trainable stages (those from `frozen` on).
+ * The optimizer and schedule of `o` over the trainable stages (those from `frozen` on), and over
+ * `auxiliary` parameters trained beside the model (a callback's modules), if any.
  *
  * @example
  * const opt = createTrainingOptimizer(model, model.stages(), 0, resolveTrainOptions({}), loader.length);
  */
-export function createTrainingOptimizer(model: ClassifierModel, stages: Stage[], frozen: number, o: TrainOptions, stepsPerEpoch: number): TrainingOptimizer {
-  const opt = makeOptimizer(paramGroups(model, stages, frozen, o.lr, o.lrDecay), o);
+export function createTrainingOptimizer(model: ClassifierModel, stages: Stage[], frozen: number, o: TrainOptions, stepsPerEpoch: number, auxiliary: Tensor[] = []): TrainingOptimizer {
+  const opt = makeOptimizer(paramGroups(model, stages, frozen, o.lr, o.lrDecay, auxiliary), o);
   const { s, perStep, plateau } = makeSchedule(opt, o, stepsPerEpoch);
   // The head group is last; its lr is the one reported.
   const headGroup = opt.paramGroups.length - 1;

@@ -18,12 +18,15 @@ export interface RunReportInput {
   plan: ExecutionPlan;
   options: TrainOptions;
   fit: FitResult;
-  evaluation: EvaluationResult;
-  evalSet: Dataset;
+  /** The final evaluation and the data it was made on (absent when no labelled data was there to score). */
+  evaluation?: EvaluationResult;
+  evalSet?: Dataset;
   epochSeconds: number[];
   provenance: Record<string, unknown>;
   comparison?: ReportData['comparison'];
   learningCurve?: ReportData['learningCurve'];
+  /** More key/value lines for the run's summary (a training-free head's kind, an adaptation's method). */
+  info?: Record<string, string | number>;
 }
 
 /** The model input of the image at a dataset position: a streaming one decodes its file with the centre crop, as evaluation saw it. */
@@ -57,23 +60,23 @@ export async function worstImages(ds: Dataset, evaluation: EvaluationResult, lim
  * await writeRunReport('runs/a/report.html', { title, model, plan, options, fit, evaluation, evalSet: test, epochSeconds: [], provenance: {} });
  */
 export async function writeRunReport(path: string, r: RunReportInput): Promise<void> {
+  const trained = r.fit.history.length > 0;
   const runInfo: Record<string, string | number> = {
     model: r.model.config.name,
     data: String(r.provenance.data ?? ''),
     mode: String(r.provenance.mode ?? 'pretrain'),
     seed: r.options.seed,
     execution: describePlan(r.plan),
-    optimizer: `${r.options.optimizer} lr ${r.options.lr}`,
-    schedule: r.options.scheduler,
-    'best epoch': r.fit.bestEpoch,
+    // A training-free head or AdaBN has no optimizer, schedule or epochs to speak of.
+    ...(trained ? { optimizer: `${r.options.optimizer} lr ${r.options.lr}`, schedule: r.options.scheduler, 'best epoch': r.fit.bestEpoch } : {}),
+    ...(r.info ?? {}),
   };
   const data: ReportData = {
     title: r.title,
     runInfo,
     epochs: r.fit.history.map((h, i) => ({ ...h, ...(r.epochSeconds[i] !== undefined ? { seconds: r.epochSeconds[i] } : {}) })),
     lrTrace: r.fit.lrTrace,
-    evaluation: { ...r.evaluation, classNames: r.evalSet.classes },
-    worstImages: await worstImages(r.evalSet, r.evaluation),
+    ...(r.evaluation && r.evalSet ? { evaluation: { ...r.evaluation, classNames: r.evalSet.classes }, worstImages: await worstImages(r.evalSet, r.evaluation) } : {}),
     ...(r.comparison ? { comparison: r.comparison } : {}),
     ...(r.learningCurve ? { learningCurve: r.learningCurve } : {}),
   };

@@ -8,7 +8,7 @@ import { TlcvError } from '../errors.js';
 import { DataLoader, configureFiles, isFileDataset, type Dataset } from '../data/index.js';
 import { Augmenter, parseAugment } from '../transforms/index.js';
 import type { ClassifierModel } from '../models/index.js';
-import { tunePlanOn, type ExecutionPlan } from '../execution/index.js';
+import { layOutForPlan, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
 import { isBatchSource, type BatchSource, type DataInput } from './batches.js';
 import { CachedBatches, computePrefixOutputs } from './feature-cache.js';
 import type { TrainOptions } from './options.js';
@@ -86,7 +86,7 @@ export async function prepareSources(t: SetupTarget, trainData: DataInput, valDa
   t.plan ??= await choosePlanFor(t, trainData);
   const plan = t.plan;
   // Cheap when the weights already are channels-last: to() then returns aliases.
-  if (plan.channelsLast) model.to({ memoryFormat: 'channelsLast' });
+  layOutForPlan(model, plan);
   const describe = `${count(trainData, 'training')}${valData === null ? '' : `, ${count(valData, 'validation')}`}`;
   const valSet = valData === null || isBatchSource(valData) ? null : valData;
   const randomCrops = ds !== null && isFileDataset(ds) && (ds.preprocess.train.randomResizedCrop !== null || ds.preprocess.train.hflip);

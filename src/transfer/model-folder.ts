@@ -12,6 +12,7 @@ import { legacyPreprocess, parsePreprocess, serializePreprocess, type Preprocess
 import { readSafetensors, safetensorsChunks } from '../io/safetensors.js';
 import { writeFilesAtomic } from '../io/atomic-write.js';
 import { RUN_FILES } from '../io/run-folder.js';
+import { checkHeadRecord, headRecord, restoreHead, type HeadRecord } from './heads/head-record.js';
 
 const CONFIG_FILE = RUN_FILES.config;
 const WEIGHTS_FILE = RUN_FILES.weights;
@@ -30,6 +31,8 @@ export interface ModelFolderConfig {
   provenance: Record<string, unknown>;
   /** What turns an image into this model's input (serializePreprocess); absent in folders written before it was recorded. */
   preprocess?: PreprocessJson;
+  /** The classifier's kind when it is not the architecture's own (a kNN or float32 head). */
+  head?: HeadRecord;
 }
 
 /**
@@ -60,6 +63,8 @@ export function saveModelFolder(dir: string, model: ClassifierModel, info: { cla
     config.preprocess = serializePreprocess(preprocess);
     checkPreprocessFits(config.preprocess, config, dir);
   }
+  const head = headRecord(model);
+  if (head !== undefined) config.head = head;
   writeFilesAtomic([
     { path: join(dir, WEIGHTS_FILE), data: safetensorsChunks(model.stateDict(), { format: 'pt', tlcv_model: c.name }) },
     { path: join(dir, CONFIG_FILE), data: `${JSON.stringify(config, null, 2)}\n` },
@@ -97,7 +102,8 @@ export function readModelConfig(dir: string): ModelFolderConfig {
   const weights = c.weights ?? WEIGHTS_FILE;
   field(typeof weights === 'string' && weights !== '' && basename(weights) === weights && weights !== '..' && weights !== '.', path, 'weights', 'a file name inside the model folder', weights);
   if (c.preprocess !== undefined) checkPreprocessFits(parsePreprocess(c.preprocess, `${path} (preprocess)`), c, path);
-  return { ...c, weights, options: c.options ?? {} };
+  const head = checkHeadRecord(c.head, path);
+  return { ...c, weights, options: c.options ?? {}, ...(head === undefined ? {} : { head }) };
 }
 
 function checkPreprocessFits(p: PreprocessJson | PreprocessConfig, c: ModelFolderConfig, where: string): void {
@@ -138,12 +144,17 @@ export function loadModelFolder(dir: string): { model: ClassifierModel; config: 
     inChannels: channels,
     inputSize: [height, width],
     ...(typeof config.options.alpha === 'number' ? { alpha: config.options.alpha } : {}),
+    ...(typeof config.options.hidden === 'number' ? { hidden: config.options.hidden } : {}),
   });
   const weightsPath = resolve(dir, config.weights);
   if (!existsSync(weightsPath)) throw new TlcvError('FILE', `${dir}: weights file ${config.weights} is missing`);
   const sd = readSafetensors(weightsPath);
   try {
+    restoreHead(model, config.head, sd);
     model.loadStateDict(sd, { strict: true });
+  } catch (e) {
+    model.dispose();
+    throw e;
   } finally {
     for (const t of sd.values()) t.dispose();
   }

@@ -26,14 +26,6 @@ export function batchNormLayers(model: ClassifierModel): [string, BatchNorm2d][]
 }
 
 /**
- * Sets a layer's momentum. BatchNorm2d keeps it read-only for its users; AdaBN needs PyTorch's
- * `bn.momentum = None` for the duration of one pass, and puts the old value back after.
- */
-function setMomentum(bn: BatchNorm2d, momentum: number | null): void {
-  (bn as { momentum: number | null }).momentum = momentum;
-}
-
-/**
  * Recomputes every BatchNorm layer's running mean and variance on the target batches; the
  * weights do not change. Every other module runs in eval mode (dropout off), and the model is
  * left in eval mode. Batches of one image are skipped: they have no variance to measure.
@@ -61,7 +53,7 @@ export async function adaptBatchNorm(model: ClassifierModel, target: BatchSource
         bn.runningMean!.zero_();
         bn.runningVar!.fill_(1);
         bn.namedBuffers().get('num_batches_tracked')?.zero_();
-        setMomentum(bn, null);
+        bn.momentum = null;
         // A frozen layer normally keeps its statistics; here recomputing them is the point.
         bn.evalWhenFrozen = false;
       }
@@ -93,7 +85,7 @@ export async function adaptBatchNorm(model: ClassifierModel, target: BatchSource
   } finally {
     disposeState(before);
     for (const s of saved) {
-      setMomentum(s.bn, s.momentum);
+      s.bn.momentum = s.momentum;
       s.bn.evalWhenFrozen = s.evalWhenFrozen;
     }
     model.eval();

@@ -12,8 +12,7 @@ import { BatchNorm1d } from '../../nn/batchnorm1d.js';
 import { gradientReversal } from '../../nn/gradient-reversal.js';
 import { F, cat, invoke, ones, tidy, zeros, type Tensor } from '../../tensor/index.js';
 import type { ClassifierModel } from '../../models/index.js';
-import { withPlan, type ExecutionPlan } from '../../execution/index.js';
-import { forwardWithFeatures } from '../heads/features.js';
+import { forwardWithFeatures, planForwardWithFeatures, withPlan, type ExecutionPlan } from '../../execution/index.js';
 
 /**
  * TLlib's warm-start schedule for the reversal coefficient: 0 at the start of training, rising
@@ -154,9 +153,8 @@ export class DannObjective {
     const lambda = this.lambda(progress);
     const run = <T>(fn: () => T): T => (plan ? withPlan(plan, fn) : fn());
     return tidy(() => {
-      let x = cat([source.x, targetX]);
-      if (plan?.channelsLast && x.ndim === 4) x = x.contiguous('channelsLast');
-      const { features, logits } = run(() => forwardWithFeatures(model, x));
+      const x = cat([source.x, targetX]);
+      const { features, logits } = plan ? planForwardWithFeatures(model, x, plan) : forwardWithFeatures(model, x);
       const classLoss = F.crossEntropy(logits.narrow(0, 0, ns).float(), source.y, { labelSmoothing: this.labelSmoothing });
       const domain = run(() => domainAdversarialLoss(this.discriminator, features.narrow(0, 0, ns), features.narrow(0, ns, nt), lambda));
       return {

@@ -1,10 +1,6 @@
 /**
- * Pooled backbone features: what a model's classifier layer takes as input ([N, D]), the
- * space the training-free heads and the domain classifier work in. timm calls this
- * `forward_head(pre_logits=True)`; torchvision users get it with a forward hook on `fc`.
- *
- * This file is the one place that knows how to get those features out of a model, so that
- * when the Learner's forward recipe and frozen-prefix cache land, only it needs pointing there.
+ * Pooled backbone features of whole data sources, for the training-free heads: extracted once
+ * (or averaged batch by batch) through execution's forward recipe, without gradients.
  */
 import { TlcvError } from '../../errors.js';
 import type { Module } from '../../nn/index.js';
@@ -12,53 +8,11 @@ import { Float32Linear } from '../../nn/float32-linear.js';
 import { cat, keep, noGrad, tidy, type Tensor } from '../../tensor/index.js';
 import type { ClassifierModel } from '../../models/index.js';
 import { forEachBatch, type BatchSource } from '../../data/index.js';
-import { withPlan, type ExecutionPlan } from '../../execution/index.js';
-
-/**
- * One forward that returns the logits and the classifier layer's input. With gradients on,
- * the features stay in the graph, so a loss on them (DANN's domain loss) trains the backbone.
- *
- * The classifier is found by `model.config.classifier` and observed for the duration of the
- * call, as a PyTorch forward hook would: every zoo model's head (pooling, flatten, dropout,
- * then that layer) is covered without knowing its shape.
- *
- * @example
- * const { features, logits } = forwardWithFeatures(model, x); // features [N, 512] for resnet18
- */
-export function forwardWithFeatures(model: ClassifierModel, x: Tensor): { features: Tensor; logits: Tensor } {
-  const head: Module = model.getSubmodule(model.config.classifier);
-  const own = Object.getOwnPropertyDescriptor(head, 'forward');
-  const forward = head.forward.bind(head);
-  let seen: Tensor | null = null;
-  head.forward = (f: Tensor): Tensor => {
-    seen?.dispose();
-    // A second handle on the same storage and graph node: containers free their own handle
-    // on the input once the layer has run.
-    seen = keep(f.view(f.shape));
-    return forward(f);
-  };
-  let logits: Tensor;
-  try {
-    logits = model.forward(x);
-  } catch (e) {
-    (seen as Tensor | null)?.dispose();
-    throw e;
-  } finally {
-    if (own) Object.defineProperty(head, 'forward', own);
-    else delete (head as { forward?: unknown }).forward;
-  }
-  const captured = seen as Tensor | null;
-  if (captured === null) throw new TlcvError('MODEL', `${model.config.name}: its forward never called the classifier layer "${model.config.classifier}"`);
-  // Back under the caller's scope, like any other result.
-  const features = captured.view(captured.shape);
-  captured.dispose();
-  return { features, logits };
-}
+import { planForwardWithFeatures, type ExecutionPlan } from '../../execution/index.js';
 
 /** Features of one batch in eval mode under the plan, as float32 [N, D]. */
 function batchFeatures(model: ClassifierModel, x: Tensor, plan: ExecutionPlan): Tensor {
-  const input = plan.channelsLast && x.ndim === 4 ? x.contiguous('channelsLast') : x;
-  return withPlan(plan, () => forwardWithFeatures(model, input).features).to('float32').contiguous();
+  return planForwardWithFeatures(model, x, plan).features.to('float32').contiguous();
 }
 
 /**

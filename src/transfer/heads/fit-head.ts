@@ -43,7 +43,9 @@ export interface FewShotHeadResult {
 }
 
 /**
- * Replaces the model's classifier with a training-free head fitted on the support set.
+ * Replaces what feature extraction would train (the classifier; seed-cnn's whole MLP) with a
+ * training-free head fitted on the support set's features: the pooled features for ResNet and
+ * MobileNet, the flattened convolutional features for seed-cnn.
  *
  * @example
  * const loader = (ds) => new DataLoader(ds, { batchSize: 256, mean: model.config.mean, std: model.config.std });
@@ -54,6 +56,8 @@ export async function fitFewShotHead(model: ClassifierModel, o: FewShotHeadOptio
   if (!HEAD_MODES.includes(o.mode)) throw argumentError('head mode', HEAD_MODES.join(', '), o.mode);
   if (o.mode === 'probe' && o.source) throw new TlcvError('ARGUMENT', 'probe standardises the support features itself: source data applies to ncm and knn only');
   const t0 = performance.now();
+  // The head takes the place of everything feature extraction would train (seed-cnn: its MLP).
+  model.resetFeatureExtractionHead(o.numClasses);
   const center = o.source ? await featureMean(model, o.source, o.plan) : undefined;
   let support: Awaited<ReturnType<typeof extractFeatures>>;
   try {
