@@ -12,7 +12,7 @@ import type { EvaluationResult } from '../metrics/index.js';
 import { describePlan, predictImages, type ExecutionPlan } from '../execution/index.js';
 import { applyStrategy, type StrategyPlan, type TransferMode } from '../transfer/strategy.js';
 import { RUN_FILES } from '../io/run-folder.js';
-import type { BatchEvent, Callback, EpochRecord, FitEvent, FitResult, LearnerView, RunState } from './callback.js';
+import type { BatchEvent, Callback, Collective, EpochRecord, FitEvent, FitResult, LearnerView, RunState } from './callback.js';
 import { TrainingInterrupted } from './callback.js';
 import type { BatchSource, DataInput } from './batches.js';
 import { resolveTrainOptions, type TrainOptions } from './options.js';
@@ -20,6 +20,7 @@ import { createTrainingOptimizer, type TrainingOptimizer } from './optim-factory
 import { NonFiniteLoss, trainEpoch, type LoopHooks } from './loop.js';
 import { choosePlanFor, prepareSources, type PreparedSources } from './setup.js';
 import { defaultCallbacks } from './default-callbacks.js';
+import { agreeStep } from './collective.js';
 import { evaluateOn, type EvaluateDataOptions } from './evaluate.js';
 import { loadModelFolder, saveModelFolder } from '../transfer/model-folder.js';
 
@@ -92,6 +93,8 @@ export class Learner implements LearnerView {
   #active: Callback[] = [];
   #skip = false;
   #interrupt: NodeJS.Signals | null = null;
+  /** The interrupt all ranks of a data-parallel run agreed on (each step's agreement). */
+  #agreedInterrupt: NodeJS.Signals | null = null;
   #sources: PreparedSources | null = null;
   #inferencePlan: ExecutionPlan | null = null;
 
@@ -112,6 +115,16 @@ export class Learner implements LearnerView {
 
   get callbacks(): readonly Callback[] {
     return this.#active.length > 0 ? this.#active : this.#callbacks;
+  }
+
+  /** The group of a data-parallel run (from its DataParallel callback), or null for one process. */
+  get collective(): Collective | null {
+    return this.#callbacks.find((cb) => cb.collective !== undefined)?.collective ?? null;
+  }
+
+  /** Whether this process writes the run's files: rank 0 of a data-parallel run, or the only process. */
+  get isMain(): boolean {
+    return this.collective?.isMain ?? true;
   }
 
   /** Adds a callback for the following fits. */
@@ -156,27 +169,37 @@ export class Learner implements LearnerView {
   async fit(epochs?: number, o: { stage?: string } = {}): Promise<FitResult> {
     this.options = resolveTrainOptions({ ...this.#base, ...(epochs === undefined ? {} : { epochs }) });
     this.#reset(o.stage);
-    this.#active = [...defaultCallbacks(this, this.#callbacks, { quiet: this.#quiet, hasVal: this.#valData !== null })].sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
+    this.#active = [...defaultCallbacks(this, this.#callbacks, { quiet: this.#quiet || !this.isMain, hasVal: this.#valData !== null })].sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
     let failed: unknown = null;
     try {
       await this.#emit('beforeFit');
       await this.#setup();
       await this.#emit('afterSetup');
       if (this.startStage > 0) this.log(`cached the frozen stages' outputs once (${this.cacheSeconds.toFixed(1)}s); each epoch now trains only the unfrozen stages`);
+      const c = this.collective;
       const hooks: LoopHooks = {
         emit: (e) => this.#emit(e),
         emitSync: (e) => this.#emitSync(e),
         skipRequested: () => this.#skip,
         clearSkip: () => void (this.#skip = false),
-        interruptedBy: () => this.#interrupt,
+        interruptedBy: () => (c === null ? this.#interrupt : this.#agreedInterrupt),
+        rank: c?.rank ?? 0,
+        stepLoss: (loss) => {
+          if (c === null) return loss;
+          const agreed = agreeStep(c, loss, this.#interrupt);
+          this.#agreedInterrupt ??= agreed.signal;
+          return agreed.loss;
+        },
+        sums: (values, of) => (c === null || (of === 'validation' && !this.#sources!.valSharded) ? Promise.resolve(values) : c.allreduceSums(values, `allreduce of the ${of} metrics`)),
       };
       for (let epoch = this.startEpoch; epoch <= this.epochs && this.stopReason === null; epoch += 1) await trainEpoch(this, hooks, epoch);
       await this.#emit('afterFit');
     } catch (e) {
       failed = e;
+      for (const cb of this.#active) failed = cb.replaceError?.(this, failed) ?? failed;
       for (const cb of this.#active) {
         try {
-          await cb.onError?.(this, e);
+          await cb.onError?.(this, failed);
         } catch {
           // the failure being handled matters more than one in its handling
         }
@@ -300,6 +323,7 @@ export class Learner implements LearnerView {
     Object.assign(this, { startEpoch: 1, epoch: 0, iteration: 0, history: [], lrTrace: [], epochSeconds: [], bestScore: -Infinity, bestEpoch: 0, stopReason: null, cacheSeconds: 0 });
     this.savedNote = 'nothing was saved';
     this.#interrupt = null;
+    this.#agreedInterrupt = null;
   }
 
   async #setup(): Promise<void> {

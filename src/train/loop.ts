@@ -22,13 +22,22 @@ export type LoopState = Pick<LearnerView, 'model' | 'options' | 'plan' | 'optimi
   bestEpoch: number;
 };
 
-/** What only the Learner can do: run the callbacks, and answer skip and interrupt requests. */
+/**
+ * What only the Learner can do: run the callbacks, answer skip and interrupt requests, and,
+ * in a data-parallel run, agree with the other ranks (one process: the values as they are).
+ */
 export interface LoopHooks {
   emit(event: FitEvent): Promise<void>;
   emitSync(event: BatchEvent): void;
   skipRequested(): boolean;
   clearSkip(): void;
   interruptedBy(): NodeJS.Signals | null;
+  /** This process's rank (0 alone): ranks draw different dropout masks. */
+  readonly rank: number;
+  /** The loss the not-a-number check sees: this step's, averaged over the ranks. */
+  stepLoss(loss: number): number;
+  /** An epoch's sums (loss, correct, images) over the ranks. */
+  sums(values: number[], of: 'training' | 'validation'): Promise<number[]>;
 }
 
 /** Raised inside a step; the Learner turns it into the user's error once onError callbacks have run. */
@@ -57,7 +66,7 @@ export async function trainEpoch(s: LoopState, h: LoopHooks, epoch: number): Pro
   const train = s.train!;
   const opt = s.optimizer!;
   s.epoch = epoch;
-  manualSeed(epochSeed(s.options.seed, epoch));
+  manualSeed((epochSeed(s.options.seed, epoch) + h.rank * 104_729) % 2 ** 31);
   train.setEpoch(epoch);
   setTrainingMode(s.model, s.stages, s.frozenStages, true);
   s.epochProgress = { steps: 0, images: 0, lossSum: 0 };
@@ -81,13 +90,16 @@ export async function trainEpoch(s: LoopState, h: LoopHooks, epoch: number): Pro
     checkInterrupt(h);
   });
   const seconds = (performance.now() - t0) / 1000;
-  const { lossSum, images } = s.epochProgress;
-  const record: EpochRecord = { epoch, trainLoss: lossSum / Math.max(images, 1), trainAcc: correct / Math.max(images, 1), lr };
+  const [lossSum, right, images] = await h.sums([s.epochProgress.lossSum, correct, s.epochProgress.images], 'training');
+  // From here on, the epoch's figures are those of every rank together.
+  Object.assign(s.epochProgress, { lossSum, images });
+  const record: EpochRecord = { epoch, trainLoss: lossSum! / Math.max(images!, 1), trainAcc: right! / Math.max(images!, 1), lr };
   if (s.val !== null) {
     await h.emit('beforeValidate');
     const v = await validate(s.model, s.stages, s.val, s.plan!, s.startStage);
-    record.valLoss = v.loss;
-    record.valAcc = v.acc;
+    const [vLoss, vRight, n] = await h.sums([v.lossSum, v.correct, v.n], 'validation');
+    record.valLoss = vLoss! / Math.max(n!, 1);
+    record.valAcc = vRight! / Math.max(n!, 1);
     await h.emit('afterValidate');
   }
   opt.endEpoch(record.valLoss);
@@ -123,7 +135,9 @@ function trainStep(s: LoopState, h: LoopHooks, batch: Batch): readonly [number, 
       h.clearSkip();
       h.emitSync('afterBackward');
       const value = l.item();
-      if (!Number.isFinite(value)) return [value, 0, 0] as const;
+      // Every rank checks the same number, so all stop at the same step.
+      const checked = h.stepLoss(value);
+      if (!Number.isFinite(checked)) return [checked, 0, 0] as const;
       h.emitSync('beforeStep');
       if (!h.skipRequested()) {
         s.lrTrace.push(opt.lr);
