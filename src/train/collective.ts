@@ -53,6 +53,43 @@ export function agreeStep(c: Collective, loss: number, signal: NodeJS.Signals | 
   return { loss: sum! / c.worldSize, signal: term! > 0 ? 'SIGTERM' : int! > 0 ? 'SIGINT' : null };
 }
 
+/** The training loop's questions whose answers involve the other ranks of a data-parallel run. */
+export interface Agreements {
+  /** This process's rank (0 alone): ranks draw different dropout masks. */
+  readonly rank: number;
+  /** The interrupt to stop on (in a data-parallel run: the one the ranks agreed on). */
+  interruptedBy(): NodeJS.Signals | null;
+  /** The loss the not-a-number check sees: this step's, averaged over the ranks. */
+  stepLoss(loss: number): number;
+  /** An epoch's sums (loss, correct, images) over the ranks. */
+  sums(values: number[], of: 'training' | 'validation'): Promise<number[]>;
+}
+
+/**
+ * The loop's hooks that differ when the Learner is one of several processes:
+ * with a group, interrupts count once the ranks agreed on them, each step's loss is averaged
+ * over the ranks before the check, and the epoch's sums (validation's, when each rank scored
+ * its own part) are added up.
+ */
+export function agreements(
+  c: Collective | null,
+  localInterrupt: () => NodeJS.Signals | null,
+  valSharded: boolean,
+): Agreements {
+  if (c === null) return { rank: 0, interruptedBy: localInterrupt, stepLoss: (loss) => loss, sums: (values) => Promise.resolve(values) };
+  let agreed: NodeJS.Signals | null = null;
+  return {
+    rank: c.rank,
+    interruptedBy: () => agreed,
+    stepLoss: (loss) => {
+      const r = agreeStep(c, loss, localInterrupt());
+      agreed ??= r.signal;
+      return r.loss;
+    },
+    sums: (values, of) => (of === 'validation' && !valSharded ? Promise.resolve(values) : c.allreduceSums(values, `allreduce of the ${of} metrics`)),
+  };
+}
+
 async function shareText(c: Collective, text: string, what: string): Promise<string> {
   const bytes = new TextEncoder().encode(text);
   const [n] = await fromMain(c, [bytes.length], what);

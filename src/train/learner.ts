@@ -20,7 +20,7 @@ import { createTrainingOptimizer, type TrainingOptimizer } from './optim-factory
 import { NonFiniteLoss, trainEpoch, type LoopHooks } from './loop.js';
 import { choosePlanFor, prepareSources, type PreparedSources } from './setup.js';
 import { defaultCallbacks } from './default-callbacks.js';
-import { agreeStep } from './collective.js';
+import { agreements } from './collective.js';
 import { evaluateOn, type EvaluateDataOptions } from './evaluate.js';
 import { loadModelFolder, saveModelFolder } from '../transfer/model-folder.js';
 
@@ -93,8 +93,6 @@ export class Learner implements LearnerView {
   #active: Callback[] = [];
   #skip = false;
   #interrupt: NodeJS.Signals | null = null;
-  /** The interrupt all ranks of a data-parallel run agreed on (each step's agreement). */
-  #agreedInterrupt: NodeJS.Signals | null = null;
   #sources: PreparedSources | null = null;
   #inferencePlan: ExecutionPlan | null = null;
 
@@ -176,21 +174,12 @@ export class Learner implements LearnerView {
       await this.#setup();
       await this.#emit('afterSetup');
       if (this.startStage > 0) this.log(`cached the frozen stages' outputs once (${this.cacheSeconds.toFixed(1)}s); each epoch now trains only the unfrozen stages`);
-      const c = this.collective;
       const hooks: LoopHooks = {
         emit: (e) => this.#emit(e),
         emitSync: (e) => this.#emitSync(e),
         skipRequested: () => this.#skip,
         clearSkip: () => void (this.#skip = false),
-        interruptedBy: () => (c === null ? this.#interrupt : this.#agreedInterrupt),
-        rank: c?.rank ?? 0,
-        stepLoss: (loss) => {
-          if (c === null) return loss;
-          const agreed = agreeStep(c, loss, this.#interrupt);
-          this.#agreedInterrupt ??= agreed.signal;
-          return agreed.loss;
-        },
-        sums: (values, of) => (c === null || (of === 'validation' && !this.#sources!.valSharded) ? Promise.resolve(values) : c.allreduceSums(values, `allreduce of the ${of} metrics`)),
+        ...agreements(this.collective, () => this.#interrupt, this.#sources!.valSharded),
       };
       for (let epoch = this.startEpoch; epoch <= this.epochs && this.stopReason === null; epoch += 1) await trainEpoch(this, hooks, epoch);
       await this.#emit('afterFit');
@@ -323,7 +312,6 @@ export class Learner implements LearnerView {
     Object.assign(this, { startEpoch: 1, epoch: 0, iteration: 0, history: [], lrTrace: [], epochSeconds: [], bestScore: -Infinity, bestEpoch: 0, stopReason: null, cacheSeconds: 0 });
     this.savedNote = 'nothing was saved';
     this.#interrupt = null;
-    this.#agreedInterrupt = null;
   }
 
   async #setup(): Promise<void> {

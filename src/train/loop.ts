@@ -9,6 +9,7 @@ import type { BatchEvent, EpochRecord, FitEvent, LearnerView } from './callback.
 import { TrainingInterrupted } from './callback.js';
 import { forEachBatch } from './batches.js';
 import { validate } from './evaluate.js';
+import type { Agreements } from './collective.js';
 
 /** The run state the loop reads, and the fields it advances (the Learner's own). */
 export type LoopState = Pick<LearnerView, 'model' | 'options' | 'plan' | 'optimizer' | 'train' | 'val' | 'stages' | 'frozenStages' | 'startStage' | 'history' | 'lrTrace' | 'epochSeconds'> & {
@@ -26,18 +27,11 @@ export type LoopState = Pick<LearnerView, 'model' | 'options' | 'plan' | 'optimi
  * What only the Learner can do: run the callbacks, answer skip and interrupt requests, and,
  * in a data-parallel run, agree with the other ranks (one process: the values as they are).
  */
-export interface LoopHooks {
+export interface LoopHooks extends Agreements {
   emit(event: FitEvent): Promise<void>;
   emitSync(event: BatchEvent): void;
   skipRequested(): boolean;
   clearSkip(): void;
-  interruptedBy(): NodeJS.Signals | null;
-  /** This process's rank (0 alone): ranks draw different dropout masks. */
-  readonly rank: number;
-  /** The loss the not-a-number check sees: this step's, averaged over the ranks. */
-  stepLoss(loss: number): number;
-  /** An epoch's sums (loss, correct, images) over the ranks. */
-  sums(values: number[], of: 'training' | 'validation'): Promise<number[]>;
 }
 
 /** Raised inside a step; the Learner turns it into the user's error once onError callbacks have run. */
