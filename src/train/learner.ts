@@ -356,6 +356,8 @@ export class Learner implements LearnerView {
     if (e instanceof NonFiniteLoss) {
       return new TlcvError('TRAINING', `loss became ${e.value} at epoch ${e.epoch}, step ${e.step} (lr ${e.lr.toExponential(2)}): training stopped; ${this.savedNote} (try a lower --lr)`);
     }
+    // A data-parallel failure names the rank at fault; what is on disk matters as much.
+    if (e instanceof TlcvError && e.code === 'DISTRIBUTED') return new TlcvError('DISTRIBUTED', `${e.message}; ${this.savedNote}`);
     if (e instanceof TrainingInterrupted) {
       return new TrainingInterrupted(e.signal, `interrupted by ${e.signal} in epoch ${this.epoch}: ${this.savedNote}; continue with --resume`);
     }
