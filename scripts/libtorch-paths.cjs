@@ -26,21 +26,49 @@ function cxx11Abi() {
   return '1';
 }
 
-// Data-parallel training (native/core/dist_*.cc) is built on c10d's 1.x API, where Gloo and
-// NCCL are ProcessGroups; 2.x made them Backends behind a dispatcher, which tlcv does not
-// speak yet. It also needs Gloo's headers (Debian: libgloo-dev). NCCL comes with CUDA builds.
+// Data-parallel training (native/core/dist_*.cc) is built on c10d, for libtorch 1.x and 2.x
+// (native/core/dist_compat.h holds the differences). It needs Gloo's headers (Debian:
+// libgloo-dev; pip wheels ship them under torch/include) and, for NCCL, a CUDA build with
+// nccl.h (pip: site-packages/nvidia/nccl/include). TLCV_DIST=off leaves it out, so that a
+// libtorch whose c10d does not compile with tlcv cannot stop the rest of the addon from building.
+function torchMajor(dirs) {
+  for (const d of dirs) {
+    for (const rel of [['torch', 'version.h'], ['torch', 'headeronly', 'version.h']]) {
+      const f = path.join(d, ...rel);
+      const m = fs.existsSync(f) ? /TORCH_VERSION_MAJOR (\d+)/.exec(fs.readFileSync(f, 'utf8')) : null;
+      if (m) return Number(m[1]);
+    }
+  }
+  return NaN;
+}
+
+// pip's CUDA wheels put nccl.h and the CUDA runtime's headers beside torch, under site-packages/nvidia.
+function pipCudaIncludes(found) {
+  if (!found.lib) return [];
+  const nvidia = path.join(found.lib, '..', '..', 'nvidia');
+  return ['nccl', 'cuda_runtime'].map((p) => path.join(nvidia, p, 'include')).filter((d) => fs.existsSync(d));
+}
+
+function extraIncludes(found) {
+  return [...(process.env.NCCL_INCLUDE_DIR ? [process.env.NCCL_INCLUDE_DIR] : []), ...pipCudaIncludes(found)];
+}
+
 function distributed(found) {
+  if ((process.env.TLCV_DIST ?? '').toLowerCase() === 'off') return [];
   const dirs = [...found.include, '/usr/include', '/usr/local/include'];
-  const has = (rel) => dirs.some((d) => fs.existsSync(path.join(d, rel)));
-  const versionFile = dirs.map((d) => path.join(d, 'torch', 'version.h')).find((f) => fs.existsSync(f));
-  const major = versionFile ? Number((/TORCH_VERSION_MAJOR (\d+)/.exec(fs.readFileSync(versionFile, 'utf8')) ?? [])[1]) : NaN;
+  const has = (rel) => [...dirs, ...extraIncludes(found)].some((d) => fs.existsSync(path.join(d, rel)));
+  const major = torchMajor(dirs);
   const defines = [];
-  if (major === 1 && has('gloo/config.h') && has('torch/csrc/distributed/c10d/ProcessGroupGloo.hpp')) {
+  if ((major === 1 || major === 2) && has('gloo/config.h') && has('torch/csrc/distributed/c10d/ProcessGroupGloo.hpp')) {
     defines.push('TLCV_WITH_DIST', 'USE_C10D_GLOO');
-    const nccl = process.env.NCCL_INCLUDE_DIR ? fs.existsSync(path.join(process.env.NCCL_INCLUDE_DIR, 'nccl.h')) : has('nccl.h');
-    if (nccl && found.lib && fs.existsSync(path.join(found.lib, 'libtorch_cuda.so'))) defines.push('USE_C10D_NCCL', 'USE_NCCL');
+    if (has('nccl.h') && found.lib && fs.existsSync(path.join(found.lib, 'libtorch_cuda.so'))) defines.push('USE_C10D_NCCL', 'USE_NCCL');
   }
   return defines;
+}
+
+function extraLibs(found) {
+  if (!distributed(found).includes('USE_C10D_NCCL')) return '';
+  return fs.existsSync(path.join(found.lib, 'libc10_cuda.so')) ? '-ltorch_cuda -lc10_cuda' : '-ltorch_cuda';
 }
 
 const what = process.argv[2];
@@ -50,8 +78,8 @@ try {
   else if (what === 'libdir') console.log(found.lib ? `-L${found.lib} -Wl,-rpath,${found.lib}` : '');
   else if (what === 'abi') console.log(cxx11Abi());
   else if (what === 'defines') console.log(distributed(found).join(' '));
-  else if (what === 'extra-libs') console.log(distributed(found).includes('USE_C10D_NCCL') ? '-ltorch_cuda' : '');
-  else if (what === 'extra-includes') console.log(process.env.NCCL_INCLUDE_DIR ?? '');
+  else if (what === 'extra-libs') console.log(extraLibs(found));
+  else if (what === 'extra-includes') console.log(extraIncludes(found).join(' '));
   else throw new Error(`unknown query ${what}`);
 } catch (e) {
   console.error(`tlcv: ${e.message}`);
