@@ -27,9 +27,8 @@ function cxx11Abi() {
 }
 
 // Data-parallel training (native/core/dist_*.cc) is built on c10d, for libtorch 1.x and 2.x
-// (native/core/dist_compat.h holds the differences). It needs Gloo's headers (Debian:
-// libgloo-dev; pip wheels ship them under torch/include) and, for NCCL, a CUDA build with
-// nccl.h (pip: site-packages/nvidia/nccl/include). TLCV_DIST=off leaves it out, so that a
+// (native/core/dist_compat.h holds the differences). It needs Gloo's headers and, for NCCL, a
+// CUDA build with nccl.h. TLCV_DIST=off leaves it out, so that a
 // libtorch whose c10d does not compile with tlcv cannot stop the rest of the addon from building.
 function torchMajor(dirs) {
   for (const d of dirs) {
@@ -42,15 +41,21 @@ function torchMajor(dirs) {
   return NaN;
 }
 
-// pip's CUDA wheels put nccl.h and the CUDA runtime's headers beside torch, under site-packages/nvidia.
+// pip's CUDA wheels put nccl.h and the CUDA runtime's headers beside torch, under
+// site-packages/nvidia (nccl/include; cuda_runtime/include for CUDA 12, cu13/include for 13).
+// They ship no Gloo headers: Debian's libgloo-dev (/usr/include) or GLOO_INCLUDE_DIR gives them
+// (checked with torch 2.11 and Debian's Gloo 0.5.0 headers: scripts/probes/dist-native.sh).
 function pipCudaIncludes(found) {
   if (!found.lib) return [];
   const nvidia = path.join(found.lib, '..', '..', 'nvidia');
-  return ['nccl', 'cuda_runtime'].map((p) => path.join(nvidia, p, 'include')).filter((d) => fs.existsSync(d));
+  const names = fs.existsSync(nvidia) ? fs.readdirSync(nvidia).filter((n) => n === 'nccl' || n === 'cuda_runtime' || /^cu\d+$/.test(n)) : [];
+  const dirs = names.map((n) => path.join(nvidia, n, 'include')).filter((d) => fs.existsSync(d));
+  return dirs.length > 0 && fs.existsSync('/usr/local/cuda/include') ? [...dirs, '/usr/local/cuda/include'] : dirs;
 }
 
 function extraIncludes(found) {
-  return [...(process.env.NCCL_INCLUDE_DIR ? [process.env.NCCL_INCLUDE_DIR] : []), ...pipCudaIncludes(found)];
+  const env = ['NCCL_INCLUDE_DIR', 'GLOO_INCLUDE_DIR'].map((v) => process.env[v]).filter((d) => d !== undefined && d !== '');
+  return [...env, ...pipCudaIncludes(found)];
 }
 
 function distributed(found) {
