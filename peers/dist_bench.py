@@ -2,6 +2,7 @@
 with the Gloo backend: the jobs tlcv's workers run (src/bench/dist-worker.ts), given as JSON
 in argv[1], in order. Rank 0 prints the results as one line after a marker."""
 import json
+import resource
 import sys
 import time
 
@@ -65,16 +66,21 @@ def train_job(job, world):
     x = torch.randn(job["batch"], c, h, w)
     y = torch.randint(0, 10, (job["batch"],))
     t0 = 0.0
+    u0 = resource.getrusage(resource.RUSAGE_SELF)
     for i in range(job["warmup"] + job["iters"]):
         if i == job["warmup"]:
             dist.barrier()
             t0 = time.perf_counter()
+            u0 = resource.getrusage(resource.RUSAGE_SELF)
         loss = F.cross_entropy(model(x), y)
         loss.backward()
         opt.step()
         opt.zero_grad(set_to_none=True)
     seconds = time.perf_counter() - t0
-    return {"kind": "train", "seconds": seconds, "images": world * job["batch"] * job["iters"], "buckets": 0}
+    u1 = resource.getrusage(resource.RUSAGE_SELF)
+    # CPU time of the whole process (every thread) and minor page faults, as tlcv's side reports them.
+    cpu = (u1.ru_utime + u1.ru_stime) - (u0.ru_utime + u0.ru_stime)
+    return {"kind": "train", "seconds": seconds, "cpuSeconds": cpu, "faults": u1.ru_minflt - u0.ru_minflt, "images": world * job["batch"] * job["iters"], "steps": job["iters"], "buckets": 0}
 
 
 def main():

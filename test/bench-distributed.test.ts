@@ -1,6 +1,6 @@
-// `tlcv bench --only distributed` on a tiny config: tlcv's launcher and PyTorch's
-// torch.distributed.run both run, and the figures, ratios and targets follow from what was
-// measured. No speed is asserted: the machine is shared, and speed belongs to `tlcv bench`.
+// `tlcv bench --only distributed` on a tiny config: tlcv's launcher (training through the
+// Learner with DataParallel, and a bare ddp.backward loop) and PyTorch's torch.distributed.run
+// both run, and the figures, ratios and targets follow from what was measured. No speed is asserted: the machine is shared, and speed belongs to `tlcv bench`.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkTargets, figure, median, renderMarkdown, type BenchReport } from '../src/bench/index.js';
@@ -30,11 +30,18 @@ test('the distributed section runs tlcv and PyTorch DDP side by side, and report
   }
   assert.equal(f.train.length, 1);
   const row = f.train[0]!;
-  for (const key of ['tlcv1', 'tlcv2', 'tlcv2After', 'torch1', 'torch2'] as const) {
+  for (const key of ['tlcv1', 'tlcv2', 'tlcv2Script', 'torch1', 'torch2'] as const) {
     const fig = row[key];
     assert.equal(fig.samples.length, tiny.reps, key);
     assert.ok(fig.median > 0 && Number.isFinite(fig.median), `${key}: ${fig.median} images/s`);
     assert.equal(fig.median, median(fig.samples));
+  }
+  for (const key of ['tlcv1', 'tlcv2', 'torch1', 'torch2'] as const) {
+    // Every side used CPU time to train, and measured it over the timed steps only.
+    const cpu = row.cpuMsPerImage[key];
+    assert.equal(cpu.samples.length, tiny.reps, `cpu ${key}`);
+    assert.ok(cpu.median > 0 && Number.isFinite(cpu.median), `cpu ${key}: ${cpu.median} ms per image`);
+    assert.ok(row.faultsPerStep[key].median >= 0, `faults ${key}`);
   }
   assert.ok(row.buckets >= 1, 'the reducer made its buckets');
 
@@ -46,4 +53,5 @@ test('the distributed section runs tlcv and PyTorch DDP side by side, and report
   const md = renderMarkdown({ ...report, command: 'test', seconds: 1, machine: { cpu: 'cpu', cores: 2, threads: 1, loadAverageStart: [0], loadAverageEnd: [0], node: 'v', torch: null, ompWaitPolicy: null, tlcvAutoPlan: null }, config: {}, errors: {}, targets });
   assert.match(md, /Allreduce of resnet18's gradients \(46\.8 MB/);
   assert.match(md, /\| 2 processes \(DDP\) \| [\d.]+ \| [\d.]+ \| [\d.]+x \|/);
+  assert.match(md, /\| CPU ms per image, each of 2 processes \| [\d.]+ \| [\d.]+ \| [\d.]+x \|/);
 });

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { freePort, launchWorkers, resolveLaunch } from '../src/distributed/index.js';
 import { trainTiny, type TrainOutcome, type TrainSpec } from './helpers/dist-train.js';
 import { PEER_PYTHON } from './helpers/peer.js';
+import { maxRelative } from './helpers/assert-close.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tlcv-dist-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -20,23 +21,6 @@ const worker = join(dirname(fileURLToPath(import.meta.url)), 'helpers', 'dist-tr
 
 // 48 images, 6 per worker and step: 4 steps an epoch, so the 8 steps cross an epoch (a reshuffle).
 const SPEC: Omit<TrainSpec, 'mode'> = { n: 48, batch: 6, steps: 8, seed: 3, initSeed: 11, lr: 0.2, momentum: 0.9 };
-
-// Relative to each tensor's scale (its largest magnitude), as a weight near zero carries the
-// float32 rounding of the larger ones: max |a - b| / max |b| per tensor, the worst over tensors.
-function maxRelative(a: Record<string, number[]>, b: Record<string, number[]>): { worst: number; where: string } {
-  let worst = 0;
-  let where = '';
-  for (const [name, ref] of Object.entries(b)) {
-    const got = a[name]!;
-    assert.equal(got.length, ref.length, `${name}: size`);
-    const scale = Math.max(...ref.map(Math.abs));
-    ref.forEach((r, i) => {
-      const rel = Math.abs(got[i]! - r) / scale;
-      if (rel > worst) [worst, where] = [rel, `${name}[${i}]: ${got[i]} vs ${r} (largest |weight| ${scale.toPrecision(3)})`];
-    });
-  }
-  return { worst, where };
-}
 
 async function runTwo(mode: TrainSpec['mode']): Promise<TrainOutcome> {
   const out = join(scratch, `${mode}.json`);

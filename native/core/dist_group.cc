@@ -1,6 +1,7 @@
 // Built only where c10d and Gloo are available (scripts/libtorch-paths.cjs defines).
 #ifdef TLCV_WITH_DIST
 #include "core/dist_group.h"
+#include "core/dist_compat.h"
 
 #include <ATen/ATen.h>
 #include <c10/util/Exception.h>
@@ -87,7 +88,33 @@ std::shared_ptr<::gloo::transport::Device> gloo_device(const GroupConfig& c) {
   return c10d::ProcessGroupGloo::createDefaultDevice();
 }
 
+c10::intrusive_ptr<c10d::ProcessGroupGloo> make_gloo(const GroupConfig& c, const c10::intrusive_ptr<c10d::Store>& store) {
+  auto o = c10d::ProcessGroupGloo::Options::create(milliseconds(c.timeout_ms));
+  o->devices.push_back(gloo_device(c));
+  o->threads = 2;  // torch.distributed's choice: two per device
+  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, c.rank, c.world_size, o);
+}
+
 c10::intrusive_ptr<c10d::ProcessGroup> make_process_group(const GroupConfig& c, const c10::intrusive_ptr<c10d::Store>& store) {
+  if (c.backend != "gloo" && c.backend != "nccl") throw DistError("unknown backend \"" + c.backend + "\": expected gloo or nccl");
+#if TORCH_VERSION_MAJOR >= 2
+  using Type = c10d::ProcessGroup::BackendType;
+  const milliseconds timeout(c.timeout_ms);
+  // As init_process_group("cpu:gloo,cuda:nccl"): the metrics and checkpoints tlcv exchanges are CPU tensors.
+  auto cpu_store = c10::make_intrusive<c10d::PrefixStore>("cpu/", store);
+  auto pg = wrap_backend(store, c.rank, c.world_size, make_gloo(c, cpu_store), Type::GLOO, c10::DeviceType::CPU, "gloo", timeout);
+  if (c.backend == "nccl") {
+#ifdef USE_C10D_NCCL
+    auto o = c10d::ProcessGroupNCCL::Options::create();
+    o->timeout = timeout;
+    c10::intrusive_ptr<c10d::Backend> nccl = c10::make_intrusive<c10d::ProcessGroupNCCL>(c10::make_intrusive<c10d::PrefixStore>("cuda/", store), c.rank, c.world_size, o);
+    pg->setBackend(c10::DeviceType::CUDA, Type::NCCL, nccl);
+#else
+    throw DistError("backend nccl: this libtorch build has no NCCL (a CPU build); use backend gloo, or build tlcv against a CUDA libtorch (LIBTORCH=...)");
+#endif
+  }
+  return pg;
+#else
   if (c.backend == "nccl") {
 #ifdef USE_C10D_NCCL
     auto o = c10d::ProcessGroupNCCL::Options::create();
@@ -97,11 +124,8 @@ c10::intrusive_ptr<c10d::ProcessGroup> make_process_group(const GroupConfig& c, 
     throw DistError("backend nccl: this libtorch build has no NCCL (a CPU build); use backend gloo, or build tlcv against a CUDA libtorch (LIBTORCH=...)");
 #endif
   }
-  if (c.backend != "gloo") throw DistError("unknown backend \"" + c.backend + "\": expected gloo or nccl");
-  auto o = c10d::ProcessGroupGloo::Options::create(milliseconds(c.timeout_ms));
-  o->devices.push_back(gloo_device(c));
-  o->threads = 2;  // torch.distributed's choice: two per device
-  return c10::make_intrusive<c10d::ProcessGroupGloo>(store, c.rank, c.world_size, o);
+  return make_gloo(c, store);
+#endif
 }
 
 void wait_all(std::vector<c10::intrusive_ptr<c10d::Work>>& works) {

@@ -1,6 +1,7 @@
 // Built only where c10d and Gloo are available (scripts/libtorch-paths.cjs defines).
 #ifdef TLCV_WITH_DIST
 #include "core/dist_reducer.h"
+#include "core/dist_compat.h"
 
 #include <torch/csrc/autograd/autograd.h>
 #include <torch/csrc/distributed/c10d/reducer.hpp>
@@ -17,7 +18,7 @@ DistReducer::DistReducer(std::shared_ptr<DistGroup> group, std::vector<at::Tenso
   }
   const auto& pg = group_->process_group();
   group_->note_collective();
-  c10d::verify_params_across_processes(pg, params_, c10::nullopt);
+  c10d::verify_params_across_processes(pg, params_, {});
   // As torch.nn.parallel.DistributedDataParallel builds them: buckets in parameter order, then
   // reversed, since backward produces the last layers' gradients first.
   auto assignment = c10d::compute_bucket_assignment_by_size(params_, {static_cast<size_t>(first_bucket_bytes), static_cast<size_t>(bucket_bytes)},
@@ -27,9 +28,7 @@ DistReducer::DistReducer(std::shared_ptr<DistGroup> group, std::vector<at::Tenso
   std::reverse(buckets.begin(), buckets.end());
   std::reverse(limits.begin(), limits.end());
   bucket_count_ = buckets.size();
-  reducer_ = std::make_unique<c10d::Reducer>(params_, std::move(buckets), std::move(limits), pg, std::vector<bool>(params_.size(), false), bucket_bytes,
-                                             /*find_unused_parameters=*/false, /*gradient_as_bucket_view=*/false,
-                                             std::unordered_map<size_t, std::string>(), first_bucket_bytes);
+  reducer_ = make_reducer(params_, std::move(buckets), std::move(limits), pg, bucket_bytes, first_bucket_bytes);
 }
 
 DistReducer::~DistReducer() = default;

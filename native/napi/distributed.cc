@@ -301,8 +301,8 @@ namespace tlcv {
 namespace {
 Napi::Value unavailable(const Napi::CallbackInfo& info) {
   throw_torch_error(info.Env(),
-                    "this tlcv build has no data-parallel support: it needs libtorch 1.x's c10d and Gloo's headers "
-                    "(Debian: apt-get install libgloo-dev, then npm run build:native)",
+                    "this tlcv build has no data-parallel support: it needs c10d and Gloo's headers "
+                    "(Debian: apt-get install libgloo-dev, then npm run build:native), and is left out when built with TLCV_DIST=off",
                     "distributed");
 }
 }  // namespace

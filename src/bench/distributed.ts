@@ -4,8 +4,12 @@
  * - allreduce of ResNet-18's gradients (47 MB), as one flat tensor and as its 62 tensors in
  *   DDP's 25 MB buckets, tlcv against torch.distributed;
  * - training images/s: 1 process against 2 (weak scaling: each process keeps the batch), tlcv
- *   and PyTorch, with the same model, batch and threads per process; and tlcv's gradient
- *   averaging overlapped with backward (c10d's Reducer) against after backward.
+ *   and PyTorch, with the same model, batch and threads per process. tlcv trains through the
+ *   Learner with the DataParallel callback (what `tlcv pretrain --nproc` runs), and through a
+ *   bare ddp.backward loop, so the Learner's own cost per step shows;
+ * - each side's CPU time per image and minor page faults per step (rank 0's process, every
+ *   thread): on a shared machine wall time moves with the load elsewhere, CPU time far less, so
+ *   these say where the sides differ when the images/s cannot.
  * Every run starts fresh processes (tlcv's launcher, torchrun); the sides alternate, and the
  * order flips every repetition, so load from elsewhere falls on both.
  */
@@ -14,16 +18,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, launchWorkers, resolveLaunch } from '../distributed/index.js';
 import type { Shape3 } from './jobs.js';
-import { figure, type DistributedFigures, type TargetCheck } from './results.js';
+import { figure, type DistributedFigures, type Figure, type TargetCheck } from './results.js';
 import { peerScript } from './workers.js';
 
 export const DIST_MARK = '@@tlcv-dist ';
 
 export type DistJob =
   | { kind: 'allreduce'; model: string; layout: 'flat' | 'buckets'; bucketBytes: number; warmup: number; reps: number }
-  | { kind: 'train'; model: string; inputSize: Shape3; batch: number; warmup: number; iters: number; mode: 'overlap' | 'after'; seed: number };
+  | { kind: 'train'; model: string; inputSize: Shape3; batch: number; warmup: number; iters: number; loop: 'learner' | 'script'; seed: number };
 
-export type DistJobResult = { kind: 'allreduce'; seconds: number[]; bytes: number } | { kind: 'train'; seconds: number; images: number; buckets: number };
+export type DistJobResult =
+  | { kind: 'allreduce'; seconds: number[]; bytes: number }
+  | { kind: 'train'; seconds: number; cpuSeconds: number; faults: number; images: number; steps: number; buckets: number };
 
 export interface DistributedBenchConfig {
   /** CPU threads of each worker process (the issue's figure: 1). */
@@ -104,7 +110,19 @@ async function runTorch(python: string, nproc: number, threads: number, jobs: Di
   return parseResults(stdout.split('\n'), `PyTorch with ${nproc} processes`, stderr);
 }
 
-type TrainSamples = Record<'tlcv1' | 'tlcv2' | 'tlcv2After' | 'torch1' | 'torch2', number[]>;
+type Side = 'tlcv1' | 'tlcv2' | 'tlcv2Script' | 'torch1' | 'torch2';
+type CpuSide = Exclude<Side, 'tlcv2Script'>;
+interface TrainSamples {
+  rate: Record<Side, number[]>;
+  cpu: Record<CpuSide, number[]>;
+  faults: Record<CpuSide, number[]>;
+}
+
+const emptySamples = (): TrainSamples => ({
+  rate: { tlcv1: [], tlcv2: [], tlcv2Script: [], torch1: [], torch2: [] },
+  cpu: { tlcv1: [], tlcv2: [], torch1: [], torch2: [] },
+  faults: { tlcv1: [], tlcv2: [], torch1: [], torch2: [] },
+});
 
 /**
  * Runs the section and returns its figures.
@@ -115,43 +133,49 @@ type TrainSamples = Record<'tlcv1' | 'tlcv2' | 'tlcv2After' | 'torch1' | 'torch2
 export async function runDistributedBench(cfg: DistributedBenchConfig, o: { python: string; log: (line: string) => void }): Promise<DistributedFigures> {
   const a = cfg.allreduce;
   const allreduce: DistJob[] = (['flat', 'buckets'] as const).map((layout) => ({ kind: 'allreduce', model: a.model, layout, bucketBytes: BUCKET_BYTES, warmup: a.warmup, reps: a.reps }));
-  const train = (mode: 'overlap' | 'after'): DistJob[] => cfg.train.map((t) => ({ kind: 'train', model: t.model, inputSize: t.inputSize, batch: t.batch, warmup: t.warmup, iters: t.iters, mode, seed: 0 }));
+  const train = (loop: 'learner' | 'script'): DistJob[] => cfg.train.map((t) => ({ kind: 'train', model: t.model, inputSize: t.inputSize, batch: t.batch, warmup: t.warmup, iters: t.iters, loop, seed: 0 }));
   const ms = { tlcvFlat: [] as number[], torchFlat: [] as number[], tlcvBuckets: [] as number[], torchBuckets: [] as number[] };
-  const samples: TrainSamples[] = cfg.train.map(() => ({ tlcv1: [], tlcv2: [], tlcv2After: [], torch1: [], torch2: [] }));
+  const samples = cfg.train.map(emptySamples);
   let bytes = 0;
   const buckets = cfg.train.map(() => 0);
   const times = (r: DistJobResult | undefined): number[] => (r?.kind === 'allreduce' ? r.seconds.map((s) => s * 1000) : []);
-  const rate = (r: DistJobResult | undefined): number => (r?.kind === 'train' ? r.images / r.seconds : NaN);
-  // Results come back in job order: the two allreduce layouts first where they ran, then one per training row and mode.
-  const record = (r: DistJobResult[], from: number, key: keyof TrainSamples): void => cfg.train.forEach((_, i) => samples[i]![key].push(rate(r[from + i])));
+  // Results come back in job order: the two allreduce layouts first where they ran, then one per training row and loop.
+  const record = (r: DistJobResult[], from: number, side: Side): void =>
+    cfg.train.forEach((_, i) => {
+      const t = r[from + i];
+      if (t?.kind !== 'train') return;
+      const s = samples[i]!;
+      s.rate[side].push(t.images / t.seconds);
+      if (side === 'tlcv2Script') return;
+      const perProcess = t.images / (side.endsWith('2') ? 2 : 1);
+      s.cpu[side].push((t.cpuSeconds * 1000) / perProcess);
+      s.faults[side].push(t.faults / t.steps);
+      if (t.buckets > 0) buckets[i] = t.buckets;
+    });
   const rows = cfg.train.length;
   const runs: [string, () => Promise<void>][] = [
     [
       'tlcv, 2 processes',
       async () => {
-        const r = await runTlcv(2, cfg.threadsPerWorker, [...allreduce, ...train('overlap'), ...train('after')]);
+        const r = await runTlcv(2, cfg.threadsPerWorker, [...allreduce, ...train('learner'), ...train('script')]);
         ms.tlcvFlat.push(...times(r[0]));
         ms.tlcvBuckets.push(...times(r[1]));
         record(r, 2, 'tlcv2');
-        record(r, 2 + rows, 'tlcv2After');
+        record(r, 2 + rows, 'tlcv2Script');
         bytes = r[0]?.kind === 'allreduce' ? r[0].bytes : bytes;
-        cfg.train.forEach((_, i) => {
-          const t = r[2 + i];
-          if (t?.kind === 'train') buckets[i] = t.buckets;
-        });
       },
     ],
     [
       'PyTorch DDP, 2 processes',
       async () => {
-        const r = await runTorch(o.python, 2, cfg.threadsPerWorker, [...allreduce, ...train('overlap')]);
+        const r = await runTorch(o.python, 2, cfg.threadsPerWorker, [...allreduce, ...train('script')]);
         ms.torchFlat.push(...times(r[0]));
         ms.torchBuckets.push(...times(r[1]));
         record(r, 2, 'torch2');
       },
     ],
-    ['tlcv, 1 process', async () => record(await runTlcv(1, cfg.threadsPerWorker, train('after')), 0, 'tlcv1')],
-    ['PyTorch, 1 process', async () => record(await runTorch(o.python, 1, cfg.threadsPerWorker, train('after')), 0, 'torch1')],
+    ['tlcv, 1 process', async () => record(await runTlcv(1, cfg.threadsPerWorker, train('learner')), 0, 'tlcv1')],
+    ['PyTorch, 1 process', async () => record(await runTorch(o.python, 1, cfg.threadsPerWorker, train('script')), 0, 'torch1')],
   ];
   for (let rep = 0; rep < cfg.reps; rep += 1) {
     for (const [name, run] of rep % 2 === 0 ? runs : [...runs].reverse()) {
@@ -160,12 +184,13 @@ export async function runDistributedBench(cfg: DistributedBenchConfig, o: { pyth
       o.log(`  distributed: ${name} (repetition ${rep + 1}) took ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     }
   }
+  const figures = <K extends string>(r: Record<K, number[]>): Record<K, Figure> => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, figure(v as number[])])) as Record<K, Figure>;
   return {
     threadsPerWorker: cfg.threadsPerWorker,
     allreduce: { model: a.model, bytes, tlcvFlatMs: figure(ms.tlcvFlat), torchFlatMs: figure(ms.torchFlat), tlcvBucketsMs: figure(ms.tlcvBuckets), torchBucketsMs: figure(ms.torchBuckets) },
     train: cfg.train.map((t, i) => {
-      const c = samples[i]!;
-      return { model: t.model, inputSize: t.inputSize, batch: t.batch, buckets: buckets[i]!, tlcv1: figure(c.tlcv1), tlcv2: figure(c.tlcv2), tlcv2After: figure(c.tlcv2After), torch1: figure(c.torch1), torch2: figure(c.torch2) };
+      const s = samples[i]!;
+      return { model: t.model, inputSize: t.inputSize, batch: t.batch, buckets: buckets[i]!, ...figures(s.rate), cpuMsPerImage: figures(s.cpu), faultsPerStep: figures(s.faults) };
     }),
   };
 }
@@ -187,13 +212,17 @@ export function renderDistributed(f: DistributedFigures): string {
   for (const t of f.train) {
     parts.push(
       '',
-      `Data-parallel training, ${t.model} ${t.inputSize.join('x')}, batch ${t.batch} per process, ${threads} per process, fp32 SGD; images/s over all processes (median); tlcv: ${t.buckets} gradient bucket(s), reduced during backward\n`,
+      `Data-parallel training, ${t.model} ${t.inputSize.join('x')}, batch ${t.batch} per process, ${threads} per process, fp32 SGD; images/s over all processes (median); tlcv through the Learner (DataParallel callback), ${t.buckets} gradient bucket(s) reduced during backward\n`,
       '| run | tlcv | PyTorch | tlcv / PyTorch |',
       '|---|---|---|---|',
       `| 1 process | ${n(t.tlcv1.median)} | ${n(t.torch1.median)} | ${x(t.tlcv1.median / t.torch1.median)} |`,
       `| 2 processes (DDP) | ${n(t.tlcv2.median)} | ${n(t.torch2.median)} | ${x(t.tlcv2.median / t.torch2.median)} |`,
-      `| 2 processes, tlcv averaging after backward | ${n(t.tlcv2After.median)} | | |`,
+      `| 2 processes, tlcv's bare ddp.backward loop (no Learner) | ${n(t.tlcv2Script.median)} | | |`,
       `| scaling, 2 / 1 | ${x(t.tlcv2.median / t.tlcv1.median)} | ${x(t.torch2.median / t.torch1.median)} | |`,
+      `| CPU ms per image, 1 process | ${n(t.cpuMsPerImage.tlcv1.median)} | ${n(t.cpuMsPerImage.torch1.median)} | ${x(t.cpuMsPerImage.tlcv1.median / t.cpuMsPerImage.torch1.median)} |`,
+      `| CPU ms per image, each of 2 processes | ${n(t.cpuMsPerImage.tlcv2.median)} | ${n(t.cpuMsPerImage.torch2.median)} | ${x(t.cpuMsPerImage.tlcv2.median / t.cpuMsPerImage.torch2.median)} |`,
+      `| minor page faults per step, 1 process | ${n(t.faultsPerStep.tlcv1.median)} | ${n(t.faultsPerStep.torch1.median)} | |`,
+      `| minor page faults per step, each of 2 processes | ${n(t.faultsPerStep.tlcv2.median)} | ${n(t.faultsPerStep.torch2.median)} | |`,
     );
   }
   return parts.join('\n');

@@ -131,12 +131,16 @@ export interface TrainFigures {
   inputSize: Shape3;
   batch: number;
   buckets: number;
-  /** images/s over all processes. */
+  /** images/s over all processes; tlcv through the Learner (DataParallel with 2), tlcv2Script through a bare ddp.backward loop. */
   tlcv1: Figure;
   tlcv2: Figure;
-  tlcv2After: Figure;
+  tlcv2Script: Figure;
   torch1: Figure;
   torch2: Figure;
+  /** CPU milliseconds (all of one process's threads) per image that process trained, rank 0. */
+  cpuMsPerImage: { tlcv1: Figure; tlcv2: Figure; torch1: Figure; torch2: Figure };
+  /** Minor page faults per step, rank 0. */
+  faultsPerStep: { tlcv1: Figure; tlcv2: Figure; torch1: Figure; torch2: Figure };
 }
 
 export interface BenchReport {

@@ -47,6 +47,7 @@ export const benchCommand = defineCommand({
     if (f.reps !== undefined) config = { ...config, reps: f.reps };
     if (f['cpu-time'] === true) config = { ...config, cpuTime: true };
     if (f.only !== undefined) config = only(config, f.only, f.quick === true);
+    if (f.reps !== undefined && config.distributed) config = { ...config, distributed: { ...config.distributed, reps: f.reps } };
     const command = process.argv[2] === 'bench' ? ['tlcv', ...process.argv.slice(2)].join(' ') : 'tlcv bench';
     const report = await runBench({ config, command, ...(f.python === undefined ? {} : { python: f.python }), verbose: f.verbose, log: (l) => console.error(l) });
     console.log(renderMarkdown(report));

@@ -11,10 +11,11 @@ export interface Command {
  * @example
  * export const command = defineCommand({ name: 'hello', usage: 'tlcv hello [--name N]', flags: { name: { kind: 'string', help: 'who', default: 'you' } }, run: async ({ flags }) => (console.log(`hello ${flags.name}`), 0) });
  */
-export function defineCommand<const S extends FlagSpecs>(o: { name: string; usage: string; flags: S; run: (p: Parsed<S>) => Promise<number> }): Command {
+export function defineCommand<const S extends FlagSpecs>(o: { name: string; usage: string; flags: S; run: (p: Parsed<S> & { argv: string[] }) => Promise<number> }): Command {
   return {
     name: o.name,
     help: (summary) => formatHelp(o.usage, summary, o.flags),
-    run: (argv) => o.run(parseArgs(argv, o.flags, o.name)),
+    // argv too: a data-parallel launcher starts its workers on the same command line.
+    run: (argv) => o.run({ ...parseArgs(argv, o.flags, o.name), argv }),
   };
 }

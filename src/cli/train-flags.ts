@@ -100,7 +100,7 @@ export function dataChoicesFrom(f: TrainFlags, log: (m: string) => void): DataCh
   };
 }
 
-/** The run-folder part of the flags: where, and whether to continue or replace what is there. */
-export function folderFlags(f: TrainFlags): { out: string; resume: boolean; overwrite: boolean; checkpointEvery: number; progress: { quiet: boolean } } {
-  return { out: f.out, resume: f.resume, overwrite: f.overwrite, checkpointEvery: f['checkpoint-every'], progress: { quiet: f.quiet } };
+/** The run-folder part of the flags: where, and whether to continue or replace what is there (the other ranks of a data-parallel run print nothing). */
+export function folderFlags(f: TrainFlags, isMain = true): { out: string; resume: boolean; overwrite: boolean; checkpointEvery: number; progress: { quiet: boolean } } {
+  return { out: f.out, resume: f.resume, overwrite: f.overwrite, checkpointEvery: f['checkpoint-every'], progress: { quiet: f.quiet || !isMain } };
 }

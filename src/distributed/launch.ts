@@ -3,6 +3,9 @@
  * each gets RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, GROUP_RANK, MASTER_ADDR and
  * MASTER_PORT, and an equal share of the CPU threads (OMP_NUM_THREADS and TLCV_THREADS).
  *
+ * Signals: SIGINT and SIGTERM sent to the launcher are passed to every worker (a worker of a
+ * tlcv run then stops with the others after the same step, and rank 0 writes its checkpoint).
+ *
  * Faults: when a worker fails, the others get `graceMs` to notice and exit with their own
  * message (they name the rank at fault within a few heartbeats, or after the collective
  * timeout for a hung one); whoever is left is then stopped, SIGTERM and after 5 s SIGKILL.
@@ -106,8 +109,11 @@ export async function launchWorkers(o: LaunchOptions): Promise<LaunchResult> {
       if (signal === 'SIGTERM') c.kill('SIGCONT');
     }
   };
-  const forward = (): void => stopAll('SIGTERM');
+  // The workers run in process groups of their own, so a Ctrl-C at a terminal reaches them
+  // once, through here, and a worker's second signal is the user's second Ctrl-C.
+  const forward = (signal: NodeJS.Signals): void => stopAll(signal);
   process.on('SIGTERM', forward);
+  process.on('SIGINT', forward);
   try {
     await Promise.all(
       Array.from({ length: plan.nproc }, (_, localRank) => {
@@ -115,6 +121,7 @@ export async function launchWorkers(o: LaunchOptions): Promise<LaunchResult> {
         const child = spawn(o.command ?? process.execPath, o.args, {
           env: { ...(o.env ?? process.env), ...workerEnvironment(plan, masterPort, localRank, threads, o.timeoutMs) },
           stdio: ['ignore', 'pipe', 'pipe'],
+          detached: true,
         });
         children.push(child);
         if (child.pid !== undefined) o.onStart?.(rank, child.pid);
@@ -152,6 +159,7 @@ export async function launchWorkers(o: LaunchOptions): Promise<LaunchResult> {
     clearTimeout(stopTimer);
     clearTimeout(killTimer);
     process.off('SIGTERM', forward);
+    process.off('SIGINT', forward);
   }
   exits.sort((a, b) => a.rank - b.rank);
   const first = failure as WorkerExit | null;

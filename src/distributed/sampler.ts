@@ -18,6 +18,11 @@ export interface DistributedSamplerOptions {
   seed?: number;
   /** Drop the tail that does not divide evenly, instead of padding (default false). */
   dropLast?: boolean;
+  /**
+   * The epoch's order over the whole data (default: the DataLoader's shuffle for seed and
+   * epoch), for a source that shuffles its own way, as the Learner's cached features do.
+   */
+  order?: (epoch: number) => Int32Array;
 }
 
 /**
@@ -37,6 +42,7 @@ export class DistributedSampler implements IndexSampler {
   readonly length: number;
   /** length * numReplicas: the padded (or cut) epoch. */
   readonly totalSize: number;
+  readonly #order: ((epoch: number) => Int32Array) | undefined;
 
   constructor(size: number, o: DistributedSamplerOptions) {
     if (!Number.isInteger(size) || size < 0) throw argumentError('size', 'a non-negative integer', size);
@@ -50,6 +56,7 @@ export class DistributedSampler implements IndexSampler {
     this.shuffle = o.shuffle ?? true;
     this.seed = seed;
     this.dropLast = o.dropLast ?? false;
+    this.#order = o.order;
     const uneven = size % this.numReplicas !== 0;
     this.length = this.dropLast && uneven ? Math.max(0, Math.ceil((size - this.numReplicas) / this.numReplicas)) : Math.ceil(size / this.numReplicas);
     this.totalSize = this.length * this.numReplicas;
@@ -58,6 +65,7 @@ export class DistributedSampler implements IndexSampler {
   /** The epoch's order over the whole data, before padding and sharding (the DataLoader's shuffle). */
   globalOrder(epoch: number): Int32Array {
     if (!this.shuffle) return Int32Array.from({ length: this.size }, (_, i) => i);
+    if (this.#order !== undefined) return this.#order(epoch);
     return new Rng(this.seed, 0x10ade7, epoch).permutation(this.size);
   }
 

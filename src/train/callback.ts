@@ -97,6 +97,28 @@ export interface LearnerView {
   /** Evaluates the model on data with the run's plan (see Learner.evaluate). */
   evaluate(data: DataInput, o?: { batchSize?: number }): Promise<EvaluationResult>;
   log(line: string): void;
+  /** The processes this run trains with (a data-parallel callback's group), or null for one process. */
+  readonly collective: Collective | null;
+  /** Whether this process writes the run's files (checkpoints, metrics, report): rank 0, or the only process. */
+  readonly isMain: boolean;
+}
+
+/**
+ * What a Learner that is one of several processes asks of their group (src/distributed's
+ * ProcessGroup has this shape): the numbers every rank must agree on (the plan, each step's
+ * loss, an interrupt, the epoch's metrics) and rank 0's tensors (a resumed checkpoint). Each
+ * call is a collective: every rank makes the same calls in the same order.
+ */
+export interface Collective {
+  readonly rank: number;
+  readonly worldSize: number;
+  /** Rank 0, the one process that writes files. */
+  readonly isMain: boolean;
+  /** The element-wise sums of every rank's numbers (float64). */
+  allreduceSums(values: number[], what?: string): Promise<number[]>;
+  allreduceSumsSync(values: number[], what?: string): number[];
+  /** Copies rank `root`'s tensors into every other rank's, in place. */
+  broadcast(tensors: Tensor[], root?: number, what?: string): Promise<void>;
 }
 
 /** The Learner's part of a checkpoint: enough for a resumed run to end exactly where an uninterrupted one would. */
@@ -158,6 +180,13 @@ export interface Callback {
    * epoch, eval mode after the fit). Saving them is the callback's own business.
    */
   auxiliaryModules?(learn: LearnerView): Module[];
+  /** Makes the Learner one of several processes (at most one callback has it; see {@link Collective}). */
+  readonly collective?: Collective;
+  /**
+   * Runs first when the fit fails: returns the error to report instead (a data-parallel
+   * callback names the rank at fault behind a failed backward), or undefined to keep it.
+   */
+  replaceError?(learn: LearnerView, error: unknown): unknown;
   checkpointState?(): CallbackState;
   loadCheckpointState?(s: CallbackState): void;
 }

@@ -54,12 +54,27 @@ export function readCheckpoint(dir: string): CheckpointContents {
   const path = runPath(dir, 'checkpoint');
   if (!existsSync(path)) throw new TlcvError('FILE', `--resume: no checkpoint at ${path}`);
   const meta = readSafetensorsMetadata(path);
+  checkFormat(meta, path);
+  return parseCheckpoint(readSafetensors(path), meta);
+}
+
+function checkFormat(meta: Record<string, string>, where: string): void {
   if ((meta.format !== FORMAT && meta.format !== FORMAT_1) || meta.state === undefined) {
-    throw new TlcvError('FILE', `${path}: not a tlcv checkpoint (metadata format ${JSON.stringify(meta.format)})`);
+    throw new TlcvError('FILE', `${where}: not a tlcv checkpoint (metadata format ${JSON.stringify(meta.format)})`);
   }
-  const tensors = readSafetensors(path);
+}
+
+/**
+ * A checkpoint's contents from its tensors and metadata (a file's, or rank 0's sent to the
+ * other ranks of a data-parallel run); the result owns the tensors.
+ *
+ * @example
+ * const c = parseCheckpoint(shared.tensors, shared.metadata);
+ */
+export function parseCheckpoint(tensors: Map<string, Tensor>, meta: Record<string, string>): CheckpointContents {
+  checkFormat(meta, 'checkpoint');
   const pick = (prefix: string): Map<string, Tensor> => new Map([...tensors].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-  const state = JSON.parse(meta.state) as { epoch: number; run: Omit<RunState, 'epoch'> & { callbacks?: Record<string, unknown> } };
+  const state = JSON.parse(meta.state!) as { epoch: number; run: Omit<RunState, 'epoch'> & { callbacks?: Record<string, unknown> } };
   const callbacks: Record<string, CallbackState> = {};
   const names = new Set([...tensors.keys()].filter((k) => k.startsWith('cb.')).map((k) => k.split('.')[1]!));
   for (const name of [...names, ...Object.keys(state.run.callbacks ?? {})]) {

@@ -4,6 +4,9 @@
  * finished epoch, so resuming from it is exact; between writes, the newest finished epoch is
  * kept in memory, ready for a signal or a failure to write. metrics.jsonl is written in the same
  * atomic step (src/io/atomic-write.ts): a full disk leaves both files as they were, or neither.
+ *
+ * In a data-parallel run rank 0 alone reads and writes the folder: the other ranks only answer
+ * signals, and on resume receive what rank 0 read (so another host needs no copy of the file).
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +16,8 @@ import { cloneState, describePlan, disposeState } from '../execution/index.js';
 import { removeStaleTempFiles, writeFileAtomic, writeFilesAtomic, type AtomicFile } from '../io/atomic-write.js';
 import { RUN_FILES, checkRunFolder, clearRunFolder, runPath } from '../io/run-folder.js';
 import type { Callback, CallbackState, LearnerView } from './callback.js';
-import { checkpointChunks, checkpointPayload, readCheckpoint, readCheckpointPlan } from './checkpoint-file.js';
+import { checkpointChunks, checkpointPayload, parseCheckpoint, readCheckpoint, readCheckpointPlan, type CheckpointContents } from './checkpoint-file.js';
+import { fromMain, shareFromMain } from './collective.js';
 import { metricsText } from './metrics-log.js';
 
 export interface CheckpointOptions {
@@ -81,12 +85,25 @@ export class Checkpoint implements Callback {
     return runPath(this.#runDir, 'checkpoint');
   }
 
-  beforeFit(learn: LearnerView): void {
+  async beforeFit(learn: LearnerView): Promise<void> {
     this.#learn = learn;
     this.#runDir = learn.stage === undefined ? this.dir : join(this.dir, learn.stage);
     this.#onDisk = 0;
     this.#signalled = false;
+    this.#resuming = false;
     this.#lastWrite = this.#now();
+    if (this.#o.signals !== false) {
+      process.on('SIGINT', this.#onSignal);
+      process.on('SIGTERM', this.#onSignal);
+    }
+    if (learn.isMain) this.#openFolder(learn);
+    else learn.savedNote = 'rank 0 writes the checkpoints';
+    const c = learn.collective;
+    // Whether to resume is rank 0's finding: only it may see the folder.
+    if (c !== null && this.#o.resume === true) this.#resuming = (await fromMain(c, [Number(this.#resuming)], 'agreement on resuming'))[0] === 1;
+  }
+
+  #openFolder(learn: LearnerView): void {
     this.#resuming = this.#o.resume === true && existsSync(this.#path);
     if (this.#resuming) {
       const plan = readCheckpointPlan(this.#runDir);
@@ -105,15 +122,20 @@ export class Checkpoint implements Callback {
     this.#checked = true;
     if (existsSync(this.#runDir)) removeStaleTempFiles(this.#runDir);
     learn.savedNote = 'no epoch had finished, so nothing was saved';
-    if (this.#o.signals !== false) {
-      process.on('SIGINT', this.#onSignal);
-      process.on('SIGTERM', this.#onSignal);
-    }
   }
 
-  afterSetup(learn: LearnerView): void {
+  /** The checkpoint to resume from: read here, or on rank 0 and sent to every rank. */
+  async #load(learn: LearnerView): Promise<CheckpointContents> {
+    const c = learn.collective;
+    if (c === null) return readCheckpoint(this.#runDir);
+    const mine = c.isMain ? readCheckpoint(this.#runDir) : null;
+    const shared = await shareFromMain(c, mine === null ? null : checkpointPayload(mine), "sharing rank 0's checkpoint");
+    return mine ?? parseCheckpoint(shared.tensors, shared.metadata);
+  }
+
+  async afterSetup(learn: LearnerView): Promise<void> {
     if (!this.#resuming) return;
-    const c = readCheckpoint(this.#runDir);
+    const c = await this.#load(learn);
     const owned = Object.values(c.callbacks).map((s) => s.tensors ?? new Map<string, Tensor>());
     try {
       learn.model.loadStateDict(c.model);
@@ -135,6 +157,7 @@ export class Checkpoint implements Callback {
     }
     for (const [name, s] of Object.entries(c.callbacks)) if (!claimed.has(name) && s.tensors) disposeState(s.tensors);
     this.#onDisk = c.run.epoch;
+    if (!learn.isMain) return;
     // A kill in the middle of a write by an older tlcv could leave metrics.jsonl ahead of the
     // checkpoint (or a line cut short): the checkpoint is the truth.
     writeFileAtomic(runPath(this.#runDir, 'metrics'), metricsText(learn.history));
@@ -143,6 +166,7 @@ export class Checkpoint implements Callback {
   }
 
   afterEpoch(learn: LearnerView): void {
+    if (!learn.isMain) return;
     const every = (this.#o.everySeconds ?? 60) * 1000;
     const last = learn.epoch >= learn.epochs || learn.stopReason !== null;
     if (last || every === 0 || this.#now() - this.#lastWrite >= every) {
@@ -157,6 +181,7 @@ export class Checkpoint implements Callback {
 
   onError(learn: LearnerView): void {
     const p = this.#pending;
+    // (The other ranks of a data-parallel run hold nothing pending: they write nothing.)
     if (p === null || p.epoch <= this.#onDisk) return;
     this.#write(p.epoch, p, p.metrics);
     learn.savedNote = `${this.#path} now holds epoch ${p.epoch}, the last that finished`;

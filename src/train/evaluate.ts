@@ -50,12 +50,13 @@ export async function evaluateModel(model: ClassifierModel, source: BatchSource,
 }
 
 /**
- * Mean loss and accuracy without gradients, from stage `from` on (earlier stages cached).
+ * Mean loss and accuracy without gradients, from stage `from` on (earlier stages cached), and
+ * the sums behind them (a data-parallel run adds up its ranks').
  *
  * @example
  * const { loss, acc } = await validate(model, model.stages(), valLoader, plan);
  */
-export async function validate(model: ClassifierModel, stages: Stage[], source: BatchSource, plan: ExecutionPlan, from = 0): Promise<{ loss: number; acc: number }> {
+export async function validate(model: ClassifierModel, stages: Stage[], source: BatchSource, plan: ExecutionPlan, from = 0): Promise<{ loss: number; acc: number; lossSum: number; correct: number; n: number }> {
   model.eval();
   const t = { loss: 0, correct: 0, n: 0 };
   source.setEpoch(0);
@@ -73,7 +74,7 @@ export async function validate(model: ClassifierModel, stages: Stage[], source: 
     batch.x.dispose();
     batch.y.dispose();
   }).finally(() => folded.dispose());
-  return { loss: t.loss / Math.max(t.n, 1), acc: t.correct / Math.max(t.n, 1) };
+  return { loss: t.loss / Math.max(t.n, 1), acc: t.correct / Math.max(t.n, 1), lossSum: t.loss, correct: t.correct, n: t.n };
 }
 
 export interface EvaluateDataOptions {

@@ -4,7 +4,7 @@
  * the trainable part. This is the main speed lever of transfer learning on a CPU.
  */
 import { cat, inferenceMode, keep, tidy, fromTypedArray, type Tensor } from '../tensor/index.js';
-import { Rng, type Batch } from '../data/index.js';
+import { Rng, type Batch, type IndexSampler } from '../data/index.js';
 import type { ClassifierModel } from '../models/index.js';
 import { foldedForPlan, planForward, type ExecutionPlan } from '../execution/index.js';
 import { forEachBatch, type BatchSource } from './batches.js';
@@ -44,7 +44,8 @@ export function cachedBatchOrder(seed: number, epoch: number, n: number): Int32A
 }
 
 /**
- * Batches over cached features, shuffled from (seed, epoch) like the DataLoader.
+ * Batches over cached features, shuffled from (seed, epoch) like the DataLoader; with a
+ * sampler (a data-parallel rank's DistributedSampler over cachedBatchOrder), its positions.
  *
  * @example
  * const batches = new CachedBatches(features, train.labels, { batchSize: 64, shuffle: true, seed: 0, dropLast: false });
@@ -56,9 +57,9 @@ export class CachedBatches implements BatchSource {
   constructor(
     private readonly features: Tensor,
     private readonly labels: Int32Array,
-    private readonly o: { batchSize: number; shuffle: boolean; seed: number; dropLast: boolean },
+    private readonly o: { batchSize: number; shuffle: boolean; seed: number; dropLast: boolean; sampler?: IndexSampler },
   ) {
-    const n = labels.length;
+    const n = o.sampler?.length ?? labels.length;
     this.length = o.dropLast ? Math.floor(n / o.batchSize) : Math.ceil(n / o.batchSize);
   }
 
@@ -68,9 +69,9 @@ export class CachedBatches implements BatchSource {
 
   *[Symbol.iterator](): Iterator<Batch> {
     const n = this.labels.length;
-    const order = this.o.shuffle ? cachedBatchOrder(this.o.seed, this.#epoch, n) : Int32Array.from({ length: n }, (_, i) => i);
+    const order = this.o.sampler?.indices(this.#epoch) ?? (this.o.shuffle ? cachedBatchOrder(this.o.seed, this.#epoch, n) : Int32Array.from({ length: n }, (_, i) => i));
     for (let b = 0; b < this.length; b += 1) {
-      const idx = order.subarray(b * this.o.batchSize, Math.min(n, (b + 1) * this.o.batchSize));
+      const idx = order.subarray(b * this.o.batchSize, Math.min(order.length, (b + 1) * this.o.batchSize));
       const ys = Int32Array.from(idx, (i) => this.labels[i]!);
       const batch = tidy(() => {
         const index = fromTypedArray(idx, [idx.length]).long();

@@ -1,11 +1,12 @@
 /** Training: the Learner, its callbacks, and what a run needs around it. */
 export { Learner, type LearnerOptions } from './learner.js';
 export { epochSeed } from './loop.js';
-export { TrainingInterrupted, type Callback, type CallbackState, type LearnerView, type FitResult, type FitEvent, type BatchEvent, type RunState, type EpochRecord } from './callback.js';
+export { TrainingInterrupted, type Callback, type CallbackState, type Collective, type LearnerView, type FitResult, type FitEvent, type BatchEvent, type RunState, type EpochRecord } from './callback.js';
+export { DataParallel } from './data-parallel.js';
 export { forEachBatch, isBatchSource, type BatchSource, type DataInput } from './batches.js';
 export { Progress, formatEpoch, type ProgressOptions } from './progress.js';
 export { Checkpoint, type CheckpointOptions } from './checkpoint.js';
-export { readCheckpoint, readCheckpointPlan, type CheckpointContents } from './checkpoint-file.js';
+export { readCheckpoint, readCheckpointPlan, parseCheckpoint, type CheckpointContents } from './checkpoint-file.js';
 export { MetricsLog, readMetricsFile, metricsText } from './metrics-log.js';
 export { KeepBest, EarlyStopping } from './best.js';
 export { Report, writeRunReport, worstImages, type ReportOptions, type RunReportInput } from './report.js';

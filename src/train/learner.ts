@@ -13,14 +13,14 @@ import type { EvaluationResult } from '../metrics/index.js';
 import { describePlan, foldedForPlan, predictImages, releaseFoldedView, type ExecutionPlan } from '../execution/index.js';
 import { applyStrategy, type StrategyPlan, type TransferMode } from '../transfer/strategy.js';
 import { RUN_FILES } from '../io/run-folder.js';
-import type { BatchEvent, Callback, EpochRecord, FitEvent, FitResult, LearnerView, RunState } from './callback.js';
-import { TrainingInterrupted } from './callback.js';
+import type { BatchEvent, Callback, Collective, EpochRecord, FitEvent, FitResult, LearnerView, RunState } from './callback.js';
 import type { BatchSource, DataInput } from './batches.js';
 import { resolveTrainOptions, type TrainOptions } from './options.js';
 import { createTrainingOptimizer, type TrainingOptimizer } from './optim-factory.js';
-import { NonFiniteLoss, trainEpoch, type LoopHooks } from './loop.js';
+import { captureRunState, restoredRunState, trainEpoch, userFacingError, type LoopHooks } from './loop.js';
 import { choosePlanFor, prepareSources, type PreparedSources } from './setup.js';
 import { defaultCallbacks } from './default-callbacks.js';
+import { agreements } from './collective.js';
 import { evaluateOn, type EvaluateDataOptions } from './evaluate.js';
 import { loadModelFolder, saveModelFolder } from '../transfer/model-folder.js';
 import type { FewShotHeadResult } from '../transfer/heads/index.js';
@@ -133,6 +133,16 @@ export class Learner implements LearnerView {
     return this.plan ?? this.#inferencePlan;
   }
 
+  /** The group of a data-parallel run (from its DataParallel callback), or null for one process. */
+  get collective(): Collective | null {
+    return this.#callbacks.find((cb) => cb.collective !== undefined)?.collective ?? null;
+  }
+
+  /** Whether this process writes the run's files: rank 0 of a data-parallel run, or the only process. */
+  get isMain(): boolean {
+    return this.collective?.isMain ?? true;
+  }
+
   /** Adds a callback for the following fits. */
   addCallback(cb: Callback): this {
     this.#callbacks.push(cb);
@@ -175,7 +185,7 @@ export class Learner implements LearnerView {
   async fit(epochs?: number, o: { stage?: string } = {}): Promise<FitResult> {
     this.options = resolveTrainOptions({ ...this.#base, ...(epochs === undefined ? {} : { epochs }) });
     this.#reset(o.stage);
-    this.#active = [...defaultCallbacks(this, this.#callbacks, { quiet: this.#quiet, hasVal: this.#valData !== null })].sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
+    this.#active = [...defaultCallbacks(this, this.#callbacks, { quiet: this.#quiet || !this.isMain, hasVal: this.#valData !== null })].sort((a, b) => (a.order ?? 50) - (b.order ?? 50));
     let failed: unknown = null;
     try {
       await this.#emit('beforeFit');
@@ -190,23 +200,19 @@ export class Learner implements LearnerView {
         emitSync: (e) => this.#emitSync(e),
         skipRequested: () => this.#skip,
         clearSkip: () => void (this.#skip = false),
-        interruptedBy: () => this.#interrupt,
+        ...agreements(this.collective, () => this.#interrupt, this.#sources!.valSharded),
       };
       for (let epoch = this.startEpoch; epoch <= this.epochs && this.stopReason === null; epoch += 1) await trainEpoch(this, hooks, epoch);
       await this.#emit('afterFit');
     } catch (e) {
       failed = e;
-      for (const cb of this.#active) {
-        try {
-          await cb.onError?.(this, e);
-        } catch {
-          // the failure being handled matters more than one in its handling
-        }
-      }
+      for (const cb of this.#active) failed = cb.replaceError?.(this, failed) ?? failed;
+      // The failure being handled matters more than one in its handling.
+      for (const cb of this.#active) await Promise.resolve().then(() => cb.onError?.(this, failed)).catch(() => undefined);
     } finally {
       await this.#finish();
     }
-    if (failed !== null) throw this.#userError(failed);
+    if (failed !== null) throw userFacingError(failed, this.epoch, this.savedNote);
     return { history: this.history, bestEpoch: this.bestEpoch, stoppedEarly: this.stopReason !== null, lrTrace: this.lrTrace };
   }
 
@@ -326,17 +332,11 @@ export class Learner implements LearnerView {
   }
 
   runState(): RunState {
-    const plan = this.plan === null ? null : { bf16: this.plan.bf16, channelsLast: this.plan.channelsLast };
-    return { epoch: this.epoch, history: this.history, bestAcc: this.bestScore, bestEpoch: this.bestEpoch, lrTrace: this.lrTrace, plan };
+    return captureRunState(this);
   }
 
   restoreRunState(s: RunState): void {
-    this.history = [...s.history];
-    this.lrTrace = [...s.lrTrace];
-    this.bestScore = s.bestAcc ?? -Infinity;
-    this.bestEpoch = s.bestEpoch ?? 0;
-    this.epoch = s.epoch;
-    this.startEpoch = s.epoch + 1;
+    Object.assign(this, restoredRunState(s));
   }
 
   #reset(stage: string | undefined): void {
@@ -394,13 +394,4 @@ export class Learner implements LearnerView {
     this.#active = [];
   }
 
-  #userError(e: unknown): unknown {
-    if (e instanceof NonFiniteLoss) {
-      return new TlcvError('TRAINING', `loss became ${e.value} at epoch ${e.epoch}, step ${e.step} (lr ${e.lr.toExponential(2)}): training stopped; ${this.savedNote} (try a lower --lr)`);
-    }
-    if (e instanceof TrainingInterrupted) {
-      return new TrainingInterrupted(e.signal, `interrupted by ${e.signal} in epoch ${this.epoch}: ${this.savedNote}; continue with --resume`);
-    }
-    return e;
-  }
 }

@@ -7,10 +7,12 @@ import type { FoldedInference } from '../nn/index.js';
 import type { Batch } from '../data/index.js';
 import type { Module } from '../nn/index.js';
 import { planForward, setTrainingMode } from '../execution/index.js';
-import type { BatchEvent, EpochRecord, FitEvent, LearnerView } from './callback.js';
+import { TlcvError } from '../errors.js';
+import type { BatchEvent, EpochRecord, FitEvent, LearnerView, RunState } from './callback.js';
 import { TrainingInterrupted } from './callback.js';
 import { forEachBatch } from './batches.js';
 import { validate } from './evaluate.js';
+import type { Agreements } from './collective.js';
 
 /** The run state the loop reads, and the fields it advances (the Learner's own). */
 export type LoopState = Pick<LearnerView, 'model' | 'options' | 'plan' | 'optimizer' | 'train' | 'val' | 'stages' | 'frozenStages' | 'startStage' | 'history' | 'lrTrace' | 'epochSeconds'> & {
@@ -28,13 +30,15 @@ export type LoopState = Pick<LearnerView, 'model' | 'options' | 'plan' | 'optimi
   auxiliary: readonly Module[];
 };
 
-/** What only the Learner can do: run the callbacks, and answer skip and interrupt requests. */
-export interface LoopHooks {
+/**
+ * What only the Learner can do: run the callbacks, answer skip and interrupt requests, and,
+ * in a data-parallel run, agree with the other ranks (one process: the values as they are).
+ */
+export interface LoopHooks extends Agreements {
   emit(event: FitEvent): Promise<void>;
   emitSync(event: BatchEvent): void;
   skipRequested(): boolean;
   clearSkip(): void;
-  interruptedBy(): NodeJS.Signals | null;
 }
 
 /** Raised inside a step; the Learner turns it into the user's error once onError callbacks have run. */
@@ -63,7 +67,7 @@ export async function trainEpoch(s: LoopState, h: LoopHooks, epoch: number): Pro
   const train = s.train!;
   const opt = s.optimizer!;
   s.epoch = epoch;
-  manualSeed(epochSeed(s.options.seed, epoch));
+  manualSeed((epochSeed(s.options.seed, epoch) + h.rank * 104_729) % 2 ** 31);
   train.setEpoch(epoch);
   setTrainingMode(s.model, s.stages, s.frozenStages, true);
   for (const m of s.auxiliary) m.train(true);
@@ -88,13 +92,16 @@ export async function trainEpoch(s: LoopState, h: LoopHooks, epoch: number): Pro
     checkInterrupt(h);
   });
   const seconds = (performance.now() - t0) / 1000;
-  const { lossSum, images } = s.epochProgress;
-  const record: EpochRecord = { epoch, trainLoss: lossSum / Math.max(images, 1), trainAcc: correct / Math.max(images, 1), lr };
+  const [lossSum, right, images] = await h.sums([s.epochProgress.lossSum, correct, s.epochProgress.images], 'training');
+  // From here on, the epoch's figures are those of every rank together.
+  Object.assign(s.epochProgress, { lossSum, images });
+  const record: EpochRecord = { epoch, trainLoss: lossSum! / Math.max(images!, 1), trainAcc: right! / Math.max(images!, 1), lr };
   if (s.val !== null) {
     await h.emit('beforeValidate');
     const v = await validate(s.model, s.stages, s.val, s.plan!, s.startStage);
-    record.valLoss = v.loss;
-    record.valAcc = v.acc;
+    const [vLoss, vRight, n] = await h.sums([v.lossSum, v.correct, v.n], 'validation');
+    record.valLoss = vLoss! / Math.max(n!, 1);
+    record.valAcc = vRight! / Math.max(n!, 1);
     await h.emit('afterValidate');
   }
   opt.endEpoch(record.valLoss);
@@ -133,7 +140,9 @@ function trainStep(s: LoopState, h: LoopHooks, batch: Batch): readonly [number, 
       h.clearSkip();
       h.emitSync('afterBackward');
       const value = l.item();
-      if (!Number.isFinite(value)) return [value, 0, 0] as const;
+      // Every rank checks the same number, so all stop at the same step.
+      const checked = h.stepLoss(value);
+      if (!Number.isFinite(checked)) return [checked, 0, 0] as const;
       h.emitSync('beforeStep');
       if (!h.skipRequested()) {
         s.lrTrace.push(opt.lr);
@@ -149,4 +158,28 @@ function trainStep(s: LoopState, h: LoopHooks, batch: Batch): readonly [number, 
     s.pred = null;
     s.loss = null;
   }
+}
+
+/** What a checkpoint keeps of the run besides weights and optimizer state. */
+export function captureRunState(s: LoopState): RunState {
+  const plan = s.plan === null ? null : { bf16: s.plan.bf16, channelsLast: s.plan.channelsLast };
+  return { epoch: s.epoch, history: s.history, bestAcc: s.bestScore, bestEpoch: s.bestEpoch, lrTrace: s.lrTrace, plan };
+}
+
+/** The Learner's fields a resumed run continues from. */
+export function restoredRunState(s: RunState): { history: EpochRecord[]; lrTrace: number[]; bestScore: number; bestEpoch: number; epoch: number; startEpoch: number } {
+  return { history: [...s.history], lrTrace: [...s.lrTrace], bestScore: s.bestAcc ?? -Infinity, bestEpoch: s.bestEpoch ?? 0, epoch: s.epoch, startEpoch: s.epoch + 1 };
+}
+
+/** A failed fit's error as the user should read it: what happened, where, and what is on disk. */
+export function userFacingError(e: unknown, epoch: number, savedNote: string): unknown {
+  if (e instanceof NonFiniteLoss) {
+    return new TlcvError('TRAINING', `loss became ${e.value} at epoch ${e.epoch}, step ${e.step} (lr ${e.lr.toExponential(2)}): training stopped; ${savedNote} (try a lower --lr)`);
+  }
+  // A data-parallel failure names the rank at fault; what is on disk matters as much.
+  if (e instanceof TlcvError && e.code === 'DISTRIBUTED') return new TlcvError('DISTRIBUTED', `${e.message}; ${savedNote}`);
+  if (e instanceof TrainingInterrupted) {
+    return new TrainingInterrupted(e.signal, `interrupted by ${e.signal} in epoch ${epoch}: ${savedNote}; continue with --resume`);
+  }
+  return e;
 }

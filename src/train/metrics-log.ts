@@ -47,7 +47,8 @@ export class MetricsLog implements Callback {
   }
 
   afterEpoch(learn: LearnerView): void {
-    if (this.#deferred) return;
+    // Rank 0 writes for a data-parallel run: every rank holds the same (summed) history.
+    if (this.#deferred || !learn.isMain) return;
     mkdirSync(dirname(this.#path), { recursive: true });
     writeFileAtomic(this.#path, metricsText(learn.history));
   }

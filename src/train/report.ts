@@ -110,8 +110,9 @@ export class Report implements Callback {
   ) {}
 
   async afterFit(learn: LearnerView): Promise<void> {
-    // A named stage (fineTune's head-only warm-up) is part of a larger run, reported at its end.
-    if (learn.stage !== undefined) return;
+    // A named stage (fineTune's head-only warm-up) is part of a larger run, reported at its end;
+    // rank 0 alone writes a data-parallel run's report.
+    if (learn.stage !== undefined || !learn.isMain) return;
     this.evaluation = await learn.evaluate(this.o.evalSet);
     mkdirSync(dirname(this.path), { recursive: true });
     await writeRunReport(this.path, {

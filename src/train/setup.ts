@@ -2,16 +2,21 @@
  * The set-up of a fit: the numeric plan (timed on the first training batch unless fixed or
  * resumed), the loaders a dataset gets (shuffling, augmentation, the model's normalisation;
  * a streaming photo folder gets its record's random crops for training and the centre crop
- * otherwise), and the frozen prefix's outputs computed once when nothing changes them.
+ * otherwise), and the frozen prefix's outputs computed once when nothing changes them. A
+ * data-parallel fit takes rank 0's plan and this rank's share of each (src/train/shard.ts).
  */
 import { TlcvError } from '../errors.js';
-import { DataLoader, configureFiles, isFileDataset, type Dataset } from '../data/index.js';
+import { DataLoader, configureFiles, isFileDataset, type BatchAugmenter, type Dataset, type IndexSampler } from '../data/index.js';
 import { Augmenter, parseAugment } from '../transforms/index.js';
 import type { ClassifierModel } from '../models/index.js';
 import { layOutForPlan, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
+import type { Tensor } from '../tensor/index.js';
 import { isBatchSource, type BatchSource, type DataInput } from './batches.js';
-import { CachedBatches, computePrefixOutputs } from './feature-cache.js';
+import { CachedBatches, cachedBatchOrder, computePrefixOutputs } from './feature-cache.js';
 import type { TrainOptions } from './options.js';
+import type { Collective } from './callback.js';
+import { agreePlan, agreeSteps } from './collective.js';
+import { perRankBatch, rankAugmenter, shardedPrefixOutputs, trainSampler, validationShard } from './shard.js';
 
 /** What set-up reads from and writes to the Learner. */
 interface SetupTarget {
@@ -19,6 +24,7 @@ interface SetupTarget {
   readonly options: TrainOptions;
   readonly frozenStages: number;
   plan: ExecutionPlan | null;
+  readonly collective: Collective | null;
   log(line: string): void;
 }
 
@@ -28,6 +34,8 @@ export interface PreparedSources {
   /** Batches enter the model at this stage. */
   startStage: number;
   cacheSeconds: number;
+  /** Each rank validates its own part of the validation data: the metrics are summed over the ranks. */
+  valSharded: boolean;
   /** "N training images, M validation" (or batches, for a batch source). */
   describe: string;
   dispose(): void;
@@ -41,11 +49,12 @@ export interface PreparedSources {
  * @example
  * const loader = loaderFor(train, model, resolveTrainOptions({}), { train: true });
  */
-export function loaderFor(ds: Dataset, model: ClassifierModel, o: TrainOptions, how: { train: boolean; augment?: Augmenter; batchSize?: number }): DataLoader {
+export function loaderFor(ds: Dataset, model: ClassifierModel, o: TrainOptions, how: { train: boolean; augment?: BatchAugmenter; batchSize?: number; sampler?: IndexSampler }): DataLoader {
   const data = isFileDataset(ds) && ds.train !== how.train ? configureFiles(ds, ds.preprocess, { train: how.train }) : ds;
   return new DataLoader(data, {
     batchSize: how.batchSize ?? o.batchSize,
-    shuffle: how.train,
+    shuffle: how.train && how.sampler === undefined,
+    ...(how.sampler === undefined ? {} : { sampler: how.sampler }),
     seed: o.seed,
     dropLast: how.train && o.dropLast,
     mean: model.config.mean,
@@ -83,33 +92,53 @@ export async function prepareSources(t: SetupTarget, trainData: DataInput, valDa
     throw new TlcvError('ARGUMENT', `--batch-size ${opts.batchSize} is larger than the training set (${ds.n} images) and --drop-last would leave no batch`);
   }
   const augment = ds === null ? null : new Augmenter(parseAugment(opts.augment), opts.seed);
-  t.plan ??= await choosePlanFor(t, trainData);
+  const c = t.collective;
+  const batchSize = c === null ? opts.batchSize : perRankBatch(c, opts.batchSize);
+  if (c === null) t.plan ??= await choosePlanFor(t, trainData);
+  else t.plan = await agreePlan(c, t.plan, opts.device, () => choosePlanFor(t, trainData));
   const plan = t.plan;
   // Cheap when the weights already are channels-last: to() then returns aliases.
   layOutForPlan(model, plan);
   const describe = `${count(trainData, 'training')}${valData === null ? '' : `, ${count(valData, 'validation')}`}`;
-  const valSet = valData === null || isBatchSource(valData) ? null : valData;
+  const wholeVal = valData === null || isBatchSource(valData) ? null : valData;
+  const valShard = wholeVal === null || c === null ? null : validationShard(c, wholeVal);
+  const valSet = valShard ?? wholeVal;
+  const valSharded = valShard !== null;
   const randomCrops = ds !== null && isFileDataset(ds) && (ds.preprocess.train.randomResizedCrop !== null || ds.preprocess.train.hflip);
   const canCache = o.cacheFrozen && ds !== null && t.frozenStages > 0 && !augment!.enabled && !randomCrops && (valData === null || valSet !== null);
   if (o.cacheFrozen && t.frozenStages > 0 && randomCrops && !augment!.enabled) {
     t.log("the frozen layers' outputs are not cached: each epoch draws new random crops of the training photos (a record without them, e.g. --train-crop center, caches them)");
   }
   if (!canCache) {
-    const train = ds === null ? (trainData as BatchSource) : loaderFor(ds, model, opts, { train: true, augment: augment! });
+    const sampler = ds === null || c === null ? undefined : trainSampler(c, ds.n, opts.seed);
+    const rankAugment = c === null || augment === null ? augment : rankAugmenter(augment, c.rank);
+    const train = ds === null ? (trainData as BatchSource) : loaderFor(ds, model, opts, { train: true, augment: rankAugment!, batchSize, ...(sampler ? { sampler } : {}) });
     const val = valData === null ? null : valSet === null ? (valData as BatchSource) : loaderFor(valSet, model, opts, { train: false });
-    return { train, val, startStage: 0, cacheSeconds: 0, describe, dispose: () => undefined };
+    if (c !== null) await agreeSteps(c, train.length);
+    return { train, val, startStage: 0, cacheSeconds: 0, valSharded, describe, dispose: () => undefined };
   }
   const ct = performance.now();
-  const cache = async (d: Dataset, shuffle: boolean): Promise<CachedBatches> => {
+  // A streaming folder may skip an image it cannot decode: the labels follow the rows computed.
+  const prefix = async (d: Dataset): Promise<{ feats: Tensor; labels: Int32Array }> => {
     const positions: number[] = [];
     const feats = await computePrefixOutputs(model, t.frozenStages, loaderFor(d, model, opts, { train: false }), plan, positions);
-    const labels = Int32Array.from(positions, (p) => d.labels[p]!);
-    return new CachedBatches(feats, labels, { batchSize: opts.batchSize, shuffle, seed: opts.seed, dropLast: shuffle && opts.dropLast });
+    return { feats, labels: Int32Array.from(positions, (p) => d.labels[p]!) };
   };
-  const train = await cache(ds, true);
+  const cacheTrain = async (d: Dataset): Promise<CachedBatches> => {
+    const how = { batchSize, shuffle: true, seed: opts.seed, dropLast: opts.dropLast };
+    if (c === null) {
+      const { feats, labels } = await prefix(d);
+      return new CachedBatches(feats, labels, how);
+    }
+    const feats = await shardedPrefixOutputs(c, model, t.frozenStages, d, plan, batchSize, (part) => loaderFor(part, model, opts, { train: false }));
+    return new CachedBatches(feats, d.labels, { ...how, sampler: trainSampler(c, d.n, opts.seed, (e) => cachedBatchOrder(opts.seed, e, d.n)) });
+  };
+  const train = await cacheTrain(ds);
   let val: CachedBatches | null = null;
   try {
-    val = valSet === null ? null : await cache(valSet, false);
+    // Validation data is this rank's own part: its outputs are computed here alone.
+    const v = valSet === null ? null : await prefix(valSet);
+    val = v === null ? null : new CachedBatches(v.feats, v.labels, { batchSize: opts.batchSize, shuffle: false, seed: opts.seed, dropLast: false });
   } catch (e) {
     train.dispose();
     throw e;
@@ -120,6 +149,7 @@ export async function prepareSources(t: SetupTarget, trainData: DataInput, valDa
     val,
     startStage: t.frozenStages,
     cacheSeconds,
+    valSharded,
     describe,
     dispose: () => {
       train.dispose();

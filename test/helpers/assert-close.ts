@@ -20,3 +20,22 @@ export function assertClose(actual: Tensor, expected: Tensor, opts: { rtol?: num
   }
   assert.ok(worst < 0, `${what}: element ${worst} is ${a[worst]}, expected ${e[worst]} (rtol ${rtol}, atol ${atol})`);
 }
+
+/**
+ * Weights compared relative to each tensor's scale (its largest magnitude), as a weight near zero carries the
+ * float32 rounding of the larger ones: max |a - b| / max |b| per tensor, the worst over tensors.
+ */
+export function maxRelative(a: Record<string, number[]>, b: Record<string, number[]>): { worst: number; where: string } {
+  let worst = 0;
+  let where = '';
+  for (const [name, ref] of Object.entries(b)) {
+    const got = a[name]!;
+    assert.equal(got.length, ref.length, `${name}: size`);
+    const scale = Math.max(...ref.map(Math.abs));
+    ref.forEach((r, i) => {
+      const rel = Math.abs(got[i]! - r) / scale;
+      if (rel > worst) [worst, where] = [rel, `${name}[${i}]: ${got[i]} vs ${r} (largest |weight| ${scale.toPrecision(3)})`];
+    });
+  }
+  return { worst, where };
+}
