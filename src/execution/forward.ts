@@ -36,6 +36,9 @@ function channelsLastStrides(t: Tensor): boolean {
  * layOutForPlan(model, plan); // then planForward(model, x, plan)
  */
 export function layOutForPlan(model: ClassifierModel, plan: ExecutionPlan): void {
+  // The weights go where the plan runs: a model loaded or built on the CPU, run on a GPU.
+  const first = model.parameters()[0];
+  if (first !== undefined && first.device.split(':')[0] !== plan.device.split(':')[0]) model.to({ device: plan.device });
   if (!plan.channelsLast) return;
   const probe = model.parameters().find((p) => p.ndim === 4 && p.size(1) > 1 && p.size(3) > 1);
   if (probe !== undefined && channelsLastStrides(probe)) return;

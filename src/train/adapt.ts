@@ -9,7 +9,7 @@ import { TlcvError, argumentError } from '../errors.js';
 import { concatDatasets, type ImageDataset } from '../data/index.js';
 import type { ClassifierModel } from '../models/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
-import { tunePlanOn, type ExecutionPlan } from '../execution/index.js';
+import { layOutForPlan, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
 import { adaptBatchNorm, pseudoLabelRound, withoutLabels, type AdaBnResult, type DannOptions } from '../transfer/adapt/index.js';
 import type { Callback, EpochRecord } from './callback.js';
 import { Learner } from './learner.js';
@@ -113,9 +113,11 @@ async function scores(model: ClassifierModel, r: AdaptRequest, options: TrainOpt
   return out;
 }
 
-function inferencePlan(model: ClassifierModel, data: ImageDataset, o: TrainOptions): Promise<ExecutionPlan> {
+async function inferencePlan(model: ClassifierModel, data: ImageDataset, o: TrainOptions): Promise<ExecutionPlan> {
   const source = loaderFor(data, model, o, { train: false, batchSize: 256 });
-  return tunePlanOn(source, { model, stages: model.stages(), frozenStages: 0, train: false, precision: o.precision, channelsLast: o.channelsLast, device: o.device });
+  const plan = await tunePlanOn(source, { model, stages: model.stages(), frozenStages: 0, train: false, precision: o.precision, channelsLast: o.channelsLast, device: o.device });
+  layOutForPlan(model, plan);
+  return plan;
 }
 
 /** A Learner that fine-tunes every layer on `train`, with the run's extra callbacks and the target-test record. */

@@ -74,8 +74,11 @@ export class CachedBatches implements BatchSource {
       const idx = order.subarray(b * this.o.batchSize, Math.min(order.length, (b + 1) * this.o.batchSize));
       const ys = Int32Array.from(idx, (i) => this.labels[i]!);
       const batch = tidy(() => {
-        const index = fromTypedArray(idx, [idx.length]).long();
-        return { x: keep(this.features.indexSelect(0, index)), y: keep(fromTypedArray(ys, [ys.length]).long()), indices: Int32Array.from(idx) };
+        // Indices and labels go where the cached features are (a GPU in a CUDA run).
+        const device = this.features.device;
+        const onDevice = (t: Tensor): Tensor => (device.startsWith('cpu') ? t : t.to({ device }));
+        const index = onDevice(fromTypedArray(idx, [idx.length]).long());
+        return { x: keep(this.features.indexSelect(0, index)), y: keep(onDevice(fromTypedArray(ys, [ys.length]).long())), indices: Int32Array.from(idx) };
       });
       yield batch;
     }
