@@ -8,13 +8,13 @@ import { TlcvError } from '../errors.js';
 import { AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Identity, Linear, MaxPool2d, Module, ReLU, ReLU6, Sequential } from '../nn/index.js';
 import { foldConvBn } from '../nn/fold.js';
 import { describesForward, type ForwardStep } from '../models/index.js';
-import { tidy } from '../tensor/index.js';
+import { tidy, type F } from '../tensor/index.js';
 import type { GraphBuilder, Value } from './onnx-builder.js';
 
 /** One step of a chain: a module with its dotted path, or a functional step. */
 type Item = { module: Module; path: string } | { op: 'globalAvgPool' | 'flatten' } | { residual: Item[]; shortcut: Item[]; path: string };
 
-type Pair = number | [number, number];
+type Pair = F.Pair;
 const pair = (p: Pair): [number, number] => (typeof p === 'number' ? [p, p] : p);
 /** torch's symmetric [padH, padW] as ONNX's [top, left, bottom, right]. */
 const pads = (p: [number, number]): number[] => [p[0], p[1], p[0], p[1]];

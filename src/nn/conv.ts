@@ -5,13 +5,10 @@ import { defaultBias_, kaimingUniform_ } from './init.js';
 import { activeWeights, forwardTracer } from './fold-state.js';
 import { Module } from './module.js';
 
-type Pair = number | [number, number];
+type Pair = F.Pair;
 
-export interface Conv2dOptions {
-  stride?: Pair;
-  padding?: Pair;
-  dilation?: Pair;
-  groups?: number;
+/** F.conv2d's options, and whether the layer has a bias. */
+export interface Conv2dOptions extends F.Conv2dOptions {
   bias?: boolean;
 }
 

@@ -2,7 +2,7 @@
 import { F, type Tensor } from '../tensor/index.js';
 import { Module } from './module.js';
 
-type Pair = number | [number, number];
+type Pair = F.Pair;
 
 export interface PoolOptions {
   stride?: Pair;

@@ -5,7 +5,8 @@ import { invoke, invokeInPlace } from './invoke.js';
 import type { Tensor } from './tensor.js';
 import { checkOneOf, checkProbability, mismatchError } from './validate.js';
 
-type Pair = number | [number, number];
+/** One size for both spatial dims, or [height, width]. */
+export type Pair = number | [number, number];
 
 export interface Conv2dOptions {
   stride?: Pair;
