@@ -11,30 +11,14 @@ import io
 import json
 import struct
 import sys
-from collections import OrderedDict
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torchvision
+from seed_cnn import SeedCnn  # peers/seed_cnn.py, beside this script
 from PIL import Image
-
-
-class SeedCnn(nn.Module):
-    """src/models/seed-cnn.ts, with its module names."""
-
-    def __init__(self, c, h, w, num_classes, hidden=512, dropout=0.5):
-        super().__init__()
-        conv = lambda i, o: nn.Conv2d(i, o, 3, padding=1)
-        self.features = nn.Sequential(conv(c, 64), nn.ReLU(), nn.MaxPool2d(2), conv(64, 128), nn.ReLU(), nn.MaxPool2d(2),
-                                      conv(128, 256), nn.ReLU(), conv(256, 256), nn.ReLU(), nn.MaxPool2d(2))
-        flat = 256 * (h // 8) * (w // 8)
-        self.classifier = nn.Sequential(OrderedDict(fc1=nn.Linear(flat, hidden), relu1=nn.ReLU(), dropout1=nn.Dropout(dropout),
-                                                    fc2=nn.Linear(hidden, num_classes)))
-
-    def forward(self, x):
-        return self.classifier(torch.flatten(self.features(x), 1))
 
 
 def build(config):
