@@ -121,7 +121,8 @@ test('SIGTERM with checkpoints by time: the newest finished epoch is written, ex
   const ended = await run.done;
   assert.equal(ended.code, 143, ended.stderr);
   const last = ended.stderr.trim().split('\n').at(-1)!;
-  assert.match(last, /^tlcv pretrain: interrupted by SIGTERM in epoch [23]: .*cut-sigterm\/checkpoint\.safetensors now holds epoch [12], the last that finished; continue with --resume$/);
+  // The signal lands at the end of epoch 1 (the loop turns the event loop once per epoch) or in epoch 2 or 3.
+  assert.match(last, /^tlcv pretrain: interrupted by SIGTERM in epoch [123]: .*cut-sigterm\/checkpoint\.safetensors now holds epoch [12], the last that finished; continue with --resume$/);
   assert.doesNotMatch(ended.stderr, STACK_LINE);
   const at = checkpointEpoch(cut)!;
   assert.equal(readFileSync(join(cut, 'metrics.jsonl'), 'utf8').trim().split('\n').length, at, 'metrics.jsonl was written with the checkpoint');
