@@ -6,7 +6,6 @@ cd "$(dirname "$0")/.."
 # libgloo-dev: the Gloo headers that c10d's ProcessGroupGloo includes (data-parallel training).
 # python3-onnx: tests only, its onnx.checker judges every exported file.
 # libsleef-dev: ATen's AVX2 vector headers include sleef.h (the fused optimizer step uses them).
-# libgloo-dev: the Gloo headers c10d's ProcessGroupGloo needs (data-parallel training).
 pkgs=(libtorch-dev libsleef-dev libgloo-dev libopenblas0-openmp python3-torch python3-torchvision python3-onnx dataset-fashion-mnist chromium fonts-dejavu-core)
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
