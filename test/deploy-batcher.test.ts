@@ -1,5 +1,6 @@
 // The micro-batcher behind `tlcv serve`: batches of at most maxBatch, in arrival order, a lone
-// item waits at most maxWaitMs, and a failing batch fails only its own items.
+// item waits at most maxWaitMs (and not at all while batches come alone), and a failing batch
+// fails only its own items.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MicroBatcher } from '../src/deploy/batcher.js';
@@ -16,16 +17,31 @@ test('items arriving together run as batches of at most maxBatch, in order, each
   assert.ok(performance.now() - started < 500, `${performance.now() - started} ms`);
 });
 
-test('a lone item waits for maxWaitMs, then runs alone; maxBatch 1 runs each at once', async () => {
+test('the wait adapts: a lone item runs at once while batches come alone, waits maxWaitMs after a batch found company; maxBatch 1 runs each at once', async () => {
   const seen: number[][] = [];
   const b = new MicroBatcher((xs: number[]) => (seen.push(xs), xs), { maxBatch: 8, maxWaitMs: 60 });
-  const t0 = performance.now();
-  await b.submit(1);
-  const waited = performance.now() - t0;
-  assert.ok(waited >= 55 && waited < 1000, `waited ${waited} ms`);
+  const timed = async (f: () => Promise<unknown>): Promise<number> => {
+    const t0 = performance.now();
+    await f();
+    return performance.now() - t0;
+  };
+  // A quiet batcher: no waiting for company that is not coming.
+  const quiet = await timed(() => b.submit(1));
+  assert.ok(quiet < 40, `a lone item on a quiet batcher waited ${quiet} ms`);
+  // Two at once: one batch of two; the next lone item then waits for more, and runs alone.
+  await Promise.all([b.submit(2), b.submit(3)]);
+  const busy = await timed(() => b.submit(4));
+  assert.ok(busy >= 55 && busy < 1000, `after a batch of two, a lone item waited ${busy} ms`);
+  // It found no company: the next one runs at once again.
+  const again = await timed(() => b.submit(5));
+  assert.ok(again < 40, `after a lone batch, a lone item waited ${again} ms`);
+  // 'fixed' always waits.
+  const fixed = new MicroBatcher((xs: number[]) => xs, { maxBatch: 8, maxWaitMs: 60, wait: 'fixed' });
+  const waited = await timed(() => fixed.submit(0));
+  assert.ok(waited >= 55 && waited < 1000, `a fixed wait of 60 ms took ${waited} ms`);
   const single = new MicroBatcher((xs: number[]) => (seen.push(xs), xs), { maxBatch: 1, maxWaitMs: 60 });
-  await Promise.all([single.submit(2), single.submit(3)]);
-  assert.deepEqual(seen, [[1], [2], [3]]);
+  await Promise.all([single.submit(6), single.submit(7)]);
+  assert.deepEqual(seen, [[1], [2, 3], [4], [5], [6], [7]]);
 });
 
 test('a batch that throws rejects its own items only, and the next batch runs', async () => {

@@ -182,7 +182,7 @@ test('GET / serves the same web page as tlcv export --format web', async () => {
 });
 
 test('a full queue answers 503 at once, and the server recovers', async () => {
-  const { url } = await serve(['--max-queue', '2', '--max-wait-ms', '500', '--max-batch', '64']);
+  const { url } = await serve(['--max-queue', '2', '--max-wait-ms', '500', '--batch-wait', 'fixed', '--max-batch', '64']);
   const replies = await Promise.all(Array.from({ length: 8 }, (_, i) => post(url, photoBytes(i))));
   const ok = replies.filter((r) => r.status === 200);
   const busy = replies.filter((r) => r.status === 503);
@@ -196,7 +196,7 @@ test('a full queue answers 503 at once, and the server recovers', async () => {
 });
 
 test('SIGTERM: in-flight requests are answered, then the server exits 0 and accepts nothing more', async () => {
-  const s = await serve(['--max-wait-ms', '1500', '--max-batch', '64']);
+  const s = await serve(['--max-wait-ms', '1500', '--batch-wait', 'fixed', '--max-batch', '64']);
   const pending = Array.from({ length: 5 }, (_, i) => post(s.url, photoBytes(i)));
   // All five are inside the server (waiting for their batch) when the signal comes.
   const deadline = Date.now() + 10_000;

@@ -1,14 +1,19 @@
 /**
  * Micro-batching: requests that arrive close together run through the model as one batch, up
  * to `maxBatch` items or `maxWaitMs` after the first one, whichever comes first. A batched
- * forward costs far less per image than one forward per image, and a lone request waits at
- * most maxWaitMs. `maxBatch` 1 turns batching off.
+ * forward costs far less per image than one forward per image. The wait is adaptive: while
+ * batches find one item each (one client, or a quiet server), a request runs on the next turn
+ * of the event loop with whatever arrived with it, so a lone client pays no batching delay;
+ * once a batch finds company, requests wait up to maxWaitMs for more (`wait: 'fixed'` always
+ * waits). `maxBatch` 1 turns batching off.
  */
 import { argumentError } from '../errors.js';
 
 export interface BatcherOptions {
   maxBatch: number;
   maxWaitMs: number;
+  /** 'adaptive' (default): no wait while batches come alone; 'fixed': the first item always waits maxWaitMs. */
+  wait?: 'adaptive' | 'fixed';
 }
 
 interface Pending<I, O> {
@@ -23,6 +28,8 @@ export class MicroBatcher<I, O> {
   #queue: Pending<I, O>[] = [];
   #timer: NodeJS.Timeout | null = null;
   #batches = 0;
+  /** Items in the last batch: the load the next wait is chosen by. */
+  #lastBatch = 0;
 
   /**
    * `run` maps a batch of items to their results, in order, synchronously (a libtorch forward).
@@ -55,8 +62,8 @@ export class MicroBatcher<I, O> {
         this.#clearTimer();
         // Off this call stack, so the caller's handler finishes before the forward runs.
         this.#timer = setTimeout(() => this.#flush(), 0);
-      } else {
-        this.#timer ??= setTimeout(() => this.#flush(), this.#o.maxWaitMs);
+      } else if (this.#timer === null) {
+        this.#timer = this.#o.wait !== 'fixed' && this.#lastBatch <= 1 ? setTimeout(() => this.#flush(), 0) : setTimeout(() => this.#flush(), this.#o.maxWaitMs);
       }
     });
   }
@@ -71,6 +78,7 @@ export class MicroBatcher<I, O> {
     const batch = this.#queue.splice(0, this.#o.maxBatch);
     if (batch.length === 0) return;
     this.#batches += 1;
+    this.#lastBatch = batch.length;
     try {
       const out = this.#run(batch.map((p) => p.item));
       batch.forEach((p, i) => p.resolve(out[i]!));

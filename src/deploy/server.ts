@@ -28,6 +28,8 @@ export interface ServeOptions {
   maxBatch: number;
   /** How long the first request of a batch waits for others. */
   maxWaitMs: number;
+  /** 'adaptive': no wait while requests come one at a time; 'fixed': always maxWaitMs (default adaptive). */
+  batchWait?: 'adaptive' | 'fixed';
   /** Predictions in the server at once (reading, decoding, waiting, running); more get 503. */
   maxQueue: number;
   maxBodyBytes: number;
@@ -36,7 +38,7 @@ export interface ServeOptions {
   log?: (line: string) => void;
 }
 
-export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 8080, maxBatch: 16, maxWaitMs: 5, maxQueue: 128, maxBodyBytes: 10 * 1024 * 1024, topK: 5 };
+export const SERVE_DEFAULTS = { host: '127.0.0.1', port: 8080, maxBatch: 16, maxWaitMs: 5, batchWait: 'adaptive' as 'adaptive' | 'fixed', maxQueue: 128, maxBodyBytes: 10 * 1024 * 1024, topK: 5 };
 
 export interface RunningServer {
   url: string;
@@ -67,7 +69,7 @@ function imageErrorStatus(e: TlcvError): number {
  */
 export async function startServer(clf: ImageClassifier, o: ServeOptions): Promise<RunningServer> {
   const log = o.log ?? (() => {});
-  const batcher = new MicroBatcher((images: Uint8Array[]) => clf.classify(images), { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs });
+  const batcher = new MicroBatcher((images: Uint8Array[]) => clf.classify(images), { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs, wait: o.batchWait ?? 'adaptive' });
   let inFlight = 0;
   let closing = false;
   let idle: (() => void) | null = null;
