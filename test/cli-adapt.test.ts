@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { manualSeed } from '../src/tensor/index.js';
 import { createModel } from '../src/models/index.js';
-import { encodeIdx, loadDataset } from '../src/data/index.js';
+import { encodeIdx, loadDataset, legacyPreprocess } from '../src/data/index.js';
 import { saveModelFolder } from '../src/transfer/model-folder.js';
 import { encodePng } from '../src/report/index.js';
 import { readMetricsFile } from '../src/train/index.js';
@@ -27,11 +27,11 @@ const quick = ['--source', 'mnist:train@k=2,seed=1', '--val', 'none', '--epochs'
 before(async () => {
   manualSeed(3);
   const a = createModel('seed-cnn', { numClasses: 10 });
-  saveModelFolder(cnn, a, { classes: digits });
+  saveModelFolder(cnn, a, { classes: digits, preprocess: legacyPreprocess(a.config) });
   a.dispose();
   // A small model with BatchNorm, for adabn.
   const b = createModel('mobilenet_v2_035', { numClasses: 10, inChannels: 1, inputSize: [32, 32] });
-  saveModelFolder(mobilenet, b, { classes: digits });
+  saveModelFolder(mobilenet, b, { classes: digits, preprocess: legacyPreprocess(b.config) });
   b.dispose();
   // Target images as IDX files: once with their labels, once with labels that say nothing.
   const shifted = await loadDataset('mnist:test@k=3,seed=4,shift=rotate:30');

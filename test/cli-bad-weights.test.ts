@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { createModel } from '../src/models/index.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
+import { legacyPreprocess } from '../src/data/index.js';
 import { saveModelFolder } from '../src/transfer/model-folder.js';
 import { manualSeed, zeros } from '../src/tensor/index.js';
 import { runCli, STACK_LINE, type CliResult } from './helpers/cli.js';
@@ -26,7 +27,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 before(async () => {
   manualSeed(0);
   const model = createModel('seed-cnn', { numClasses: 2 });
-  saveModelFolder(folder, model, { classes: ['a', 'b'] });
+  saveModelFolder(folder, model, { classes: ['a', 'b'], preprocess: legacyPreprocess(model.config) });
   model.dispose();
   image = join(root, 'digit.png');
   writeFileSync(image, await sharp(Buffer.alloc(28 * 28, 200), { raw: { width: 28, height: 28, channels: 1 } }).png().toBuffer());
@@ -95,7 +96,7 @@ test('a model folder whose weights do not fit its config fails to load, naming t
   const dir = join(root, 'wrong-weights');
   manualSeed(0);
   const model = createModel('seed-cnn', { numClasses: 3 });
-  saveModelFolder(dir, model, { classes: ['a', 'b', 'c'] });
+  saveModelFolder(dir, model, { classes: ['a', 'b', 'c'], preprocess: legacyPreprocess(model.config) });
   model.dispose();
   // The config now says 2 classes, the weights hold 3.
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>;

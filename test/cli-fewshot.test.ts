@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { manualSeed } from '../src/tensor/index.js';
 import { createModel } from '../src/models/index.js';
-import { DataLoader, loadDataset } from '../src/data/index.js';
+import { DataLoader, loadDataset, legacyPreprocess } from '../src/data/index.js';
 import { planExecution } from '../src/execution/index.js';
 import { encodePng } from '../src/report/index.js';
 import { loadModelFolder, predictPixels, saveModelFolder } from '../src/transfer/model-folder.js';
@@ -30,7 +30,7 @@ before(() => {
   // A seeded seed-cnn stands in for a trained source: the heads work on any features.
   manualSeed(5);
   const model = createModel('seed-cnn', { numClasses: 10 });
-  saveModelFolder(source, model, { classes: Array.from({ length: 10 }, (_, i) => `c${i}`) });
+  saveModelFolder(source, model, { classes: Array.from({ length: 10 }, (_, i) => `c${i}`), preprocess: legacyPreprocess(model.config) });
   model.dispose();
 });
 

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DataLoader } from '../src/data/index.js';
+import { DataLoader, legacyPreprocess } from '../src/data/index.js';
 import { TlcvError } from '../src/errors.js';
 import { readSafetensors } from '../src/io/safetensors.js';
 import { planExecution } from '../src/execution/index.js';
@@ -75,7 +75,7 @@ test('the support set saves with the model weights and comes back with the same 
     const r = await fitFewShotHead(model, { mode: 'knn', k: 3, support: loader(24), numClasses: 3, plan: fp32 });
     assert.equal(r.mode, 'knn');
     assert.equal(model.numClasses, 3);
-    saveModelFolder(dir, model, { classes: train.classes });
+    saveModelFolder(dir, model, { classes: train.classes, preprocess: legacyPreprocess(model.config) });
     const saved = readSafetensors(join(dir, 'model.safetensors'));
     assert.deepEqual(saved.get('classifier.1.support')!.shape, [24, 64]);
     assert.deepEqual(saved.get('classifier.1.support_labels')!.toFlatArray(), [...train.labels]);

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DataLoader, type ImageDataset } from '../src/data/index.js';
+import { DataLoader, type ImageDataset, legacyPreprocess } from '../src/data/index.js';
 import { createModel } from '../src/models/index.js';
 import { loadModelFolder, predictPixels, saveModelFolder } from '../src/transfer/model-folder.js';
 import { TlcvError } from '../src/errors.js';
@@ -134,7 +134,7 @@ test('an ncm model saves as an ordinary model folder: loaded back, predict gives
   const ds: ImageDataset = { name: 'toy', images, labels: Int32Array.from({ length: n }, (_, i) => i % 3), n, channels: 1, height: 28, width: 28, classes: ['x', 'y', 'z'], source: 'test' };
   try {
     await fitFewShotHead(model, { mode: 'ncm', support: new DataLoader(ds, { batchSize: 6, mean: [0.5], std: [0.5] }), numClasses: 3, plan: fp32 });
-    saveModelFolder(dir, model, { classes: ds.classes });
+    saveModelFolder(dir, model, { classes: ds.classes, preprocess: legacyPreprocess(model.config) });
     const loaded = loadModelFolder(dir);
     const pixels = images.subarray(784, 2 * 784);
     const a = predictPixels(model, loaded.config, pixels);

@@ -9,7 +9,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createModel, type ClassifierModel } from '../src/models/index.js';
-import { checkDataset, DataLoader, type ImageDataset } from '../src/data/index.js';
+import { checkDataset, DataLoader, type ImageDataset, legacyPreprocess } from '../src/data/index.js';
 import { cat, inferenceMode, liveTensors, manualSeed, noGrad, randn, tidy, type Tensor } from '../src/tensor/index.js';
 import { native } from '../src/native/binding.js';
 import { foldedForPlan, planForward, predictImages, sharedFoldedView, tunePlan, type ExecutionPlan } from '../src/execution/index.js';
@@ -151,7 +151,7 @@ test('predictImages shares one folded view per model and plan, made again when t
 test('the classifier behind predict and serve runs folded and frees its view with dispose()', async () => {
   const model = resnet();
   const dir = mkdtempSync(join(tmpdir(), 'tlcv-folded-clf-'));
-  saveModelFolder(dir, model, { classes: ['a', 'b', 'c'] });
+  saveModelFolder(dir, model, { classes: ['a', 'b', 'c'], preprocess: legacyPreprocess(model.config) });
   const ds = images(2);
   const expected = unfoldedLogits(model, ds);
   model.dispose();

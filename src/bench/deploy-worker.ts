@@ -23,7 +23,8 @@ async function prepare(j: PrepareJob): Promise<{ folder: string; photos: string[
   const [c, h, w] = j.inputSize;
   const model = createModel(j.model, { numClasses: j.numClasses, inChannels: c, inputSize: [h, w] });
   const folder = join(j.dir, `${j.model}-${j.inputSize.join('x')}`);
-  saveModelFolder(folder, model, { classes: classesOf(j.numClasses) });
+  // The photos are stretched whole, as serving benchmarks have always measured it.
+  saveModelFolder(folder, model, { classes: classesOf(j.numClasses), preprocess: legacyPreprocess(model.config) });
   model.dispose();
   const [pw, ph] = [Math.round(w * 1.5), Math.round(h * 1.5)];
   const photos: string[] = [];

@@ -3,7 +3,7 @@ import { checkRunFolder } from '../io/run-folder.js';
 import type { ImageDataset } from '../data/index.js';
 import { loadSourceModel } from '../transfer/source.js';
 import { withoutLabels } from '../transfer/adapt/index.js';
-import { ADAPT_METHODS, ADAPT_TRAIN_DEFAULTS, PSEUDO_LABEL_DEFAULTS, Progress, adaptModel, loadForModel, splitValidation, writeResultFolder, type AdaptResult } from '../train/index.js';
+import { ADAPT_METHODS, ADAPT_TRAIN_DEFAULTS, PSEUDO_LABEL_DEFAULTS, Progress, adaptModel, loadInMemoryForModel, recordForModel, splitValidation, writeResultFolder, type AdaptResult } from '../train/index.js';
 import { defineCommand } from './command.js';
 import { TRAIN_FLAGS, trainOptionsFrom } from './train-flags.js';
 import { alignToModelClasses, applyThreads, pct } from './common.js';
@@ -56,9 +56,13 @@ export const adaptCommand = defineCommand({
     const model = loaded.model;
     try {
       const classes = loaded.classes;
-      const load = async (spec: string): Promise<ImageDataset> => alignToModelClasses(await loadForModel(spec, model, how), classes);
+      // Every image goes through the source model's own record (what its features were learnt
+      // with), and the adapted folder records the same: predict and serve see what adapt saw.
+      const preprocess = await recordForModel(model, loaded.preprocess, f.target, how);
+      const inMemory = (spec: string): Promise<ImageDataset> => loadInMemoryForModel(spec, model, { ...how, preprocess });
+      const load = async (spec: string): Promise<ImageDataset> => alignToModelClasses(await inMemory(spec), classes);
       // The target's labels are dropped as it is loaded: nothing after this line can see them.
-      const target = withoutLabels(await loadForModel(f.target, model, how));
+      const target = withoutLabels(await inMemory(f.target));
       const targetTest = f['target-test'] === undefined ? null : await load(f['target-test']);
       let source: ImageDataset | null = null;
       let sourceVal: ImageDataset | null = null;
@@ -107,7 +111,7 @@ export const adaptCommand = defineCommand({
         comparison,
         info: { method, 'target images (unlabelled)': target.n, ...(r.adabn ? { 'BatchNorm layers': r.adabn.layers } : {}) },
       };
-      await writeResultFolder(f.out, { classes, report });
+      await writeResultFolder(f.out, { classes, preprocess, report });
       const line = scoreLine(r);
       console.log(`wrote ${f.out} (${((performance.now() - t0) / 1000).toFixed(1)}s)${line ? `; ${line}` : ''}`);
     } finally {

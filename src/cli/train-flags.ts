@@ -35,10 +35,11 @@ export const TRAIN_FLAGS = {
   quiet: { kind: 'bool', help: 'no progress output' },
   // How images become model inputs (timm's data config); recorded in the model folder for predict, evaluate, serve, export.
   'input-size': { kind: 'string', help: "model input HxW (default: the data's own size for digit-sized images, else the model's: 224 for resnet/mobilenet, 64 for seed-cnn)", placeholder: 'HxW' },
-  resize: { kind: 'string', help: 'photos: keep the aspect ratio and crop (aspect) or stretch to the input (fill)', choices: ['aspect', 'fill'], default: 'aspect' },
-  'crop-pct': { kind: 'number', help: `photos: evaluation resizes to input / crop-pct, then crops the centre (timm's crop_pct, default ${DEFAULT_CROP_PCT})`, min: 0, exclusiveMin: true, max: 1, placeholder: 'F' },
-  interpolation: { kind: 'string', help: 'resampling kernel of the resize', choices: INTERPOLATIONS, default: 'bilinear' },
-  'train-crop': { kind: 'string', help: "photos: training draws RandomResizedCrop + flip (random) or takes evaluation's centre crop (center; lets feature extraction cache the frozen layers)", choices: ['random', 'center'], default: 'random' },
+  // No flag defaults here: unset, a transfer from a model folder keeps the source's record and otherwise resolveDataConfig decides.
+  resize: { kind: 'string', help: "photos: keep the aspect ratio and crop (aspect, the default) or stretch to the input (fill); transfer from a model folder keeps the source's", choices: ['aspect', 'fill'] },
+  'crop-pct': { kind: 'number', help: `photos: evaluation resizes to input / crop-pct, then crops the centre (timm's crop_pct, default ${DEFAULT_CROP_PCT}; transfer from a model folder keeps the source's)`, min: 0, exclusiveMin: true, max: 1, placeholder: 'F' },
+  interpolation: { kind: 'string', help: "resampling kernel of the resize (default bilinear; transfer from a model folder keeps the source's)", choices: INTERPOLATIONS },
+  'train-crop': { kind: 'string', help: "photos: training draws RandomResizedCrop + flip (random, the default) or takes evaluation's centre crop (center; lets feature extraction cache the frozen layers)", choices: ['random', 'center'] },
   'cache-images': { kind: 'string', help: 'photos: keep decoded images in memory (auto: up to 1 GiB)', choices: ['auto', 'on', 'off'], default: 'auto' },
 } as const satisfies FlagSpecs;
 
@@ -90,10 +91,10 @@ export function trainOptionsFrom(f: OptionFlags, defaults: Partial<TrainOptions>
 export function dataChoicesFrom(f: TrainFlags, log: (m: string) => void): DataChoices {
   return {
     inputSize: f['input-size'] === undefined ? null : parseInputSize(f['input-size'], [0, 0]),
-    resize: f.resize,
+    ...(f.resize === undefined ? {} : { resize: f.resize }),
     ...(f['crop-pct'] === undefined ? {} : { cropPct: f['crop-pct'] }),
-    interpolation: f.interpolation,
-    trainCrop: f['train-crop'] === 'random',
+    ...(f.interpolation === undefined ? {} : { interpolation: f.interpolation }),
+    ...(f['train-crop'] === undefined ? {} : { trainCrop: f['train-crop'] === 'random' }),
     cacheImages: f['cache-images'],
     onBadImage: f['on-bad-image'],
     log,

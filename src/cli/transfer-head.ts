@@ -7,7 +7,7 @@ import { checkRunFolder } from '../io/run-folder.js';
 import { HEAD_MODES, type HeadMode } from '../transfer/heads/index.js';
 import { Learner, loadForModel, prepareTransfer, writeResultFolder } from '../train/index.js';
 import type { FlagValues } from './args.js';
-import { trainOptionsFrom, type TRAIN_FLAGS } from './train-flags.js';
+import { dataChoicesFrom, trainOptionsFrom, type TRAIN_FLAGS } from './train-flags.js';
 import { pct } from './common.js';
 
 /** The flags of `tlcv transfer` that the head modes read. */
@@ -53,11 +53,14 @@ export async function transferHead(mode: HeadMode, f: HeadFlags): Promise<number
   const options = trainOptionsFrom(f, { augment: 'none' });
   const log = (m: string): void => console.error(m);
   const how = { onBadImage: f['on-bad-image'], log };
-  const { model, train, val, description } = await prepareTransfer({ from: f.from, ...(f.model === undefined ? {} : { modelName: f.model }), data: f.data, val: f.val, seed: options.seed, ...how });
+  // The same preprocessing choices as the training modes (--input-size, --crop-pct, ...): the
+  // head's features are computed with this record, and the folder records it.
+  const choices = dataChoicesFrom(f, log);
+  const { model, train, val, preprocess, description } = await prepareTransfer({ from: f.from, ...(f.model === undefined ? {} : { modelName: f.model }), data: f.data, val: f.val, seed: options.seed, ...choices });
   try {
     if (f.k !== undefined && f.k > train.n) throw new TlcvError('ARGUMENT', `--k: expected at most ${train.n} (the support images in --data), got ${f.k}`);
-    const center = f.center === undefined ? null : await loadForModel(f.center, model, how);
-    const learn = new Learner({ model, train, val, options, classes: train.classes, quiet: true });
+    const center = f.center === undefined ? null : await loadForModel(f.center, model, { ...how, preprocess });
+    const learn = new Learner({ model, train, val, options, classes: train.classes, preprocess, quiet: true });
     const tf = performance.now();
     const head = await learn.fewShotHead({ mode, ...(f.k === undefined ? {} : { k: f.k }), center, probe: { seed: options.seed } });
     const fitTime = `fit ${((performance.now() - tf) / 1000).toFixed(1)}s`;
@@ -70,7 +73,7 @@ export async function transferHead(mode: HeadMode, f: HeadFlags): Promise<number
     if (head.lambda !== undefined) info['L2 strength'] = head.lambda;
     const fit = { history: [], bestEpoch: 0, stoppedEarly: false, lrTrace: [] };
     const title = `${mode} head from ${f.from} on ${f.data}`;
-    await writeResultFolder(f.out, { classes: train.classes, report: { title, model, plan: learn.evaluationPlan!, options, fit, evaluation, evalSet, epochSeconds: [], provenance, info } });
+    await writeResultFolder(f.out, { classes: train.classes, preprocess, report: { title, model, plan: learn.evaluationPlan!, options, fit, evaluation, evalSet, epochSeconds: [], provenance, info } });
     log(`source: ${description}; ${mode} head fitted on ${head.supportImages} images (${head.featureDim} features) in ${head.seconds.toFixed(2)}s`);
     console.log(`wrote ${f.out} (${((performance.now() - t0) / 1000).toFixed(1)}s, ${fitTime}); ${val ? 'validation' : 'support-set'} accuracy ${pct(evaluation.accuracy)}`);
   } finally {

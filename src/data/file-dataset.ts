@@ -12,6 +12,7 @@ import { listImageFolder, mapPool, mostCommonSize, reportBadFiles } from './fold
 import { cutRegion, decodeStored, decodeWhole, probeImage } from './image-decode.js';
 import { inputRegion, planImageCache, resolveDataConfig, storedSize, SMALL_IMAGE_MAX, type CacheImages, type PreprocessConfig } from './preprocess.js';
 import { StoredImageCache } from './stored-cache.js';
+import { readFileBatch } from './file-batches.js';
 
 export interface StreamOptions {
   split?: SplitName;
@@ -179,6 +180,36 @@ export function applyPreprocess(ds: Dataset, cfg: PreprocessConfig, o: { train?:
   if (isFileDataset(ds)) return configureFiles(ds, cfg, o);
   const [channels, height, width] = cfg.inputSize;
   return conformDataset(ds, { channels, height, width });
+}
+
+/**
+ * A dataset's images decoded into memory as evaluation takes them (the record's centre crops),
+ * for the code that needs every pixel at hand (adaptation's pseudo-labels and domain batches).
+ * Memory grows with the images: N x C x H x W bytes at the input size. A bad file under
+ * onBadImage 'skip' is left out; data already in memory is returned as it is.
+ *
+ * @example
+ * const target = await decodeDataset(await loadDataset('folder:unlabelled', { stream: true, preprocess }));
+ */
+export async function decodeDataset(ds: Dataset, batchSize = 64): Promise<ImageDataset> {
+  if (!isFileDataset(ds)) return ds;
+  const ev = configureFiles(ds, ds.preprocess, { train: false });
+  const per = ev.channels * ev.height * ev.width;
+  const parts: { bytes: Uint8Array; labels: Int32Array }[] = [];
+  for (let at = 0; at < ev.n; at += batchSize) {
+    const positions = Int32Array.from({ length: Math.min(batchSize, ev.n - at) }, (_, i) => at + i);
+    parts.push(await readFileBatch(ev, positions, 0, 0));
+  }
+  const n = parts.reduce((a, p) => a + p.labels.length, 0);
+  const images = new Uint8Array(n * per);
+  const labels = new Int32Array(n);
+  let k = 0;
+  for (const p of parts) {
+    images.set(p.bytes, k * per);
+    labels.set(p.labels, k);
+    k += p.labels.length;
+  }
+  return checkDataset({ name: ds.name, images, labels, n, channels: ev.channels, height: ev.height, width: ev.width, classes: ds.classes, source: ds.source });
 }
 
 /** An image to preprocess: a file path, or its bytes (a request body) with a name for messages. */

@@ -18,7 +18,7 @@ export {
 export { Rng, mixSeed } from '../sampling/rng.js';
 export { readIdx, readIdxDataset, encodeIdx, IDX_MAX_BYTES, type IdxArray, type IdxDatasetOptions } from './idx.js';
 export { readCifar, encodeCifarRecords, CIFAR10_CLASSES, CIFAR100_CLASSES, type CifarKind, type CifarSplit } from './cifar.js';
-export { streamImageFolder, configureFiles, applyPreprocess, describeData, preprocessImageFile, type ImageSource, type StreamOptions, type DataSummary } from './file-dataset.js';
+export { streamImageFolder, configureFiles, applyPreprocess, decodeDataset, describeData, preprocessImageFile, type ImageSource, type StreamOptions, type DataSummary } from './file-dataset.js';
 export { probeImage, PIXEL_LIMIT } from './image-decode.js';
 export {
   resolveDataConfig,

@@ -9,6 +9,7 @@ import { manualSeed } from '../tensor/index.js';
 import {
   applyPreprocess,
   conformDataset,
+  decodeDataset,
   describeData,
   fractionSplit,
   isFileDataset,
@@ -104,6 +105,60 @@ export async function loadForModel(spec: string, model: ClassifierModel, o: Load
   return conformDataset(ds, { channels: c, height: h, width: w });
 }
 
+/**
+ * The record a run on an existing model goes on with: the source model folder's own (what its
+ * features were learnt with), or for weights that carry none (a zoo name, a weights file), the
+ * one resolveDataConfig decides for `spec`'s data at the model's input size, as transfer does.
+ * Null for a model whose input no image makes.
+ *
+ * @example
+ * const preprocess = await recordForModel(model, source.preprocess, 'folder:unlabelled');
+ */
+export async function recordForModel(model: ClassifierModel, own: PreprocessConfig | null, spec: string, o: LoadHow = {}): Promise<PreprocessConfig | null> {
+  const [c, h, w] = model.config.inputSize;
+  if (c !== 1 && c !== 3) return null;
+  if (own !== null) return own;
+  const how = { ...(o.onBadImage ? { onBadImage: o.onBadImage } : {}), ...(o.log ? { log: o.log } : {}) };
+  const raw = await loadDataset(spec, { stream: true, cacheImages: 'off', ...how });
+  return runPreprocess(model.config, describeData(raw), isFileDataset(raw), { inputSize: [h, w], channels: c });
+}
+
+/**
+ * A data spec decoded into memory with a model's record (centre crops, as evaluation takes
+ * them), for the methods that need every image at hand (adaptation); without a record (an
+ * input no image makes), the data resized whole to the model's input.
+ *
+ * @example
+ * const target = await loadInMemoryForModel('folder:unlabelled', model, { preprocess });
+ */
+export async function loadInMemoryForModel(spec: string, model: ClassifierModel, o: LoadHow & { preprocess: PreprocessConfig | null }): Promise<ImageDataset> {
+  const { preprocess, ...how } = o;
+  return preprocess === null ? loadForModel(spec, model, how) : decodeDataset(await loadForModel(spec, model, { ...how, preprocess }));
+}
+
+/** Only the preprocessing choices that are set (an unset one must not hide a carried one). */
+function definedChoices(c: DataChoices): DataChoices {
+  const out: DataChoices = {};
+  if (c.resize !== undefined) out.resize = c.resize;
+  if (c.cropPct !== undefined) out.cropPct = c.cropPct;
+  if (c.interpolation !== undefined) out.interpolation = c.interpolation;
+  if (c.trainCrop !== undefined) out.trainCrop = c.trainCrop;
+  return out;
+}
+
+/**
+ * What a source model folder's record says about photos, as defaults for a run that goes on
+ * from it (timm takes crop_pct and interpolation from the model's pretrained config the same
+ * way). A whole-image record without crops (digit-sized data, or a folder written before
+ * records) says nothing about photos, and leaves resolveDataConfig's defaults.
+ */
+function carriedChoices(own: PreprocessConfig | null): DataChoices {
+  if (own === null) return {};
+  const photo = own.resize === 'aspect' || own.cropPct < 1 || own.train.randomResizedCrop !== null;
+  if (!photo) return {};
+  return { resize: own.resize, cropPct: own.cropPct, interpolation: own.interpolation, trainCrop: own.train.randomResizedCrop !== null };
+}
+
 export interface Prepared {
   model: ClassifierModel;
   train: Dataset;
@@ -165,7 +220,9 @@ export async function prepareTransfer(r: { from: string; modelName?: string; dat
       throw new TlcvError('ARGUMENT', `--input-size ${size.join('x')}: the model folder ${r.from} was trained at ${h}x${w} and keeps that size; give --input-size with a zoo name or a weights file`);
     }
     // The source fixes size and channels: pretrained features expect the scale they were trained at.
-    const data = await runData(r.data, r.val, r.seed, r, (summary, streams) => runPreprocess(model.config, summary, streams, { ...r, inputSize: [h, w], channels: c }));
+    // Its record's photo settings stand where the user chose none.
+    const choices = { ...carriedChoices(source.preprocess), ...definedChoices(r), inputSize: [h, w] as [number, number], channels: c };
+    const data = await runData(r.data, r.val, r.seed, r, (summary, streams) => runPreprocess(model.config, summary, streams, choices));
     // libtorch seeds its generator from the OS: without this, the seed would not fix the new head.
     manualSeed(r.seed);
     model.resetClassifier(data.train.classes.length);

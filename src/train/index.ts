@@ -15,7 +15,7 @@ export { evaluateModel, validate, type EvaluateOptions, type EvaluateDataOptions
 export { computePrefixOutputs, CachedBatches, cachedBatchOrder } from './feature-cache.js';
 export { TRAIN_DEFAULTS, OPTIMIZERS, SCHEDULERS, resolveTrainOptions, type TrainOptions, type OptimizerName, type SchedulerName, type Precision } from './options.js';
 export { createTrainingOptimizer, type TrainingOptimizer } from './optim-factory.js';
-export { splitValidation, loadForModel, prepareScratch, prepareTransfer, runPreprocess, type Prepared, type DataChoices } from './data-prep.js';
+export { splitValidation, loadForModel, loadInMemoryForModel, recordForModel, prepareScratch, prepareTransfer, runPreprocess, type Prepared, type DataChoices } from './data-prep.js';
 export { loaderFor } from './setup.js';
 export { fitHeadOn, type FewShotHeadRequest } from './few-shot.js';
 export { Dann, type DannEpochStats } from './dann.js';

@@ -7,14 +7,14 @@
 import type { Tensor } from '../tensor/index.js';
 import type { FoldedInference, Module } from '../nn/index.js';
 import { TlcvError } from '../errors.js';
-import { isFileDataset, type Batch, type PreprocessConfig } from '../data/index.js';
+import { isFileDataset, legacyPreprocess, type Batch, type PreprocessConfig } from '../data/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
 import { describePlan, foldedForPlan, predictImages, releaseFoldedView, type ExecutionPlan } from '../execution/index.js';
 import { applyStrategy, type StrategyPlan, type TransferMode } from '../transfer/strategy.js';
 import { RUN_FILES } from '../io/run-folder.js';
 import type { BatchEvent, Callback, Collective, EpochRecord, FitEvent, FitResult, LearnerView, RunState } from './callback.js';
-import type { BatchSource, DataInput } from './batches.js';
+import { isBatchSource, type BatchSource, type DataInput } from './batches.js';
 import { resolveTrainOptions, type TrainOptions } from './options.js';
 import { createTrainingOptimizer, type TrainingOptimizer } from './optim-factory.js';
 import { captureRunState, restoredRunState, trainEpoch, userFacingError, type LoopHooks } from './loop.js';
@@ -40,7 +40,8 @@ export interface LearnerOptions {
   classes?: string[];
   /**
    * What turns an image file into the model's input, saved with the model for predict,
-   * evaluate, serve and export (default: the record of a streaming training dataset).
+   * evaluate, serve and export (default: what the training data went through; see
+   * trainingRecord). save() refuses a model that takes images without one.
    */
   preprocess?: PreprocessConfig;
   /** Compute a frozen prefix's outputs once when nothing changes them (default true). */
@@ -118,7 +119,7 @@ export class Learner implements LearnerView {
     this.plan = this.#fixedPlan;
     this.#callbacks = [...(o.callbacks ?? [])];
     this.classes = o.classes ?? (o.train !== undefined && 'classes' in o.train ? o.train.classes : undefined);
-    this.preprocess = o.preprocess ?? (o.train !== undefined && 'kind' in o.train && isFileDataset(o.train) ? o.train.preprocess : undefined);
+    this.preprocess = o.preprocess ?? trainingRecord(o.train, o.model);
     this.#cacheFrozen = o.cacheFrozen ?? true;
     this.#quiet = o.quiet ?? false;
     this.#log = o.log;
@@ -294,10 +295,14 @@ export class Learner implements LearnerView {
    */
   save(dir: string, o: { provenance?: Record<string, unknown> } = {}): void {
     const classes = this.classes ?? Array.from({ length: this.model.numClasses }, (_, i) => String(i));
+    const [channels] = this.model.config.inputSize;
+    if (this.preprocess === undefined && (channels === 1 || channels === 3)) {
+      throw new TlcvError('ARGUMENT', `Learner.save ${dir}: no preprocessing record to save with the model (its training data is a batch source, or it has none): pass \`preprocess\` to the Learner`);
+    }
     saveModelFolder(dir, this.model, {
       classes,
       provenance: { ...(o.provenance ?? {}), options: this.options, cachedPrefix: this.startStage > 0 },
-      ...(this.preprocess === undefined ? {} : { preprocess: this.preprocess }),
+      preprocess: this.preprocess ?? null,
     });
   }
 
@@ -394,4 +399,16 @@ export class Learner implements LearnerView {
     this.#active = [];
   }
 
+}
+
+/**
+ * The record of what training data went through on its way into the model: a streaming
+ * dataset carries its own; images in memory were resized whole to the input size when they
+ * were loaded (legacyPreprocess is that resize); a batch source says nothing.
+ */
+function trainingRecord(train: DataInput | undefined, model: ClassifierModel): PreprocessConfig | undefined {
+  if (train === undefined || isBatchSource(train)) return undefined;
+  if (isFileDataset(train)) return train.preprocess;
+  const [channels] = model.config.inputSize;
+  return channels === 1 || channels === 3 ? legacyPreprocess(model.config) : undefined;
 }

@@ -36,14 +36,21 @@ export interface ModelFolderConfig {
 }
 
 /**
- * Writes weights and config together (both or neither, should the disk fill up).
+ * Writes weights and config together (both or neither, should the disk fill up). `preprocess`
+ * is the record the model was trained and evaluated with; it is required (null only for a
+ * model whose input is neither gray nor RGB), so that deployment cannot drift from training.
  *
  * @example
- * saveModelFolder('runs/digits', model, { classes: train.classes });
+ * saveModelFolder('runs/digits', model, { classes: train.classes, preprocess: train.preprocess });
  */
-export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown>; preprocess?: PreprocessConfig }): ModelFolderConfig {
-  mkdirSync(dir, { recursive: true });
+export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown>; preprocess: PreprocessConfig | null }): ModelFolderConfig {
   const c = model.config;
+  const images = c.inputSize[0] === 1 || c.inputSize[0] === 3;
+  // No default: a folder whose record differs from what the model was trained and evaluated
+  // with would make predict, serve and export preprocess differently (issue 19's bug).
+  if (images && info.preprocess === null) {
+    throw new TlcvError('ARGUMENT', `saveModelFolder ${dir}: a model whose input is an image (${c.inputSize[0]} channels) needs the preprocessing record it was trained with`);
+  }
   const config: ModelFolderConfig = {
     format: 'tlcv-model-1',
     model: c.name,
@@ -56,11 +63,9 @@ export function saveModelFolder(dir: string, model: ClassifierModel, info: { cla
     weights: WEIGHTS_FILE,
     provenance: info.provenance ?? {},
   };
-  // Without a record of its own, a model gets the whole-image resize tlcv applied before records
-  // existed; one whose input no image makes (neither gray nor RGB) gets none.
-  const preprocess = info.preprocess ?? (c.inputSize[0] === 1 || c.inputSize[0] === 3 ? legacyPreprocess(config) : undefined);
-  if (preprocess !== undefined) {
-    config.preprocess = serializePreprocess(preprocess);
+  // A model whose input no image makes (neither gray nor RGB) has no record.
+  if (images && info.preprocess !== null) {
+    config.preprocess = serializePreprocess(info.preprocess);
     checkPreprocessFits(config.preprocess, config, dir);
   }
   const head = headRecord(model);
