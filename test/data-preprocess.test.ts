@@ -28,6 +28,16 @@ test('resolveDataConfig: 224 for the zoo ImageNet models on photos, the data siz
   assert.throws(() => resolveDataConfig({ model: getModelConfig('resnet18'), data: photos, inputSize: [16, 16] }), /--input-size: expected at least 32x32/);
 });
 
+test("resolveDataConfig: a model's own crop_pct and resize kernel (its weights' transforms) stand where the user sets none", () => {
+  const own = { ...getModelConfig('resnet18'), cropPct: 224 / 236, interpolation: 'bicubic' as const };
+  const cfg = resolveDataConfig({ model: own, data: photos });
+  assert.deepEqual([cfg.cropPct, cfg.interpolation], [224 / 236, 'bicubic']);
+  const asked = resolveDataConfig({ model: own, data: photos, cropPct: 1, interpolation: 'bilinear' });
+  assert.deepEqual([asked.cropPct, asked.interpolation], [1, 'bilinear']);
+  // Digit-sized data is still resized whole: the photo crop does not apply to it.
+  assert.equal(resolveDataConfig({ model: own, data: { channels: 1, height: 28, width: 28 } }).cropPct, 1);
+});
+
 test('stored sizes follow torchvision Resize(int) and timm floor(size / crop_pct)', () => {
   const cfg = resolveDataConfig({ model: getModelConfig('resnet18'), data: photos });
   assert.deepEqual(storedSize(3024, 4032, cfg), [256, 341]);

@@ -170,6 +170,9 @@ export interface ModelDataDefaults {
   photoInputSize?: [number, number];
   mean: number[];
   std: number[];
+  /** The weights' own crop_pct and resize kernel, when they differ from timm's defaults. */
+  cropPct?: number;
+  interpolation?: Interpolation;
 }
 
 export interface DataConfigInput {
@@ -201,7 +204,9 @@ function adaptStats(v: number[], channels: number): number[] {
  *   64 for seed-cnn), never a photo's raw size;
  * - digit-sized data (at most 64 px a side) is resized whole, with no crop;
  * - larger images keep their aspect ratio (unless resize 'fill'): eval resizes to
- *   size / cropPct and centre-crops, training draws RandomResizedCrop + flip.
+ *   size / cropPct and centre-crops, training draws RandomResizedCrop + flip;
+ * - crop_pct and the resize kernel: the user's, else the model's (its weights' transforms), else
+ *   timm's 0.875 and bilinear.
  *
  * @example
  * const cfg = resolveDataConfig({ model: getModelConfig('resnet18'), data: describeData(photos) });
@@ -217,13 +222,13 @@ export function resolveDataConfig(o: DataConfigInput): PreprocessConfig {
   if (!(Number.isInteger(h) && Number.isInteger(w) && h >= minH && w >= minW)) {
     throw new TlcvError('ARGUMENT', `--input-size: expected at least ${minH}x${minW} for this model, got ${h}x${w}`);
   }
-  const base = { inputSize: [channels, h, w] as [number, number, number], interpolation: o.interpolation ?? 'bilinear', background: o.background ?? 'black', mean: adaptStats(m.mean, channels), std: adaptStats(m.std, channels) };
+  const base = { inputSize: [channels, h, w] as [number, number, number], interpolation: o.interpolation ?? m.interpolation ?? 'bilinear', background: o.background ?? 'black', mean: adaptStats(m.mean, channels), std: adaptStats(m.std, channels) };
   if (small) return checkPreprocess({ ...base, resize: 'fill', cropPct: 1, train: NO_TRAIN_CROP });
   const crop = o.trainCrop ?? true;
   return checkPreprocess({
     ...base,
     resize: o.resize ?? 'aspect',
-    cropPct: o.cropPct ?? DEFAULT_CROP_PCT,
+    cropPct: o.cropPct ?? m.cropPct ?? DEFAULT_CROP_PCT,
     train: crop ? { randomResizedCrop: { scale: [...DEFAULT_CROP_SCALE], ratio: [...DEFAULT_CROP_RATIO] }, hflip: true } : NO_TRAIN_CROP,
   });
 }

@@ -31,6 +31,14 @@ export interface ModelConfig {
   photoInputSize?: [number, number];
   mean: number[];
   std: number[];
+  /**
+   * Evaluation's crop for photos when the user names none (timm's crop_pct: resize to
+   * input / cropPct, centre-crop the input; default 0.875), as the weights' own transforms say
+   * (torchvision's `weights.transforms()`: crop_size / resize_size).
+   */
+  cropPct?: number;
+  /** The resize kernel of the weights' transforms when the user names none (default bilinear). */
+  interpolation?: 'bilinear' | 'bicubic' | 'nearest' | 'lanczos';
   /** Module path of the first conv (its weight is adapted to other channel counts). */
   firstConv: string;
   /** Module path of the classifier layer that resetClassifier replaces. */

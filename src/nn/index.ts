@@ -12,3 +12,4 @@ export { Dropout, Flatten, Identity } from './basic.js';
 export { Sequential } from './sequential.js';
 export { CrossEntropyLoss, type CrossEntropyLossOptions } from './losses.js';
 export * as init from './init.js';
+export { StochasticDepth, type StochasticDepthMode } from './stochastic-depth.js';
