@@ -4,10 +4,12 @@
  * names a section.
  *
  * Order: the report prints the sections in this order, and `--help` lists them in it. The
- * harness runs the `processes: 'shared'` sections first, in this order, on the long-lived tlcv
- * and PyTorch workers, then closes those and runs the `'own'` sections in this order. A section
- * may read the figures of one before it in its run (tfjs reads the throughput rows; roofline
- * reuses the gemm peaks).
+ * harness starts the long-lived tlcv and PyTorch workers (always: the report's machine line and
+ * the thread check need both, and a missing PyTorch is a user error before anything runs), runs
+ * the `processes: 'shared'` sections on them in this order, closes them, then runs the `'own'`
+ * sections in this order. A section may read the figures of those that ran before it: every
+ * shared one's, and an own one's above it (tfjs reads the throughput rows; roofline reuses the
+ * gemm peaks).
  *
  * Adding a section, e.g. `doctor`, touches one folder and this file:
  * 1. `src/bench/doctor/types.ts`: its settings and figures, and their keys, added to the two
