@@ -9,7 +9,6 @@
  * each holding at most `maxBodyBytes`: beyond that it answers 503 at once, so memory stays
  * bounded under any load.
  */
-import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname } from 'node:path';
@@ -112,15 +111,8 @@ export async function startServer(clf: ImagePredictor, o: ServeOptions): Promise
   function staticFile(res: ServerResponse, name: string): void {
     const f = pageFiles().get(name);
     if (f === undefined) return fail(res, 404, `no such path: /${name}`);
-    // Cross-origin isolation lets onnxruntime-web run on several threads.
-    const headers = { 'Content-Type': CONTENT_TYPES[extname(name)] ?? 'application/octet-stream', 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
-    if ('data' in f) {
-      res.writeHead(200, { ...headers, 'Content-Length': Buffer.byteLength(f.data) });
-      res.end(f.data);
-    } else {
-      res.writeHead(200, headers);
-      createReadStream(f.path).pipe(res);
-    }
+    res.writeHead(200, { 'Content-Type': CONTENT_TYPES[extname(name)] ?? 'application/octet-stream', 'Content-Length': Buffer.byteLength(f.data) });
+    res.end(f.data);
   }
 
   function route(req: IncomingMessage, res: ServerResponse): void {
