@@ -26,7 +26,7 @@ export default tseslint.config(
     files: ['src/deploy/web/**/*.js'],
     languageOptions: {
       globals: Object.fromEntries(
-        ['document', 'navigator', 'self', 'fetch', 'URL', 'OffscreenCanvas', 'createImageBitmap', 'requestAnimationFrame', 'console'].map((g) => [g, 'readonly']),
+        ['document', 'navigator', 'self', 'location', 'fetch', 'Response', 'DecompressionStream', 'URL', 'OffscreenCanvas', 'createImageBitmap', 'requestAnimationFrame', 'console'].map((g) => [g, 'readonly']),
       ),
     },
   },
