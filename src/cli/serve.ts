@@ -1,4 +1,4 @@
-import { SERVE_DEFAULTS } from '../deploy/index.js';
+import { ENGINES, SERVE_DEFAULTS } from '../deploy/index.js';
 import { load } from '../runs/index.js';
 import { defineCommand } from './command.js';
 import { applyThreads } from './common.js';
@@ -18,11 +18,12 @@ export const serveCommand = defineCommand({
     'max-queue': { kind: 'int', help: 'requests in the server at once; more are answered 503', min: 1, default: d.maxQueue, placeholder: 'N' },
     'max-body-mb': { kind: 'number', help: 'largest request body, in MiB (413 beyond)', min: 0, exclusiveMin: true, default: d.maxBodyBytes / 1024 / 1024, placeholder: 'MB' },
     'top-k': { kind: 'int', help: 'classes listed in each answer\'s "top"', min: 1, default: d.topK, placeholder: 'K' },
+    engine: { kind: 'string', help: 'inference engine: auto times libtorch against onnxruntime on the first batch of each size (cached per model, batch, threads and CPU)', choices: ENGINES, default: 'auto' },
     threads: { kind: 'int', help: 'CPU threads', min: 1, placeholder: 'N' },
   },
   async run({ flags: f }) {
     applyThreads(f.threads);
-    const m = await load(f.model);
+    const m = await load(f.model, { engine: f.engine, log: (line) => console.error(`tlcv serve: ${line}`) });
     try {
       const server = await m.serve({
         host: f.host,
