@@ -3,9 +3,11 @@ in each of PyTorch's four settings (fp32, fp32+cl, bf16, bf16+cl), as `tlcv benc
 inference rows (model.eval(), torch.inference_mode(), bf16 by autocast).
 
 argv: model channels height width batch threads classes. Reads one request per line on stdin,
-"SETTING RUNS", and answers one line: the seconds of the fastest of RUNS forwards (the first
-request of a setting warms it up with two forwards first). The TS side alternates its own runs
-with these requests, so both sides see the same load.
+"SETTING RUNS CLOCK", and answers one line: the seconds of one forward, the fastest of RUNS by
+the wall clock ("wall"), or the process's CPU time over all RUNS divided by RUNS ("cpu": with
+one thread, a figure that time-slicing on a loaded machine does not inflate). The first request
+of a setting warms it up with two forwards first. The TS side alternates its own runs with these
+requests, so both sides see the same load.
 """
 import copy
 import sys
@@ -52,19 +54,24 @@ def main():
     warm = set()
     print(f"ready {torch.__version__} {torch.get_num_threads()}", flush=True)
     for line in sys.stdin:
-        setting, runs = line.split()
+        setting, runs, clock = line.split()
         step = variants[setting]
         if setting not in warm:
             step()
             step()
             warm.add(setting)
+        if clock == "cpu":
+            t0 = time.process_time()
+            for _ in range(int(runs)):
+                step()
+            print((time.process_time() - t0) / int(runs), flush=True)
+            continue
         best = float("inf")
         for _ in range(int(runs)):
             t0 = time.perf_counter()
             step()
             best = min(best, time.perf_counter() - t0)
         print(best, flush=True)
-
 
 if __name__ == "__main__":
     main()

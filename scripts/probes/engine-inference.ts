@@ -1,13 +1,16 @@
 /**
  * Inference rows of issue 21, run by hand until they join `tlcv bench` (not a test):
- * `OMP_WAIT_POLICY=PASSIVE TLCV_PLAN_CACHE=off node dist/scripts/probes/engine-inference.js [threads] [reps] [model:CxHxW ...]`.
+ * `OMP_WAIT_POLICY=PASSIVE TLCV_PLAN_CACHE=off node dist/scripts/probes/engine-inference.js [--cpu-time] [threads] [reps] [model:CxHxW ...]`.
  *
  * For each model and batch (1 and 64), tlcv as evaluation runs it by default (the numeric plan
  * timed, then `--engine auto` timing libtorch under that plan against onnxruntime) against
  * PyTorch's best of its four settings (peers/engine_infer.py: fp32, fp32+cl, bf16, bf16+cl,
  * under inference_mode). Also printed: tlcv's libtorch under its plan and onnxruntime alone,
  * so a row that misses shows which engine would have had to be faster. The sides alternate
- * repetition by repetition, and each figure is the best repetition's.
+ * repetition by repetition, and each figure is the best repetition's: the fastest forward by the
+ * wall clock, or with --cpu-time (meant for one thread on a loaded machine) the process's CPU
+ * time over a repetition's forwards, per forward. The plan and engine choices are timed by the
+ * wall clock either way, as tlcv makes them.
  */
 import { spawn } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -19,10 +22,12 @@ import { describePlan, foldedForPlan, layOutForPlan, planForward, tunePlan } fro
 import { createModel } from '../../src/models/index.js';
 import { getNumThreads, inferenceMode, manualSeed, randn, runtimeInfo, setNumThreads, tidy, zeros } from '../../src/tensor/index.js';
 
-const threads = Number(process.argv[2] ?? 2);
-const reps = Number(process.argv[3] ?? 3);
-const ROWS: [string, [number, number, number]][] = process.argv.slice(4).length
-  ? process.argv.slice(4).map((a) => {
+const cpuTime = process.argv[2] === '--cpu-time';
+const args = process.argv.slice(cpuTime ? 3 : 2);
+const threads = Number(args[0] ?? 2);
+const reps = Number(args[1] ?? 3);
+const ROWS: [string, [number, number, number]][] = args.slice(2).length
+  ? args.slice(2).map((a) => {
       const [m, s] = a.split(':');
       return [m!, s!.split('x').map(Number) as [number, number, number]];
     })
@@ -52,7 +57,7 @@ class Peer {
     return r.value;
   }
   async best(setting: string, runs: number): Promise<number> {
-    this.#proc.stdin.write(`${setting} ${runs}\n`);
+    this.#proc.stdin.write(`${setting} ${runs} ${cpuTime ? 'cpu' : 'wall'}\n`);
     return Number(await this.line());
   }
   close(): void {
@@ -60,8 +65,14 @@ class Peer {
   }
 }
 
-/** The fastest of `runs` runs, in seconds. */
+/** Seconds of one run: the fastest of `runs` by the wall clock, or their mean CPU time (--cpu-time). */
 function best(fn: () => void, runs: number): number {
+  if (cpuTime) {
+    const u0 = process.cpuUsage();
+    for (let i = 0; i < runs; i += 1) fn();
+    const u = process.cpuUsage(u0);
+    return (u.user + u.system) / 1e6 / runs;
+  }
   let b = Infinity;
   for (let i = 0; i < runs; i += 1) {
     const t0 = performance.now();
@@ -120,7 +131,7 @@ async function row(name: string, size: [number, number, number], batch: number):
 async function main(): Promise<void> {
   setNumThreads(threads);
   const cpu = cpus()[0]?.model ?? 'cpu';
-  console.log(`CPU ${cpu}, ${getNumThreads()} threads, libtorch ${runtimeInfo().torchVersion}, onnxruntime-node ${loadOnnxruntime().version}, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? '(unset)'}, best of ${reps} repetitions, images/s`);
+  console.log(`CPU ${cpu}, ${getNumThreads()} threads, libtorch ${runtimeInfo().torchVersion}, onnxruntime-node ${loadOnnxruntime().version}, OMP_WAIT_POLICY=${process.env.OMP_WAIT_POLICY ?? '(unset)'}, best of ${reps} repetitions, ${cpuTime ? 'CPU time' : 'wall clock'}, images/s`);
   console.log('| model | batch | tlcv auto (engine) | tlcv libtorch, its plan | tlcv onnxruntime | PyTorch best (setting) | tlcv / PyTorch | target 2x |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const [name, size] of ROWS) for (const batch of BATCHES) console.log(await row(name, size, batch));
