@@ -24,8 +24,14 @@ type Emitter<M extends Module> = (g: GraphBuilder, m: M, path: string, x: Value)
 function emitConv(g: GraphBuilder, conv: Conv2d, path: string, x: Value, bn?: BatchNorm2d): Value {
   const inputs = tidy(() => {
     if (bn !== undefined) {
+      // foldConvBn's tensors outlive tidy (they are kept for its callers): freed here once copied.
       const { weight, bias } = foldConvBn(conv, bn);
-      return [g.addTensor(`${path}.weight`, weight), g.addTensor(`${path}.bias`, bias)];
+      try {
+        return [g.addTensor(`${path}.weight`, weight), g.addTensor(`${path}.bias`, bias)];
+      } finally {
+        weight.dispose();
+        bias.dispose();
+      }
     }
     const b = conv.bias;
     return [g.addTensor(`${path}.weight`, conv.weight), ...(b === null ? [] : [g.addTensor(`${path}.bias`, b)])];
