@@ -101,6 +101,8 @@ async function serveFolder(dir: string): Promise<{ url: string; server: Server }
 for (const [label, model, opts] of [
   ['seed-cnn 1x28x28', 'seed-cnn', {}],
   ['mobilenet_v2_035 3x96x96 crop_pct 0.875', 'mobilenet_v2_035', { inputSize: [96, 96] as [number, number], preprocess: (c: ModelStats) => photo(c, 'bilinear') }],
+  // Squeeze-excitation, Hardswish and Hardsigmoid through onnxruntime-web.
+  ['mobilenet_v3_small 3x96x96 crop_pct 0.875', 'mobilenet_v3_small', { inputSize: [96, 96] as [number, number], preprocess: (c: ModelStats) => photo(c, 'bilinear') }],
 ] as const) {
   test(`${label}: the exported page, offline in chromium, gets tlcv predict's top-1 for chosen, dropped and pasted images`, async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the web page test needs Debian's chromium (scripts/setup.sh installs it)`);
