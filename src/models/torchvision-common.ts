@@ -28,7 +28,12 @@ export function torchvisionWeights(file: string, sha256: string): PretrainedSour
  */
 export type InitScheme = 'efficientnet' | 'mobilenet_v3' | 'regnet';
 
-/** Initialises one layer as `scheme`'s model does; other modules are left alone. */
+/**
+ * Initialises one layer as `scheme`'s model does; other modules are left alone.
+ *
+ * @example
+ * for (const m of model.namedModules().values()) initTorchvisionLayer(m, 'regnet');
+ */
 export function initTorchvisionLayer(m: Module, scheme: InitScheme): void {
   if (m instanceof Conv2d) {
     if (scheme === 'regnet') {
