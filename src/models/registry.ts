@@ -8,6 +8,9 @@ import type { ClassifierModel, ModelConfig } from './classifier.js';
 import { MobileNetV2, MOBILENET_V2_CONFIGS } from './mobilenet-v2.js';
 import { ResNet, RESNET_CONFIGS } from './resnet.js';
 import { SeedCnn, SEED_CNN_CONFIG } from './seed-cnn.js';
+import { ConvNeXt, CONVNEXT_CONFIGS } from './convnext.js';
+import { VisionTransformer, VIT_CONFIGS } from './vision-transformer.js';
+import { DinoVisionTransformer, DINOV2_CONFIGS } from './dinov2.js';
 
 export type { ClassifierModel, ModelConfig, PretrainedSource, Stage } from './classifier.js';
 
@@ -120,3 +123,6 @@ export function createModel(name: string, o: CreateModelOptions = {}): Classifie
 registerModel(SEED_CNN_CONFIG, (c) => new SeedCnn(c));
 for (const c of RESNET_CONFIGS) registerModel(c, (cfg) => new ResNet(cfg));
 for (const c of MOBILENET_V2_CONFIGS) registerModel(c, (cfg) => new MobileNetV2(cfg));
+for (const c of CONVNEXT_CONFIGS) registerModel(c, (cfg) => new ConvNeXt(cfg));
+for (const c of VIT_CONFIGS) registerModel(c, (cfg) => new VisionTransformer(cfg));
+for (const c of DINOV2_CONFIGS) registerModel(c, (cfg) => new DinoVisionTransformer(cfg));
