@@ -7,7 +7,7 @@ import { rmSync } from 'node:fs';
 import { BatchNorm2d, StochasticDepth } from '../../src/nn/index.js';
 import { createModel } from '../../src/models/index.js';
 import { F, disposeAll, getNumThreads, manualSeed, tidy, type Tensor } from '../../src/tensor/index.js';
-import { assertClose } from './assert-close.js';
+import { assertClose, assertCloseFast } from './assert-close.js';
 import { runPeer } from './peer.js';
 
 export interface ParityCase {
@@ -21,16 +21,6 @@ export interface ParityCase {
 }
 
 const maxAbs = (t: Tensor): number => tidy(() => t.abs().max().item());
-
-/**
- * assertClose, decided with tensor ops (a ViT's 86M weights would take long as JS arrays); the
- * element-wise report only when it fails.
- */
-function assertCloseFast(actual: Tensor, expected: Tensor, o: { rtol: number; atol: number; what: string }): void {
-  assert.deepEqual(actual.shape, expected.shape, `${o.what}: shape`);
-  const excess = tidy(() => actual.sub(expected).abs().sub(expected.abs().mul(o.rtol).add(o.atol)).max().item());
-  if (!(excess <= 0)) assertClose(actual, expected, o);
-}
 
 function withPrefix(all: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
