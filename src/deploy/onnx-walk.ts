@@ -10,6 +10,7 @@ import { foldConvBn } from '../nn/fold.js';
 import { describesForward, type ForwardStep } from '../models/index.js';
 import { tidy, type F } from '../tensor/index.js';
 import type { GraphBuilder, Value } from './onnx-builder.js';
+import { TRANSFORMER_EMITTERS, emitLinearTokens, type EmitChild } from './onnx-transformer-ops.js';
 
 /** One step of a chain: a module with its dotted path, or a functional step. */
 type Item = { module: Module; path: string } | { op: 'globalAvgPool' | 'flatten' } | { residual: Item[]; shortcut: Item[]; path: string };
@@ -19,7 +20,7 @@ const pair = (p: Pair): [number, number] => (typeof p === 'number' ? [p, p] : p)
 /** torch's symmetric [padH, padW] as ONNX's [top, left, bottom, right]. */
 const pads = (p: [number, number]): number[] => [p[0], p[1], p[0], p[1]];
 
-type Emitter<M extends Module> = (g: GraphBuilder, m: M, path: string, x: Value) => Value;
+type Emitter<M extends Module> = (g: GraphBuilder, m: M, path: string, x: Value, emit: EmitChild) => Value;
 
 function emitConv(g: GraphBuilder, conv: Conv2d, path: string, x: Value, bn?: BatchNorm2d): Value {
   const inputs = tidy(() => {
@@ -83,9 +84,9 @@ const emitFlatten: Emitter<Flatten> = (g, m, path, x) => {
   return flatten(g, path, x);
 };
 
-/** y = x Wᵀ + b: Gemm with transB on 2-d input. */
+/** y = x Wᵀ + b: Gemm with transB on 2-d input; MatMul and Add on tokens. */
 const emitLinear: Emitter<Linear> = (g, fc, path, x) => {
-  if (x.rank !== 2) throw new TlcvError('MODEL', `cannot export ${path}: Linear on a ${x.rank}-d input (only 2-d input, as after a flatten, maps to Gemm)`);
+  if (x.rank !== 2) return emitLinearTokens(g, fc, path, x);
   const inputs = tidy(() => [g.addTensor(`${path}.weight`, fc.weight), ...(fc.bias === null ? [] : [g.addTensor(`${path}.bias`, fc.bias)])]);
   return { name: g.node('Gemm', [x.name, ...inputs], path, { transB: 1 }), rank: 2 };
 };
@@ -94,6 +95,7 @@ const passThrough: Emitter<Module> = (_g, _m, _path, x) => x;
 
 /** Leaf module kinds; anything with children goes through its forwardSpec or Sequential. */
 const EMITTERS: [abstract new (...args: never[]) => Module, Emitter<never>][] = [
+  ...TRANSFORMER_EMITTERS,
   [Conv2d, (g, m: Conv2d, path, x) => emitConv(g, m, path, x)],
   [BatchNorm2d, emitBatchNorm],
   [ReLU, emitRelu],
@@ -130,7 +132,7 @@ function emitLeaf(g: GraphBuilder, m: Module, path: string, x: Value): Value {
   if (entry === undefined) {
     throw new TlcvError('MODEL', `cannot export ${path || 'the model'}: no ONNX form for a ${m.constructor.name} (give the class a forwardSpec(), see src/models/forward-spec.ts)`);
   }
-  return (entry[1] as Emitter<Module>)(g, m, path, x);
+  return (entry[1] as Emitter<Module>)(g, m, path, x, (child, at, v) => emitChain(g, [{ module: child, path: at }], v));
 }
 
 /** Emits a chain of items, folding each Conv2d + BatchNorm2d pair. */

@@ -14,6 +14,7 @@ import { TlcvError, argumentError } from '../errors.js';
 import { Dropout, GELU, Identity, LayerNorm, LayerScale, Linear, Module, PatchEmbed, SelfAttention, Sequential, StochasticDepth, init } from '../nn/index.js';
 import { F, cat, invoke, zeros, type Tensor } from '../tensor/index.js';
 import { ClassifierModel, type ModelConfig, type Stage } from './classifier.js';
+import { residual, type ForwardStep } from './forward-spec.js';
 
 const EPS = 1e-6;
 
@@ -55,6 +56,11 @@ export class DinoBlock extends Module {
     const m = (n: string): Module => this.child(n);
     const x = input.add(m('drop_path1').forward(m('ls1').forward(m('attn').forward(m('norm1').forward(input)))));
     return x.add(m('drop_path2').forward(m('ls2').forward(m('mlp').forward(m('norm2').forward(x)))));
+  }
+
+  /** The forward above as data, for exporters (see forward-spec.ts). */
+  forwardSpec(): ForwardStep[] {
+    return [residual(['norm1', 'attn', 'ls1', 'drop_path1']), residual(['norm2', 'mlp', 'ls2', 'drop_path2'])];
   }
 }
 

@@ -10,6 +10,7 @@ import { TlcvError, argumentError } from '../errors.js';
 import { Conv2d, Dropout, GELU, LayerNorm, Linear, Module, MultiheadAttention, Sequential, init, patchTokens } from '../nn/index.js';
 import { F, cat, invoke, tidy, zeros, type Tensor } from '../tensor/index.js';
 import { ClassifierModel, type ModelConfig, type Stage } from './classifier.js';
+import { residual, type ForwardStep } from './forward-spec.js';
 
 const EPS = 1e-6;
 
@@ -39,6 +40,11 @@ export class EncoderBlock extends Module {
     const m = (n: string): Module => this.child(n);
     const x = m('dropout').forward(m('self_attention').forward(m('ln_1').forward(input))).add(input);
     return x.add(m('mlp').forward(m('ln_2').forward(x)));
+  }
+
+  /** The forward above as data, for exporters (see forward-spec.ts). */
+  forwardSpec(): ForwardStep[] {
+    return [residual(['ln_1', 'self_attention', 'dropout']), residual(['ln_2', 'mlp'])];
   }
 }
 
