@@ -99,9 +99,16 @@ export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor =
   invoke('gelu', [x, checkOneOf('approximate', approximate, ['none', 'tanh'])]) as Tensor;
 /**
  * Layer normalisation over the trailing dims given by `normalizedShape` (torch.nn.functional.layer_norm).
+ * libtorch 1.13's CPU kernel refuses a bf16 or fp16 input with float32 weights, which is what bf16
+ * autocast hands a LayerNorm after a convolution (PyTorch 1.13 fails on ConvNeXt so); such an
+ * input is normalised in float32 and the result cast back, as PyTorch 2's mixed-type kernel does.
  * @example F.layerNorm(tokens, [768], w, b, 1e-6)
  */
 export function layerNorm(input: Tensor, normalizedShape: number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+  const affine = weight ?? bias;
+  if (affine !== null && affine.dtype !== input.dtype && (input.dtype === 'bfloat16' || input.dtype === 'float16')) {
+    return (invoke('layer_norm', [input.float(), normalizedShape, weight?.float() ?? null, bias?.float() ?? null, eps, true]) as Tensor).to(input.dtype);
+  }
   return invoke('layer_norm', [input, normalizedShape, weight, bias, eps, true]) as Tensor;
 }
 export const sigmoid = (x: Tensor): Tensor => invoke('sigmoid', [x]) as Tensor;
