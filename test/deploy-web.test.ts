@@ -97,10 +97,12 @@ async function serveFolder(dir: string): Promise<{ url: string; server: Server }
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
-// The digit model keeps the whole-image resize; the photo model records a crop (crop_pct 0.875, aspect kept).
+// The digit model keeps the whole-image resize; the photo models record a crop (crop_pct 0.875, aspect kept).
 for (const [label, model, opts] of [
   ['seed-cnn 1x28x28', 'seed-cnn', {}],
   ['mobilenet_v2_035 3x96x96 crop_pct 0.875', 'mobilenet_v2_035', { inputSize: [96, 96] as [number, number], preprocess: (c: ModelStats) => photo(c, 'bilinear') }],
+  // A model with attention: DINOv2 ViT-S/14 (its whole 88 MB of weights) at 28 px, DINOv2's bicubic resize.
+  ['dinov2_vits14 3x28x28 crop_pct 0.875', 'dinov2_vits14', { inputSize: [28, 28] as [number, number], preprocess: (c: ModelStats) => photo(c, 'bicubic') }],
 ] as const) {
   test(`${label}: the exported page, offline in chromium, gets tlcv predict's top-1 for chosen, dropped and pasted images`, async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the web page test needs Debian's chromium (scripts/setup.sh installs it)`);
