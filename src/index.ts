@@ -2,10 +2,10 @@
  * tlcv: transfer learning for computer vision in Node.js, on libtorch.
  *
  * @example
- * import { Learner, createModel, loadDataset } from 'tlcv';
- * const train = await loadDataset('fashion-mnist:train@k=300');
- * const learn = new Learner({ model: createModel('seed-cnn', { numClasses: 10 }), train, options: { epochs: 2 } });
- * await learn.fit();
+ * import { load } from 'tlcv';
+ * const m = await load('seed-cnn', { pretrained: false });
+ * await m.fit('fashion-mnist:train@k=300', { options: { epochs: 2 } });
+ * console.log((await m.evaluate('fashion-mnist:test')).accuracy);
  */
 export * from './tensor/index.js';
 export { TlcvError, TorchError, argumentError, isUserError, type ErrorCode } from './errors.js';
@@ -37,8 +37,6 @@ export {
   type DownloadRequest,
 } from './io/index.js';
 export { applyStrategy, parseUnfreeze, type TransferMode, type StrategyPlan } from './transfer/strategy.js';
-export { saveModelFolder, loadModelFolder, readModelConfig, predictPixels, type ModelFolderConfig } from './transfer/model-folder.js';
-export { loadSourceModel } from './transfer/source.js';
 export * from './execution/index.js';
 export * from './train/index.js';
 export { runDemo, type DemoOptions, type DemoResult } from './demo/demo.js';
@@ -49,3 +47,4 @@ export { GradientReversal, gradientReversal } from './nn/gradient-reversal.js';
 export { BatchNorm1d } from './nn/batchnorm1d.js';
 export { Float32Linear, withoutAutocast } from './nn/float32-linear.js';
 export * from './deploy/index.js';
+export * from './runs/index.js';

@@ -15,7 +15,7 @@ test('what the sections read from the commands, and how they show them', () => {
   assert.equal(withModifiers('mnist:test', 'k=10'), 'mnist:test@k=10');
   assert.equal(withModifiers('mnist:test@classes=0-4', 'k=10'), 'mnist:test@classes=0-4,k=10');
   const runs = new CommandRunner('/tmp/bench-x/adapt', 1, () => undefined);
-  assert.equal(runs.show(['adapt', '--from', runs.path('src'), '--target', 'mnist:test@shift=rotate:45', '--title', 'two words']), "tlcv adapt --from runs/src --target mnist:test@shift=rotate:45 --title 'two words'");
+  assert.equal(runs.show(['adapt', '--model', runs.path('src'), '--target', 'mnist:test@shift=rotate:45', '--title', 'two words']), "tlcv adapt --model runs/src --target mnist:test@shift=rotate:45 --title 'two words'");
 });
 
 const cell = (model: string, method: string, accuracy: number): AdaptFigures['rows'][number]['cells'][number] => ({ model, method, accuracy, seconds: 1, command: `tlcv ${method}` });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { manualSeed } from '../src/tensor/index.js';
 import { createModel } from '../src/models/index.js';
 import { encodeIdx, loadDataset, legacyPreprocess } from '../src/data/index.js';
-import { saveModelFolder } from '../src/transfer/model-folder.js';
+import { saveModelFolder } from '../src/runs/index.js';
 import { encodePng } from '../src/report/index.js';
 import { readMetricsFile } from '../src/train/index.js';
 import { assertUserError, runCli } from './helpers/cli.js';
@@ -50,22 +50,22 @@ function fails(args: (out: string) => string[], line: RegExp): void {
 }
 
 test('bad flags and data: exit 2 with one line naming what is wrong', () => {
-  const a = (out: string, ...rest: string[]): string[] => ['adapt', '--from', cnn, '--target', 'mnist:test@k=1', '--out', out, ...rest];
+  const a = (out: string, ...rest: string[]): string[] => ['adapt', '--model', cnn, '--target', 'mnist:test@k=1', '--out', out, ...rest];
   fails((o) => a(o, '--method', 'adabn', '--quiet'), /^tlcv adapt: adabn recomputes BatchNorm statistics, but seed-cnn has no BatchNorm layer: use dann or pseudo-label with this model, or a model with BatchNorm \(resnet18, mobilenet_v2\)$/);
   fails((o) => a(o, '--method', 'dann'), /^tlcv adapt: --source is required for --method dann \(it trains on labelled source images\)$/);
   fails((o) => a(o, '--method', 'mixup'), /^tlcv adapt: --method: expected one of adabn\|dann\|pseudo-label, got "mixup"$/);
   fails((o) => a(o, '--method', 'pseudo-label', '--source', 'mnist:train@k=1', '--threshold', '1.5'), /^tlcv adapt: --threshold: expected a number <= 1, got "1\.5"$/);
   fails((o) => a(o, '--method', 'dann', '--source', 'mnist:train@k=1', '--tradeoff', '-1'), /^tlcv adapt: --tradeoff: expected a number >= 0, got "-1"$/);
-  fails((o) => ['adapt', '--from', cnn, '--method', 'dann', '--out', o], /^tlcv adapt: --target is required/);
+  fails((o) => ['adapt', '--model', cnn, '--method', 'dann', '--out', o], /^tlcv adapt: --target is required/);
   fails((o) => a(o, '--method', 'dann', '--source', 'mnist:train@k=1', '--target-test', 'mnist:test@shift=spin'), /^tlcv adapt: invalid modifier in data spec "mnist:test@shift=spin"/);
-  fails((o) => ['adapt', '--from', join(root, 'nowhere'), '--method', 'adabn', '--target', 'mnist:test', '--out', o], /^tlcv adapt: --from .*nowhere: no such model folder or weights file, and not a zoo model/);
+  fails((o) => ['adapt', '--model', join(root, 'nowhere'), '--method', 'adabn', '--target', 'mnist:test', '--out', o], /^tlcv adapt: --model .*nowhere: no such model folder or weights file, and not a zoo model/);
 });
 
 /** Runs one adaptation on both target label files; returns the two folders' weights. */
 function twice(method: string, from: string, extra: string[]): [Buffer, Buffer, string] {
   const dirs = ['true', 'scrambled'].map((which) => join(root, `${method}-${which}`));
   dirs.forEach((out, i) => {
-    const r = runCli(['adapt', '--from', from, '--method', method, '--target', i === 0 ? target.true : target.scrambled, '--out', out, ...quick, ...extra]);
+    const r = runCli(['adapt', '--model', from, '--method', method, '--target', i === 0 ? target.true : target.scrambled, '--out', out, ...quick, ...extra]);
     assert.equal(r.code, 0, `${method}: ${r.stderr}`);
     if (i === 0) assert.match(r.stdout, /^wrote .* \(\d+\.\ds\); target test accuracy \d+\.\d\d% \(source-only\) -> \d+\.\d\d% \(/);
   });
@@ -117,10 +117,10 @@ test('any folder pair: a model trained on one folder adapts to an unlabelled fol
   await write(tst, 'mnist:test@k=1,seed=7,shift=rotate:20', true);
   const model = join(root, 'folder-model');
   const fp32 = ['--precision', 'fp32', '--channels-last', 'off', '--quiet'];
-  let r = runCli(['pretrain', '--data', `folder:${src}`, '--model', 'seed-cnn', '--epochs', '1', '--val', 'none', '--out', model, ...fp32]);
+  let r = runCli(['pretrain', '--data', `folder:${src}`, '--arch', 'seed-cnn', '--epochs', '1', '--val', 'none', '--out', model, ...fp32]);
   assert.equal(r.code, 0, r.stderr);
   const out = join(root, 'folder-adapted');
-  r = runCli(['adapt', '--from', model, '--source', `folder:${src}`, '--target', `folder:${tgt}`, '--target-test', `folder:${tst}`, '--method', 'pseudo-label', '--rounds', '1', '--epochs', '1', '--val', 'none', '--out', out, ...fp32]);
+  r = runCli(['adapt', '--model', model, '--source', `folder:${src}`, '--target', `folder:${tgt}`, '--target-test', `folder:${tst}`, '--method', 'pseudo-label', '--rounds', '1', '--epochs', '1', '--val', 'none', '--out', out, ...fp32]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /target test accuracy \d+\.\d\d% \(source-only\) -> \d+\.\d\d% \(pseudo-label\)/);
   r = runCli(['evaluate', '--model', out, '--data', `folder:${tst}`, '--json']);

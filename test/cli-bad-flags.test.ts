@@ -29,8 +29,8 @@ test('an unknown command lists the commands', () => {
 });
 
 test('an unknown model names it and lists the known ones, before any data is read', () => {
-  fails((out) => ['pretrain', ...data, '--model', 'resnet99', '--out', out], /^tlcv pretrain: unknown model "resnet99": known models are .*resnet18.*seed-cnn/);
-  fails((out) => ['transfer', '--from', 'resnet99', ...data, '--out', out], /^tlcv transfer: --from resnet99: no such model folder or weights file, and not a zoo model \(known: .*seed-cnn\)/);
+  fails((out) => ['pretrain', ...data, '--arch', 'resnet99', '--out', out], /^tlcv pretrain: unknown model "resnet99": known models are .*resnet18.*seed-cnn/);
+  fails((out) => ['transfer', '--model', 'resnet99', ...data, '--out', out], /^tlcv transfer: --model resnet99: no such model folder or weights file, and not a zoo model \(known: .*seed-cnn\)/);
 });
 
 test('invalid data specs say which part is wrong', () => {
@@ -48,7 +48,7 @@ test('bad numbers: negative or zero epochs, lr 0 or below, batch size 0, text fo
   fails((out) => ['pretrain', ...data, '--lr=-0.1', '--out', out], /^tlcv pretrain: --lr: expected a number > 0, got "-0\.1"$/);
   fails((out) => ['pretrain', ...data, '--lr', 'fast', '--out', out], /^tlcv pretrain: --lr: expected a number, got "fast"$/);
   fails((out) => ['pretrain', ...data, '--batch-size', '0', '--out', out], /^tlcv pretrain: --batch-size: expected an integer >= 1, got "0"$/);
-  fails((out) => ['transfer', '--from', 'seed-cnn', ...data, '--mode', 'fine-tune', '--unfreeze', 'some', '--out', out], /^tlcv transfer: --unfreeze: expected a non-negative integer or "all", got "some"$/);
+  fails((out) => ['transfer', '--model', 'seed-cnn', ...data, '--mode', 'fine-tune', '--unfreeze', 'some', '--out', out], /^tlcv transfer: --unfreeze: expected a non-negative integer or "all", got "some"$/);
   fails((out) => ['pretrain', ...data, '--optimizer', 'rmsprop', '--out', out], /^tlcv pretrain: --optimizer: expected one of sgd\|adam\|adamw, got "rmsprop"$/);
   fails((out) => ['pretrain', ...data, '--input-size', '4x4', '--out', out], /^tlcv pretrain: --input-size: expected at least 8x8 for seed-cnn, got "4x4"$/);
 });
@@ -64,10 +64,11 @@ test('unknown flags, missing values and missing required flags', () => {
   fails((out) => ['pretrain', ...data, '--epochs', '--out', out], /^tlcv pretrain: --epochs: expected a value \(N\) but none was given$/);
   fails((out) => ['pretrain', '--out', out], /^tlcv pretrain: --data is required \(see tlcv pretrain --help\)$/);
   fails(() => ['pretrain', ...data], /^tlcv pretrain: --out is required/);
-  fails((out) => ['transfer', ...data, '--out', out], /^tlcv transfer: --from is required/);
+  fails((out) => ['transfer', ...data, '--out', out], /^tlcv transfer: --model is required/);
   fails(() => ['evaluate', '--data', 'mnist:test'], /^tlcv evaluate: --model is required/);
   fails(() => ['predict', '--model', root], /^tlcv predict: give one or more image files after the flags/);
-  fails((out) => ['evaluate', '--model', out, '--data', 'mnist:test'], /^tlcv evaluate: .*out-\d+ is not a tlcv model folder: config\.json is missing$/);
+  fails((out) => ['evaluate', '--model', out, '--data', 'mnist:test'], /^tlcv evaluate: --model .*out-\d+: no such model folder or weights file, and not a zoo model \(known: .*seed-cnn\)$/);
+  fails(() => ['evaluate', '--model', root, '--data', 'mnist:test'], /^tlcv evaluate: .*tlcv-bad-flags-\w+ is not a tlcv model folder: config\.json is missing$/);
 });
 
 test('--help of every command exits 0 and shows its flags', () => {
@@ -85,7 +86,7 @@ test('--resume without a checkpoint, with a cut one, or with other flags: exit 2
   const fresh = join(root, 'no-checkpoint');
   fails(() => ['pretrain', ...data, '--resume', '--out', fresh], /^tlcv pretrain: --resume: no checkpoint at .*no-checkpoint\/checkpoint\.safetensors$/);
   const dir = join(root, 'resumable');
-  const first = runCli(['pretrain', ...data, '--epochs', '1', '--threads', '1', '--quiet', '--out', dir]);
+  const first = runCli(['pretrain', ...data, '--epochs', '1', '--threads', '1', '--quiet', '--keep-checkpoint', '--out', dir]);
   assert.equal(first.code, 0, first.stderr);
   const checkpoint = join(dir, 'checkpoint.safetensors');
   const check = (args: string[], message: RegExp): void => {

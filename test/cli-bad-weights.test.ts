@@ -13,7 +13,7 @@ import sharp from 'sharp';
 import { createModel } from '../src/models/index.js';
 import { writeSafetensors } from '../src/io/safetensors.js';
 import { legacyPreprocess } from '../src/data/index.js';
-import { saveModelFolder } from '../src/transfer/model-folder.js';
+import { saveModelFolder } from '../src/runs/index.js';
 import { manualSeed, zeros } from '../src/tensor/index.js';
 import { runCli, STACK_LINE, type CliResult } from './helpers/cli.js';
 import { assertUnchanged, snapshot } from './helpers/fs-snapshot.js';
@@ -42,10 +42,10 @@ function assertUserError(r: CliResult, command: string, message: RegExp | string
 }
 
 let n = 0;
-/** `tlcv transfer --from FILE --model seed-cnn` fails, and creates neither a new --out nor changes an existing one. */
+/** `tlcv transfer --model FILE --arch seed-cnn` fails, and creates neither a new --out nor changes an existing one. */
 function transferFails(from: string, message: RegExp): CliResult {
   const out = join(root, `out-${(n += 1)}`);
-  const r = runCli(['transfer', '--from', from, '--model', 'seed-cnn', '--data', 'mnist:train@k=2', '--epochs', '1', '--threads', '1', '--out', out]);
+  const r = runCli(['transfer', '--model', from, '--arch', 'seed-cnn', '--data', 'mnist:train@k=2', '--epochs', '1', '--threads', '1', '--out', out]);
   assertUserError(r, 'transfer', message);
   assert.equal(existsSync(out), false, 'nothing written');
   return r;
@@ -132,7 +132,7 @@ test('config.json cannot point outside its model folder: ../, absolute paths and
         // The other two commands that load model folders go through the same check.
         assertUserError(runCli(['evaluate', '--model', folder, '--data', 'mnist:test@k=1']), 'evaluate', message);
         const out = join(root, `escape-${(n += 1)}`);
-        assertUserError(runCli(['transfer', '--from', folder, '--data', 'mnist:train@k=2', '--out', out]), 'transfer', message);
+        assertUserError(runCli(['transfer', '--model', folder, '--data', 'mnist:train@k=2', '--out', out]), 'transfer', message);
         assert.equal(existsSync(out), false);
       }
       assertUnchanged(folder, before, 'a refused model folder');

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { manualSeed } from '../src/tensor/index.js';
 import { createModel } from '../src/models/index.js';
 import { DataLoader, loadDataset, legacyPreprocess } from '../src/data/index.js';
-import { planExecution } from '../src/execution/index.js';
+import { planExecution, predictImages } from '../src/execution/index.js';
 import { encodePng } from '../src/report/index.js';
-import { loadModelFolder, predictPixels, saveModelFolder } from '../src/transfer/model-folder.js';
+import { loadModelFolder, saveModelFolder } from '../src/runs/index.js';
 import { KnnHead, extractFeatures } from '../src/transfer/heads/index.js';
 import { evaluateModel } from '../src/train/index.js';
 import { assertClose } from './helpers/assert-close.js';
@@ -42,7 +42,7 @@ function ok(args: string[]): string {
 
 test('knn: the folder keeps its support set and k, and evaluate, predict and export treat it so', async () => {
   const out = join(root, 'knn');
-  assert.match(ok(['transfer', '--from', source, '--data', support, '--val', 'none', '--mode', 'knn', '--k', '3', ...fp32, '--out', out]), /^wrote .*knn \(\d+\.\ds, fit \d+\.\ds\); support-set accuracy \d+\.\d\d%\n$/);
+  assert.match(ok(['transfer', '--model', source, '--data', support, '--val', 'none', '--mode', 'knn', '--k', '3', ...fp32, '--out', out]), /^wrote .*knn \(\d+\.\ds, fit \d+\.\ds\); support-set accuracy \d+\.\d\d%\n$/);
   assert.deepEqual(readdirSync(out).sort(), ['config.json', 'model.safetensors', 'report.html']);
   assert.deepEqual((JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { head: unknown }).head, { kind: 'knn', k: 3 });
 
@@ -77,7 +77,7 @@ test('knn: the folder keeps its support set and k, and evaluate, predict and exp
   }
   const p = JSON.parse(ok(['predict', '--model', out, '--json', ...files])) as { predictions: { probabilities: number[] }[] };
   p.predictions.forEach((pred, i) => {
-    const want = predictPixels(model, config, test.images.subarray(i * 784, (i + 1) * 784));
+    const want = predictImages(model, [test.images.subarray(i * 784, (i + 1) * 784)], { input: config })[0]!;
     pred.probabilities.forEach((v, c) => assert.ok(Math.abs(v - want[c]!) < 1e-5, `file ${i} class ${c}: ${v} vs ${want[c]}`));
   });
 
@@ -94,7 +94,7 @@ test('ncm (centred on source data) and probe: float32 Linear heads that reload a
   for (const mode of ['ncm', 'probe'] as const) {
     const out = join(root, mode);
     const center = mode === 'ncm' ? ['--center', 'mnist:train@k=2,seed=9'] : [];
-    assert.match(ok(['transfer', '--from', source, '--data', support, '--val', 'none', '--mode', mode, ...center, ...fp32, '--out', out]), /support-set accuracy/);
+    assert.match(ok(['transfer', '--model', source, '--data', support, '--val', 'none', '--mode', mode, ...center, ...fp32, '--out', out]), /support-set accuracy/);
     const config = JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')) as { head: unknown; provenance: Record<string, unknown>; options: Record<string, unknown> };
     assert.deepEqual(config.head, { kind: 'float32-linear' });
     assert.equal(config.options.hidden, 0, 'the head took the place of the hidden layer, and the folder says so');
@@ -113,7 +113,7 @@ function fails(args: (out: string) => string[], line: RegExp): void {
 }
 
 test('bad flags for the head modes: exit 2, one line naming the flag, nothing written', () => {
-  const t = (out: string, ...rest: string[]): string[] => ['transfer', '--from', source, '--data', support, '--val', 'none', ...rest, '--out', out];
+  const t = (out: string, ...rest: string[]): string[] => ['transfer', '--model', source, '--data', support, '--val', 'none', ...rest, '--out', out];
   fails((o) => t(o, '--mode', 'ncm', '--epochs', '3', '--lr', '0.1'), /^tlcv transfer: --epochs, --lr: ncm fits its head without training; these flags apply to --mode feature-extraction and fine-tune$/);
   fails((o) => t(o, '--mode', 'ncm', '--k', '3'), /^tlcv transfer: --k: the number of neighbours applies to --mode knn, not ncm$/);
   fails((o) => t(o, '--mode', 'probe', '--center', 'mnist:train@k=1'), /^tlcv transfer: --center: probe standardises the support features itself; centring applies to --mode ncm and knn$/);

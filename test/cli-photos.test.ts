@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataLoader, isFileDataset, preprocessImageFile, readFileBatch } from '../src/data/index.js';
 import { F, inferenceMode, tidy } from '../src/tensor/index.js';
-import { Learner, loadForModel } from '../src/train/index.js';
+import { load, loadForModel } from '../src/runs/index.js';
 import type { PredictionReport } from '../src/deploy/index.js';
 import { runCli, STACK_LINE } from './helpers/cli.js';
 import { writePhoto } from './helpers/photos.js';
@@ -54,7 +54,7 @@ let peak12 = NaN;
 
 test('pretrain resnet18 on phone photos with no size flags: 224 px, crop_pct 0.875, aspect kept, a validation split, the record saved', () => {
   const out = join(root, 'r18');
-  const r = runMeasured(['pretrain', '--model', 'resnet18', '--data', `folder:${join(root, 'photos')}:train`, '--out', out, ...FAST]);
+  const r = runMeasured(['pretrain', '--arch', 'resnet18', '--data', `folder:${join(root, 'photos')}:train`, '--out', out, ...FAST]);
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stderr, STACK_LINE);
   peak12 = r.peakRss;
@@ -73,7 +73,7 @@ test('pretrain resnet18 on phone photos with no size flags: 224 px, crop_pct 0.8
 
 test('pretrain seed-cnn on the same photos: 64 px (its classifier grows with the input), RGB', () => {
   const out = join(root, 'seed');
-  const r = runCli(['pretrain', '--model', 'seed-cnn', '--data', `folder:${join(root, 'photos')}:train`, '--out', out, '--val', 'none', ...FAST]);
+  const r = runCli(['pretrain', '--arch', 'seed-cnn', '--data', `folder:${join(root, 'photos')}:train`, '--out', out, '--val', 'none', ...FAST]);
   assert.equal(r.code, 0, r.stderr);
   const c = config(out);
   assert.deepEqual([c.inputSize, c.preprocess.input_size, c.preprocess.crop_pct], [[3, 64, 64], [3, 64, 64], 0.875]);
@@ -85,17 +85,17 @@ test("predict on a raw phone photo gives the probabilities of evaluation's prepr
   assert.equal(pr.code, 0, pr.stderr);
   const predicted = (JSON.parse(pr.stdout) as PredictionReport).predictions[0]!.probabilities;
 
-  const learn = Learner.load(model);
+  const m = await load(model);
   try {
-    const data = await loadForModel(`folder:${join(root, 'probe')}`, learn.model, { preprocess: learn.preprocess! });
+    const data = await loadForModel(`folder:${join(root, 'probe')}`, m.module, { preprocess: m.preprocess! });
     assert.ok(isFileDataset(data), 'a photo folder streams');
     // The bytes: evaluation's batch reader and predict's single-image path agree exactly.
     const batchBytes = (await readFileBatch(data, Int32Array.of(0), 0, 0)).bytes;
-    assert.deepEqual(await preprocessImageFile(probe, learn.preprocess!), batchBytes);
-    const loader = new DataLoader(data, { batchSize: 1, mean: learn.model.config.mean, std: learn.model.config.std });
+    assert.deepEqual(await preprocessImageFile(probe, m.preprocess!), batchBytes);
+    const loader = new DataLoader(data, { batchSize: 1, mean: m.module.config.mean, std: m.module.config.std });
     const probs: number[][] = [];
     for await (const b of loader) {
-      probs.push(inferenceMode(() => tidy(() => F.softmax(learn.model.forward(b.x), 1).toFlatArray())));
+      probs.push(inferenceMode(() => tidy(() => F.softmax(m.module.forward(b.x), 1).toFlatArray())));
       b.x.dispose();
       b.y.dispose();
     }
@@ -103,17 +103,21 @@ test("predict on a raw phone photo gives the probabilities of evaluation's prepr
     assert.equal(predicted.length, probs[0]!.length);
     for (let k = 0; k < predicted.length; k += 1) assert.ok(Math.abs(predicted[k]! - probs[0]![k]!) < 1e-5, `class ${k}: predict ${predicted[k]}, evaluation ${probs[0]![k]}`);
   } finally {
-    learn.model.dispose();
+    m.dispose();
   }
 
   const ev = runCli(['evaluate', '--model', model, '--data', `folder:${join(root, 'photos')}:train`, '--json']);
   assert.equal(ev.code, 0, ev.stderr);
-  assert.equal((JSON.parse(ev.stdout) as { n: number }).n, PHOTOS);
+  const report = JSON.parse(ev.stdout) as { n: number; top5?: number; worst: { index: number; file?: string }[] };
+  assert.equal(report.n, PHOTOS);
+  // Two classes: top-5 would hold every answer, and is left out. The worst images are named by file.
+  assert.equal(report.top5, undefined);
+  assert.ok(report.worst.length > 0 && report.worst.every((w) => typeof w.file === 'string' && w.file.startsWith(join(root, 'photos', 'train')) && w.file.endsWith('.jpg')), JSON.stringify(report.worst));
 });
 
 test('peak RSS does not grow with the number of photos (4x the folder, --cache-images off)', () => {
   assert.ok(Number.isFinite(peak12), 'the 12-photo run measured its peak RSS');
-  const r = runMeasured(['pretrain', '--model', 'resnet18', '--data', `folder:${join(root, 'many')}`, '--out', join(root, 'r18-many'), '--cache-images', 'off', ...FAST]);
+  const r = runMeasured(['pretrain', '--arch', 'resnet18', '--data', `folder:${join(root, 'many')}`, '--out', join(root, 'r18-many'), '--cache-images', 'off', ...FAST]);
   assert.equal(r.code, 0, r.stderr);
   console.log(`peak RSS: ${PHOTOS} photos ${mib(peak12)}, ${PHOTOS * 4} photos ${mib(r.peakRss)}`);
   // Decoded whole, 36 more photos of 1600x1200 would add 200 MiB; streamed, a few MiB of index.

@@ -30,10 +30,22 @@ test('a folder holding a model is refused, replaced with --overwrite, continued 
   assert.match(again.stderr, /^tlcv pretrain: --out .*model already holds a trained model \(.*model\.safetensors.*\): pass --overwrite to replace it, --resume to continue it, or choose another folder$/m);
   assertUnchanged(out, before, 'a refused pretrain');
 
-  const metrics = readFileSync(join(out, 'metrics.jsonl'), 'utf8');
+  // A finished run keeps its model, metrics and report, not its training state (issue 19): no
+  // checkpoint is left to resume, and --resume says so, changing nothing.
+  assert.equal(existsSync(join(out, 'checkpoint.safetensors')), false, 'the checkpoint goes when the run finishes');
   const resumed = runCli([...args, '--resume', '--out', out]);
-  assert.equal(resumed.code, 0, resumed.stderr);
-  assert.equal(readFileSync(join(out, 'metrics.jsonl'), 'utf8'), metrics, 'a finished run resumed has nothing left to train');
+  assert.equal(resumed.code, 2, resumed.stderr);
+  assert.match(resumed.stderr, /^tlcv pretrain: --resume: the run in .*model has finished: nothing to resume \(a finished run keeps its model, not its checkpoint, unless --keep-checkpoint\)$/m);
+  assertUnchanged(out, before, 'a --resume of a finished run');
+
+  // --keep-checkpoint keeps it; resuming that finished run has nothing left to train.
+  const kept = join(root, 'kept');
+  assert.equal(runCli([...args, '--keep-checkpoint', '--out', kept]).code, 0);
+  assert.ok(existsSync(join(kept, 'checkpoint.safetensors')));
+  const metrics = readFileSync(join(kept, 'metrics.jsonl'), 'utf8');
+  const again2 = runCli([...args, '--keep-checkpoint', '--resume', '--out', kept]);
+  assert.equal(again2.code, 0, again2.stderr);
+  assert.equal(readFileSync(join(kept, 'metrics.jsonl'), 'utf8'), metrics, 'a finished run resumed has nothing left to train');
 
   writeFileSync(join(out, 'report.html'), 'a report from before');
   const replaced = runCli([...args, '--seed', '1', '--epochs', '1', '--overwrite', '--out', out]);

@@ -37,7 +37,7 @@ before(async () => {
 const fp32 = ['--precision', 'fp32', '--channels-last', 'off'];
 
 test('transfer --mode probe from a DINOv2 backbone file: the head is fitted on 768 features and the folder reloads', () => {
-  const r = runCli(['transfer', '--from', weights, '--model', 'dinov2_vits14', '--data', 'mnist:all@k=3,seed=1', '--val', 'none', '--mode', 'probe', '--input-size', '28x28', ...fp32, '--out', folder]);
+  const r = runCli(['transfer', '--model', weights, '--arch', 'dinov2_vits14', '--data', 'mnist:all@k=3,seed=1', '--val', 'none', '--mode', 'probe', '--input-size', '28x28', ...fp32, '--out', folder]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /^dinov2_vits14: the weights are a backbone's, without a classifier; head left freshly initialised$/m);
   assert.match(r.stdout, /support-set accuracy \d+\.\d\d%/);
@@ -49,7 +49,7 @@ test('transfer --mode probe from a DINOv2 backbone file: the head is fitted on 7
 test('adapt --method adabn refuses DINOv2 in one line, before scoring anything', () => {
   const out = join(root, 'adabn');
   assertUserError(
-    ['adapt', '--from', folder, '--method', 'adabn', '--target', 'mnist:test@k=1', '--out', out, '--quiet'],
+    ['adapt', '--model', folder, '--method', 'adabn', '--target', 'mnist:test@k=1', '--out', out, '--quiet'],
     /^tlcv adapt: adabn recomputes BatchNorm statistics, but dinov2_vits14 has no BatchNorm layer: use dann or pseudo-label with this model, or a model with BatchNorm \(resnet18, mobilenet_v2\)$/,
     { out, ignore: /^source model:/ },
   );

@@ -10,7 +10,7 @@ import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { ONNX_OPSET, type PredictionReport } from '../src/deploy/index.js';
 import { preprocessImageFile, resolveDataConfig, serializePreprocess } from '../src/data/index.js';
-import { modelPreprocess, readModelConfig } from '../src/transfer/model-folder.js';
+import { modelPreprocess, readModelConfig } from '../src/runs/index.js';
 import { CLASSES, writeModelFolder, writePhotos } from './helpers/deploy-fixture.js';
 import { runCli, STACK_LINE } from './helpers/cli.js';
 import { PEER_PYTHON } from './helpers/peer.js';
@@ -131,7 +131,8 @@ test('tlcv export: bad flags and folders are one-line user errors', () => {
   const cases: [string[], RegExp][] = [
     [['export', '--model', folder, '--format', 'tflite', '--out', join(root, 'x')], /^tlcv export: --format: expected one of onnx\|web, got "tflite"$/m],
     [['export', '--model', folder], /^tlcv export: --out is required/m],
-    [['export', '--model', join(root, 'nope'), '--out', join(root, 'x.onnx')], /^tlcv export: .*nope is not a tlcv model folder: config\.json is missing$/m],
+    [['export', '--model', join(root, 'nope'), '--out', join(root, 'x.onnx')], /^tlcv export: --model .*nope: no such model folder or weights file, and not a zoo model \(known: .*\)$/m],
+    [['export', '--model', root, '--out', join(root, 'x.onnx')], /^tlcv export: .*tlcv-onnx-\w+ is not a tlcv model folder: config\.json is missing$/m],
   ];
   const busy = join(root, 'busy');
   mkdirSync(busy, { recursive: true });
@@ -139,10 +140,19 @@ test('tlcv export: bad flags and folders are one-line user errors', () => {
   cases.push([['export', '--model', folder, '--format', 'web', '--out', busy], /^tlcv export: --out .*busy already holds other files \(notes\.txt\)/m]);
   cases.push([['export', '--model', folder, '--format', 'onnx', '--out', busy], /^tlcv export: --out .*busy is a folder: give the \.onnx file's name, e\.g\. .*busy\/model\.onnx$/m]);
   cases.push([['export', '--model', folder, '--format', 'web', '--out', join(busy, 'notes.txt')], /^tlcv export: --out .*notes\.txt is a file: the web page needs a folder$/m]);
+  // An --out that holds an earlier export is replaced only with --overwrite, as training's --out is.
+  const again = join(root, 'again.onnx');
+  assert.equal(runCli(['export', '--model', folder, '--out', again]).code, 0);
+  cases.push([['export', '--model', folder, '--out', again], /^tlcv export: --out .*again\.onnx already exists: pass --overwrite to replace it, or choose another file$/m]);
+  const page = join(root, 'again-web');
+  assert.equal(runCli(['export', '--model', folder, '--format', 'web', '--out', page]).code, 0);
+  cases.push([['export', '--model', folder, '--format', 'web', '--out', page], /^tlcv export: --out .*again-web already holds an exported page: pass --overwrite to replace it, or choose another folder$/m]);
   for (const [args, message] of cases) {
     const r = runCli(args);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, message);
     assert.doesNotMatch(r.stderr, STACK_LINE);
   }
+  assert.equal(runCli(['export', '--model', folder, '--out', again, '--overwrite']).code, 0);
+  assert.equal(runCli(['export', '--model', folder, '--format', 'web', '--out', page, '--overwrite']).code, 0);
 });

@@ -10,7 +10,8 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
-import { ImageClassifier, SERVE_DEFAULTS, startServer, type PredictionReport } from '../src/deploy/index.js';
+import { SERVE_DEFAULTS, startServer, type PredictionReport } from '../src/deploy/index.js';
+import { load } from '../src/runs/index.js';
 import { liveTensors } from '../src/tensor/index.js';
 import { CLASSES, writeModelFolder, writePhotos } from './helpers/deploy-fixture.js';
 import { runCli, STACK_LINE } from './helpers/cli.js';
@@ -236,7 +237,7 @@ test('a port in use and an unknown host are one-line user errors', async () => {
 });
 
 test('serving many requests leaves no tensor behind (in-process server)', async () => {
-  const clf = ImageClassifier.load(folder);
+  const clf = await load(folder);
   const server = await startServer(clf, { ...SERVE_DEFAULTS, port: 0, maxWaitMs: 2 });
   try {
     await assertServes(server.url, 'start');

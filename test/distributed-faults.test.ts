@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launchWorkers, resolveLaunch, type LaunchResult } from '../src/distributed/index.js';
+import { describeWorkerExit, launchWorkers, resolveLaunch, type LaunchResult } from '../src/distributed/index.js';
 import type { TrainSpec } from './helpers/dist-train.js';
 
 const worker = join(dirname(fileURLToPath(import.meta.url)), 'helpers', 'dist-train-worker.js');
@@ -99,4 +99,12 @@ test('rank 1 alive but stuck outside the collectives: rank 0 says so after the t
   const line = survivorLine(run.lines, 0);
   assert.match(line.line, /rank 1 \(pid \d+ on [^)]+\) \(at collective #\d+\) is alive but did not reach collective #\d+ within 3\.0 s: it hangs or runs different code/);
   assert.deepEqual([result.failure?.rank, result.failure?.code], [0, 1]);
+});
+
+test("a worker killed by a signal is described without its last line (only progress); one that exited says its reason", () => {
+  const base = { rank: 0, localRank: 0, pid: 7, lastError: 'epoch 1/3  loss 0.52' };
+  assert.equal(describeWorkerExit({ ...base, code: null, signal: 'SIGKILL' }), 'worker rank 0 (local rank 0, pid 7) was killed by SIGKILL');
+  const failed = { ...base, code: 2, signal: null, lastError: 'tlcv pretrain: --data: no such folder' };
+  assert.equal(describeWorkerExit(failed), 'worker rank 0 (local rank 0, pid 7) exited with code 2: tlcv pretrain: --data: no such folder');
+  assert.equal(describeWorkerExit(failed, false), 'worker rank 0 (local rank 0, pid 7) exited with code 2');
 });

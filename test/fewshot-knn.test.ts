@@ -11,7 +11,7 @@ import { TlcvError } from '../src/errors.js';
 import { readSafetensors } from '../src/io/safetensors.js';
 import { planExecution } from '../src/execution/index.js';
 import { evaluateModel } from '../src/train/evaluate.js';
-import { saveModelFolder } from '../src/transfer/model-folder.js';
+import { saveModelFolder } from '../src/runs/index.js';
 import { KnnHead, fitFewShotHead } from '../src/transfer/heads/index.js';
 import { F, disposeAll, fromTypedArray, liveTensors, manualSeed, noGrad, randn, tidy } from '../src/tensor/index.js';
 import { assertClose } from './helpers/assert-close.js';

@@ -11,9 +11,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DataLoader, type ImageDataset, legacyPreprocess } from '../src/data/index.js';
 import { createModel } from '../src/models/index.js';
-import { loadModelFolder, predictPixels, saveModelFolder } from '../src/transfer/model-folder.js';
+import { loadModelFolder, saveModelFolder } from '../src/runs/index.js';
 import { TlcvError } from '../src/errors.js';
-import { planExecution, withPlan } from '../src/execution/index.js';
+import { planExecution, predictImages, withPlan } from '../src/execution/index.js';
 import { evaluateModel } from '../src/train/evaluate.js';
 import { extractFeatures, fitFewShotHead, fitNcm, ncmNearest } from '../src/transfer/heads/index.js';
 import { disposeAll, F, fromTypedArray, liveTensors, manualSeed, noGrad, randn, tensor, tidy, type Tensor } from '../src/tensor/index.js';
@@ -137,9 +137,9 @@ test('an ncm model saves as an ordinary model folder: loaded back, predict gives
     saveModelFolder(dir, model, { classes: ds.classes, preprocess: legacyPreprocess(model.config) });
     const loaded = loadModelFolder(dir);
     const pixels = images.subarray(784, 2 * 784);
-    const a = predictPixels(model, loaded.config, pixels);
+    const a = predictImages(model, [pixels], { input: loaded.config })[0]!;
     assert.equal(a.length, 3);
-    assert.deepEqual(predictPixels(loaded.model, loaded.config, pixels), a);
+    assert.deepEqual(predictImages(loaded.model, [pixels], { input: loaded.config })[0]!, a);
     loaded.model.dispose();
   } finally {
     model.dispose();

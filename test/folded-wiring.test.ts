@@ -14,8 +14,7 @@ import { cat, inferenceMode, liveTensors, manualSeed, noGrad, randn, tidy, type 
 import { native } from '../src/native/binding.js';
 import { foldedForPlan, planForward, predictImages, sharedFoldedView, tunePlan, type ExecutionPlan } from '../src/execution/index.js';
 import { Learner, computePrefixOutputs, evaluateModel, validate } from '../src/train/index.js';
-import { saveModelFolder } from '../src/transfer/model-folder.js';
-import { ImageClassifier } from '../src/deploy/index.js';
+import { load, saveModelFolder } from '../src/runs/index.js';
 import { assertClose } from './helpers/assert-close.js';
 import { randomiseNorms } from './helpers/norms.js';
 
@@ -156,7 +155,7 @@ test('the classifier behind predict and serve runs folded and frees its view wit
   const expected = unfoldedLogits(model, ds);
   model.dispose();
   const live = liveTensors().count;
-  const clf = ImageClassifier.load(dir);
+  const clf = await load(dir);
   const batch = [ds.images.subarray(0, 3072), ds.images.subarray(3072)];
   // The first call makes the view (one traced forward finds the pairs); the next ones only use it.
   clf.classify(batch);

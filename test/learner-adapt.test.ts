@@ -14,11 +14,12 @@ import { liveTensors, manualSeed, type Tensor } from '../src/tensor/index.js';
 import { BatchNorm2d } from '../src/nn/index.js';
 import { Float32Linear } from '../src/nn/float32-linear.js';
 import { registerModel } from '../src/models/index.js';
-import { checkDataset, takeIndices, type ImageDataset } from '../src/data/index.js';
+import { checkDataset, legacyPreprocess, takeIndices, type ImageDataset } from '../src/data/index.js';
 import { dannLambda } from '../src/transfer/adapt/index.js';
 import { KnnHead } from '../src/transfer/heads/index.js';
-import { loadModelFolder } from '../src/transfer/model-folder.js';
-import { Dann, Learner, adaptModel, type Callback, type LearnerView } from '../src/train/index.js';
+import { Model, adaptModel, loadModelFolder } from '../src/runs/index.js';
+import { predictImages } from '../src/execution/index.js';
+import { Dann, Learner, type Callback, type LearnerView } from '../src/train/index.js';
 import { TINY_CONFIG, TinyNet, tinyDataset } from './helpers/tiny-model.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tlcv-learner-adapt-'));
@@ -58,14 +59,14 @@ test('fewShotHead: ncm and knn heads save and load as themselves, predicting the
     assert.equal(r.supportImages, 30);
     assert.equal(r.featureDim, 64);
     const dir = join(root, `head-${mode}`);
-    learn.save(dir);
+    Model.wrap(model, { classes: support.classes, preprocess: legacyPreprocess(model.config) }).save(dir);
     const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as { head?: { kind: string; k?: number } };
     assert.deepEqual(config.head, mode === 'knn' ? { kind, k: 3 } : { kind });
-    const loaded = Learner.load(dir, { quiet: true, plan });
+    const loaded = loadModelFolder(dir);
     const head = loaded.model.getSubmodule(TINY_CONFIG.classifier);
     assert.ok(head instanceof cls, `${mode}: reloads as ${cls.name}, not ${head.constructor.name}`);
     if (head instanceof KnnHead) assert.equal(head.k, 3);
-    assert.deepEqual(loaded.predict(images), learn.predict(images), `${mode}: same probabilities after the round trip`);
+    assert.deepEqual(predictImages(loaded.model, images, { plan }), predictImages(model, images, { plan }), `${mode}: same probabilities after the round trip`);
     loaded.model.dispose();
     model.dispose();
   }
@@ -74,7 +75,7 @@ test('fewShotHead: ncm and knn heads save and load as themselves, predicting the
 test('a bad head record names the field', () => {
   const model = tiny();
   const dir = join(root, 'bad-head');
-  new Learner({ model, train: tinyDataset(6), quiet: true }).save(dir);
+  Model.wrap(model, { classes: tinyDataset(6).classes, preprocess: legacyPreprocess(model.config) }).save(dir);
   const path = join(dir, 'config.json');
   const config = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
   writeFileSync(path, JSON.stringify({ ...config, head: { kind: 'svm' } }));

@@ -14,6 +14,7 @@ import { applyPreprocess, describeData, fractionSplit, isFileDataset, loadDatase
 import { liveTensors, manualSeed } from '../src/tensor/index.js';
 import { registerModel } from '../src/models/index.js';
 import { Learner } from '../src/train/index.js';
+import { Model, load } from '../src/runs/index.js';
 import { TINY_CONFIG, TinyNet } from './helpers/tiny-model.js';
 import { writePhoto } from './helpers/photos.js';
 
@@ -53,7 +54,8 @@ test('fit on random crops, validate on centre crops, no tensor left; the record 
   const model = tiny();
   const before = liveTensors().count;
   const learn = new Learner({ model, train, val, options, plan, quiet: true, log: (l) => lines.push(l) });
-  assert.deepEqual(learn.preprocess, cfg, "the record defaults to the streaming training set's");
+  assert.ok(isFileDataset(train));
+  assert.deepEqual(train.preprocess, cfg, 'the streaming training set carries the record');
   learn.setStrategy('feature-extraction');
   const r = await learn.fit();
   assert.equal(r.history.length, 2);
@@ -63,11 +65,11 @@ test('fit on random crops, validate on centre crops, no tensor left; the record 
   assert.equal(liveTensors().count, before, 'the streaming loaders left no tensor behind');
   const ev = await learn.evaluate(val);
   assert.equal(ev.n, val.n);
-  learn.save(join(root, 'm'));
+  Model.wrap(model, { classes: train.classes, preprocess: train.preprocess }).save(join(root, 'm'));
   assert.deepEqual(JSON.parse(readFileSync(join(root, 'm', 'config.json'), 'utf8')).preprocess, serializePreprocess(cfg));
-  const loaded = Learner.load(join(root, 'm'));
+  const loaded = await load(join(root, 'm'));
   assert.deepEqual(loaded.preprocess, cfg);
-  loaded.model.dispose();
+  loaded.dispose();
   model.dispose();
 });
 

@@ -19,8 +19,8 @@ test('the README library example trains, evaluates and saves a model folder', ()
   const code = block[1]!;
   const lines = code.trim().split('\n').length;
   assert.ok(lines <= 40, `the example stays within 40 lines (it has ${lines})`);
-  // The Learner carries the user through the run: no hand-made loader, plan or progress sink.
-  assert.match(code, /new Learner\(/);
+  // The model object carries the user through the runs: no hand-made loader, plan or progress sink.
+  assert.match(code, /await load\(/);
   assert.doesNotMatch(code, /new DataLoader|planExecution|tunePlan|Progress/);
   const dir = mkdtempSync(join(tmpdir(), 'tlcv-readme-'));
   const entry = pathToFileURL(resolve('dist', 'src', 'index.js')).href;

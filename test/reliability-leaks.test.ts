@@ -16,8 +16,8 @@ import { TINY_CONFIG, TinyNet, tinyDataset } from './helpers/tiny-model.js';
 import { AsyncSource } from './helpers/async-source.js';
 import { Augmenter, parseAugment } from '../src/transforms/index.js';
 import { Learner, resolveTrainOptions, type BatchSource, type LearnerView } from '../src/train/index.js';
-import { planExecution } from '../src/execution/index.js';
-import { predictPixels, type ModelFolderConfig } from '../src/transfer/model-folder.js';
+import { planExecution, predictImages } from '../src/execution/index.js';
+import type { ModelFolderConfig } from '../src/runs/index.js';
 
 const scratch = mkdtempSync(join(tmpdir(), 'tlcv-leaks-'));
 const threads = getNumThreads();
@@ -102,9 +102,9 @@ test('10,000 one-image predictions (the path of tlcv predict) keep the live-tens
   let rssWarm = 0;
   let sum = 0;
   for (let i = 0; i < 10_000; i += 1) {
-    // Decoding (sharp, no tensors) on every 10th image keeps the run short; the tensors are all in predictPixels.
+    // Decoding (sharp, no tensors) on every 10th image keeps the run short; the tensors are all in predictImages.
     const pixels = i % 10 === 0 || i < 8 ? await decodeImage(files[i % 8]!, { channels: 1, height: 8, width: 8 }) : new Uint8Array(64).fill(i % 256);
-    const probs = predictPixels(model, config, pixels);
+    const probs = predictImages(model, [pixels], { input: config })[0]!;
     sum += probs.reduce((a, b) => a + b, 0);
     if (i === 1000) rssWarm = rssMb();
     if (i % 2000 === 0) assert.equal(liveTensors().count, before, `live tensors after ${i} predictions`);

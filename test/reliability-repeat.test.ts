@@ -34,7 +34,7 @@ test('pretrain: same seed and flags give the same metrics.jsonl and weights; ano
 
 test('transfer fine-tune: same seed gives the same metrics.jsonl and weights; another seed does not', () => {
   const source = join(root, 'pre-a');
-  const transfer = ['transfer', '--from', source, '--data', 'mnist:test@k=5,classes=0+1+2', '--mode', 'fine-tune', '--epochs', '2', '--batch-size', '8'];
+  const transfer = ['transfer', '--model', source, '--data', 'mnist:test@k=5,classes=0+1+2', '--mode', 'fine-tune', '--epochs', '2', '--batch-size', '8'];
   const a = run('ft-a', [...transfer, '--seed', '1']);
   const b = run('ft-b', [...transfer, '--seed', '1']);
   const c = run('ft-c', [...transfer, '--seed', '2']);

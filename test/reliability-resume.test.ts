@@ -75,7 +75,7 @@ for (const augment of ['none', 'light']) {
 
 test('a reader polling checkpoint.safetensors during a run parses every version it sees', async () => {
   const dir = join(root, 'polled');
-  const run = startCli([...base, '--out', dir]);
+  const run = startCli([...base, '--keep-checkpoint', '--out', dir]);
   let exited = false;
   void run.done.then(() => (exited = true));
   const epochs = new Set<number>();

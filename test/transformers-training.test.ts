@@ -10,7 +10,8 @@ import { candidatePlans, planForward, setTrainingMode, tunePlan, type ExecutionP
 import { applyStrategy } from '../src/transfer/strategy.js';
 import { fitFewShotHead } from '../src/transfer/heads/index.js';
 import { adaptBatchNorm, withoutLabels } from '../src/transfer/adapt/index.js';
-import { Learner, adaptModel, createTrainingOptimizer, resolveTrainOptions, evaluateModel } from '../src/train/index.js';
+import { Learner, createTrainingOptimizer, resolveTrainOptions, evaluateModel } from '../src/train/index.js';
+import { adaptModel } from '../src/runs/index.js';
 import { F, liveTensors, manualSeed, randint, randn, tidy } from '../src/tensor/index.js';
 
 const fp32: ExecutionPlan = { bf16: false, channelsLast: false, device: 'cpu' };

@@ -16,7 +16,8 @@ import { createModel } from '../../src/models/index.js';
 import { F, cudaAvailable, liveTensors, manualSeed, randn, runtimeInfo, tidy, tensor, type Tensor } from '../../src/tensor/index.js';
 import { withPlan } from '../../src/execution/index.js';
 import { Learner } from '../../src/train/index.js';
-import type { ImageDataset } from '../../src/data/index.js';
+import { legacyPreprocess, type ImageDataset } from '../../src/data/index.js';
+import { Model, load } from '../../src/runs/index.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string, fallback: string): string => {
@@ -114,17 +115,17 @@ async function main(): Promise<void> {
     const ev = await learn.evaluate(ds);
     check('Learner fit + evaluate', ev.accuracy > 0.9, `accuracy ${(ev.accuracy * 100).toFixed(1)}% after 3 epochs in ${((performance.now() - t0) / 1000).toFixed(1)} s, plan ${JSON.stringify(learn.plan)}`);
     const dir = mkdtempSync(join(tmpdir(), 'tlcv-cuda-'));
-    learn.save(join(dir, 'model'));
-    const back = Learner.load(join(dir, 'model'), { quiet: true });
+    Model.wrap(learn.model, { classes: ds.classes, preprocess: legacyPreprocess(learn.model.config) }).save(join(dir, 'model'));
+    const back = await load(join(dir, 'model'), { device });
     const ev2 = await back.evaluate(ds);
     check('save and load', Math.abs(ev2.accuracy - ev.accuracy) < 1e-9, `reloaded accuracy ${(ev2.accuracy * 100).toFixed(1)}%`);
     // Feature extraction: the frozen prefix's outputs cached on the device, the head trained on them.
-    const fe = new Learner({ model: back.model, train: ds, options: { epochs: 2, batchSize: 32, device, seed: 3 }, quiet: true });
+    const fe = new Learner({ model: back.module, train: ds, options: { epochs: 2, batchSize: 32, device, seed: 3 }, quiet: true });
     fe.setStrategy('feature-extraction');
     await fe.fit();
     const ev3 = await fe.evaluate(ds);
     check('feature extraction', fe.startStage > 0 && ev3.accuracy > 0.5, `frozen outputs cached (from stage ${fe.startStage}), accuracy ${(ev3.accuracy * 100).toFixed(1)}%`);
-    back.model.dispose();
+    back.dispose();
     model.dispose();
   }
   check('no leaked tensors', liveTensors().count === before, `${liveTensors().count - before} tensors left`);

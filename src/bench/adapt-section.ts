@@ -20,7 +20,7 @@ export async function adaptSection(ctx: BenchContext, c: AdaptBenchConfig): Prom
   const sourceCommands: string[] = [];
   for (const model of models) {
     sources[model] = runs.path(`mnist-${model}`);
-    sourceCommands.push((await runs.tlcv(['pretrain', '--data', c.source, '--model', model, '--epochs', String(c.sourceEpochs), '--val', 'none', '--seed', '1', '--out', sources[model]!])).command);
+    sourceCommands.push((await runs.tlcv(['pretrain', '--data', c.source, '--arch', model, '--epochs', String(c.sourceEpochs), '--val', 'none', '--seed', '1', '--out', sources[model]!])).command);
   }
   const figures: AdaptFigures = { source: c.source, sourceCommands, rows: [] };
   ctx.report.adapt = figures;
@@ -31,7 +31,7 @@ export async function adaptSection(ctx: BenchContext, c: AdaptBenchConfig): Prom
     const row: AdaptRow = { shift, target, targetTest, cells: [] };
     figures.rows.push(row);
     const adapt = async (model: string, method: string, flags: string[]): Promise<void> => {
-      const r = await runs.tlcv(['adapt', '--from', sources[model]!, '--source', c.sourceTrain, '--target', target, '--target-test', targetTest, '--method', method, ...flags, '--out', runs.path(`${method}-${model}-${name}`)]);
+      const r = await runs.tlcv(['adapt', '--model', sources[model]!, '--source', c.sourceTrain, '--target', target, '--target-test', targetTest, '--method', method, ...flags, '--out', runs.path(`${method}-${model}-${name}`)]);
       row.cells.push({ method, model, accuracy: adaptAccuracies(r.stdout).adapted, seconds: r.seconds, command: r.command });
     };
     for (const model of models) {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { createModel } from '../models/index.js';
 import { F, fromTypedArray, getNumThreads, inferenceMode, manualSeed, tidy } from '../tensor/index.js';
-import { saveModelFolder } from '../transfer/model-folder.js';
+import { saveModelFolder } from '../runs/index.js';
 import { exportOnnx } from '../deploy/index.js';
 import { legacyPreprocess } from '../data/index.js';
 import { serveJobs, type Job } from './protocol.js';

@@ -11,7 +11,7 @@ import { F, disposeAll, fromTypedArray, tidy, type Tensor } from '../tensor/inde
 import { DataLoader, loadDataset, type ImageDataset } from '../data/index.js';
 import { planExecution } from '../execution/index.js';
 import { readPeerDir, writePeerInput } from '../io/peer-files.js';
-import { loadModelFolder } from '../transfer/model-folder.js';
+import { loadModelFolder } from '../runs/index.js';
 import { extractFeatures, featureMean, fitNcm } from '../transfer/heads/index.js';
 import type { BenchContext } from './context.js';
 import type { FewshotBenchConfig, FewshotFigures, FewshotRow } from './scenario-jobs.js';
@@ -32,19 +32,19 @@ export async function fewshotSection(ctx: BenchContext, c: FewshotBenchConfig): 
   const runs = new CommandRunner(join(ctx.dir, 'fewshot'), ctx.cfg.threads, ctx.log);
   mkdirSync(runs.dir, { recursive: true });
   const source = runs.path('fm-source');
-  const pretrain = await runs.tlcv(['pretrain', '--data', c.source, '--model', 'seed-cnn', '--epochs', String(c.sourceEpochs), '--lr', '2e-3', '--val', 'none', '--seed', '1', '--out', source]);
+  const pretrain = await runs.tlcv(['pretrain', '--data', c.source, '--arch', 'seed-cnn', '--epochs', String(c.sourceEpochs), '--lr', '2e-3', '--val', 'none', '--seed', '1', '--out', source]);
   const rows = new Map<string, FewshotRow>();
   // Plans are timed once per machine, model and batch and then read from the cache, as in any
   // user's second run: one untimed run of each mode first, so that no figure carries that one-off.
   for (const [method, flags] of methods(c, c.seeds[0]!)) {
-    await runs.tlcv(['transfer', '--from', source, '--data', withModifiers(c.target, `k=${c.k},seed=${c.seeds[0]}`), '--val', 'none', ...flags, '--out', runs.path(`warm-up-${method.split(' ')[0]}`)]);
+    await runs.tlcv(['transfer', '--model', source, '--data', withModifiers(c.target, `k=${c.k},seed=${c.seeds[0]}`), '--val', 'none', ...flags, '--out', runs.path(`warm-up-${method.split(' ')[0]}`)]);
   }
   for (const seed of c.seeds) {
     const support = withModifiers(c.target, `k=${c.k},seed=${seed}`);
     const test = withModifiers(c.target, `k=${c.k},seed=${seed},rest`);
     for (const [method, flags] of methods(c, seed)) {
       const out = runs.path(`${method.split(' ')[0]}-${seed}`);
-      const fit = await runs.tlcv(['transfer', '--from', source, '--data', support, '--val', 'none', ...flags, '--out', out]);
+      const fit = await runs.tlcv(['transfer', '--model', source, '--data', support, '--val', 'none', ...flags, '--out', out]);
       const ev = await runs.accuracy(out, test);
       const row = rows.get(method) ?? { method, accuracies: [], accuracy: 0, seconds: 0, fitSeconds: 0, command: fit.command, evaluate: ev.command };
       row.accuracies.push(ev.accuracy);

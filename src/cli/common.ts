@@ -1,29 +1,42 @@
-/** Pieces several commands share: threads, class alignment, percentages. */
+/** Pieces several commands share: threads, percentages. */
 import { TlcvError } from '../errors.js';
 import { setNumThreads } from '../tensor/index.js';
-import type { Dataset } from '../data/index.js';
 
 export function applyThreads(threads: number | undefined): void {
   if (threads !== undefined) setNumThreads(threads);
 }
 
-/**
- * Maps a dataset's labels onto a model's classes by name, so a folder whose classes are
- * a subset (or another order) of the model's is scored correctly.
- */
-export function alignToModelClasses<D extends Dataset>(ds: D, modelClasses: string[]): D {
-  if (ds.classes.length === modelClasses.length && ds.classes.every((c, i) => c === modelClasses[i])) return ds;
-  const index = new Map(modelClasses.map((c, i) => [c, i]));
-  const unknown = ds.classes.filter((c) => !index.has(c));
-  if (unknown.length === 0) {
-    const map = ds.classes.map((c) => index.get(c)!);
-    return { ...ds, labels: Int32Array.from(ds.labels, (l) => map[l]!), classes: [...modelClasses] };
-  }
-  if (ds.classes.length === modelClasses.length) return { ...ds, classes: [...modelClasses] };
-  const few = (list: string[]): string => `${list.slice(0, 5).join(', ')}${list.length > 5 ? `, ... (${list.length})` : ''}`;
-  throw new TlcvError('DATA', `--data ${ds.name}: class${unknown.length > 1 ? 'es' : ''} ${few(unknown)} not among the model's ${modelClasses.length} classes (${few(modelClasses)})`);
-}
-
 export function pct(v: number): string {
   return `${(v * 100).toFixed(2)}%`;
+}
+
+/**
+ * Old spellings keep working for one release, with one line on stderr saying the new one.
+ *
+ * @example
+ * renamedFlag('transfer', '--from DIR', '--model DIR');
+ */
+export function renamedFlag(command: string, old: string, now: string): void {
+  console.error(`tlcv ${command}: note: ${old} is now ${now} (the old spelling works until the next release)`);
+}
+
+/**
+ * The model a command starts from and the architecture of a bare weights file, from the flags
+ * as they are spelled now (--model, --arch) or were (--from, with --model naming the
+ * architecture).
+ *
+ * @example
+ * const { model, arch } = sourceFlags('transfer', f);
+ */
+export function sourceFlags(command: string, f: { model?: string | undefined; from?: string | undefined; arch?: string | undefined }): { model: string; arch: string | undefined } {
+  if (f.from === undefined) {
+    if (f.model === undefined) throw new TlcvError('ARGUMENT', `--model is required: a tlcv model folder, a weights file (with --arch NAME), or a zoo model name (see tlcv ${command} --help)`);
+    return { model: f.model, arch: f.arch };
+  }
+  renamedFlag(command, '--from', '--model');
+  if (f.model !== undefined) {
+    if (f.arch !== undefined) throw new TlcvError('ARGUMENT', `--from ${f.from} --model ${f.model} --arch ${f.arch}: give the model with --model and its architecture with --arch`);
+    renamedFlag(command, '--model NAME (the architecture of a weights file)', '--arch NAME');
+  }
+  return { model: f.from, arch: f.arch ?? f.model };
 }

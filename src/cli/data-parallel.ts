@@ -10,7 +10,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import { TlcvError } from '../errors.js';
-import { initProcessGroup, launchWorkers, readWorkerEnv, resolveLaunch, type LaunchResult, type ProcessGroup } from '../distributed/index.js';
+import { describeWorkerExit, initProcessGroup, launchWorkers, readWorkerEnv, resolveLaunch, type LaunchResult, type ProcessGroup } from '../distributed/index.js';
 import type { FlagSpecs, FlagValues } from './args.js';
 import { applyThreads } from './common.js';
 
@@ -109,6 +109,10 @@ function exitCode(command: string, r: LaunchResult, held: Map<number, string[]>)
   if (codes.size === 1 && failed[0]!.rank === 0 && failed[0]!.code !== null) return failed[0]!.code;
   const first = r.failure!;
   if (first.rank !== 0) for (const line of held.get(first.rank) ?? []) console.error(`[rank ${first.rank}] ${line}`);
-  console.error(`tlcv ${command}: ${r.summary}`);
+  // Each failure's own words are on screen once already (rank 0's passed through, the first
+  // failed rank's held lines just above): the summary names the workers and how they ended.
+  const others = r.workers.filter((w) => w !== first && (w.code !== 0 || w.signal !== null));
+  const then = others.length > 0 ? `; then ${others.map((w) => describeWorkerExit(w, false)).join('; ')}` : '';
+  console.error(`tlcv ${command}: data-parallel run failed: ${describeWorkerExit(first, false)}${then}`);
   return 1;
 }

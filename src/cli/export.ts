@@ -1,18 +1,25 @@
-import { exportModelFolder, EXPORT_FORMATS } from '../deploy/index.js';
+import { EXPORT_FORMATS } from '../deploy/index.js';
+import { load } from '../runs/index.js';
 import { defineCommand } from './command.js';
 
 export const exportCommand = defineCommand({
   name: 'export',
-  usage: 'tlcv export --model DIR --format onnx|web --out PATH',
+  usage: 'tlcv export --model DIR --format onnx|web --out PATH [--overwrite]',
   flags: {
     model: { kind: 'string', help: 'model folder', placeholder: 'DIR', required: true },
     format: { kind: 'string', help: 'onnx: one .onnx file; web: a folder with index.html, model.onnx and onnxruntime-web', choices: EXPORT_FORMATS, default: 'onnx' },
     out: { kind: 'string', help: 'the .onnx file, or the folder for the web page', placeholder: 'PATH', required: true },
+    overwrite: { kind: 'bool', help: 'replace the file or page already at --out' },
   },
   async run({ flags: f }) {
-    const { onnxBytes } = exportModelFolder(f.model, { format: f.format, out: f.out });
-    const what = f.format === 'web' ? `web page in ${f.out}/ (serve the folder, e.g. python3 -m http.server, and open index.html)` : f.out;
-    console.error(`wrote ${what}: ONNX model of ${(onnxBytes / 1e6).toFixed(1)} MB`);
+    const m = await load(f.model);
+    try {
+      const { onnxBytes } = m.export({ format: f.format, out: f.out, overwrite: f.overwrite });
+      const what = f.format === 'web' ? `web page in ${f.out}/ (serve the folder, e.g. python3 -m http.server, and open index.html)` : f.out;
+      console.error(`wrote ${what}: ONNX model of ${(onnxBytes / 1e6).toFixed(1)} MB`);
+    } finally {
+      m.dispose();
+    }
     return 0;
   },
 });

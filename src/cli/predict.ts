@@ -1,5 +1,6 @@
 import { TlcvError } from '../errors.js';
-import { ImageClassifier, describePrediction, type PredictionReport } from '../deploy/index.js';
+import type { PredictionReport } from '../deploy/index.js';
+import { load } from '../runs/index.js';
 import { defineCommand } from './command.js';
 import { applyThreads } from './common.js';
 
@@ -15,16 +16,13 @@ export const predictCommand = defineCommand({
   async run({ flags: f, positional: files }) {
     applyThreads(f.threads);
     if (files.length === 0) throw new TlcvError('ARGUMENT', 'give one or more image files after the flags (see tlcv predict --help)');
-    const clf = ImageClassifier.load(f.model);
-    const report: PredictionReport = { classes: clf.classes, predictions: [] };
+    const m = await load(f.model);
+    let report: PredictionReport;
     try {
-      // One image at a time: memory stays at one image whatever the number of files.
-      for (const file of files) {
-        const [probs] = clf.classify([await clf.pixels(file)]);
-        report.predictions.push(describePrediction(file, probs!, clf.classes, f['top-k']));
-      }
+      // A few images per forward: memory stays at one batch whatever the number of files.
+      report = { classes: m.classes, predictions: await m.predict(files, { topK: f['top-k'] }) };
     } finally {
-      clf.dispose();
+      m.dispose();
     }
     if (f.json) console.log(JSON.stringify(report));
     else for (const r of report.predictions) console.log(`${r.file}: ${r.top.map((q) => `${q.class} ${(q.probability * 100).toFixed(1)}%`).join(', ')}`);

@@ -1,4 +1,5 @@
-import { ImageClassifier, SERVE_DEFAULTS, startServer } from '../deploy/index.js';
+import { SERVE_DEFAULTS } from '../deploy/index.js';
+import { load } from '../runs/index.js';
 import { defineCommand } from './command.js';
 import { applyThreads } from './common.js';
 
@@ -21,9 +22,9 @@ export const serveCommand = defineCommand({
   },
   async run({ flags: f }) {
     applyThreads(f.threads);
-    const clf = ImageClassifier.load(f.model);
+    const m = await load(f.model);
     try {
-      const server = await startServer(clf, {
+      const server = await m.serve({
         host: f.host,
         port: f.port,
         maxBatch: f['max-batch'],
@@ -34,7 +35,7 @@ export const serveCommand = defineCommand({
         topK: f['top-k'],
         log: (line) => console.error(line),
       });
-      console.error(`tlcv serve: ${clf.config.model} (${clf.classes.length} classes) listening on ${server.url} (POST /predict, GET /healthz, GET /)`);
+      console.error(`tlcv serve: ${m.name} (${m.classes.length} classes) listening on ${server.url} (POST /predict, GET /healthz, GET /)`);
       // SIGTERM and Ctrl-C: stop accepting, answer what is in flight, exit 0.
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
@@ -46,7 +47,7 @@ export const serveCommand = defineCommand({
       });
       console.error('tlcv serve: stopped');
     } finally {
-      clf.dispose();
+      m.dispose();
     }
     return 0;
   },

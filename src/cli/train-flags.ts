@@ -1,7 +1,7 @@
 /** The training flags shared by `pretrain` and `transfer`, with the same names everywhere. */
 import { DEFAULT_CROP_PCT, INTERPOLATIONS } from '../data/index.js';
 import { OPTIMIZERS, SCHEDULERS, TRAIN_DEFAULTS, resolveTrainOptions, type TrainOptions } from '../train/options.js';
-import type { DataChoices } from '../train/index.js';
+import type { DataChoices } from '../runs/index.js';
 import type { FlagSpecs, FlagValues } from './args.js';
 import { parseInputSize } from './input-size.js';
 
@@ -11,6 +11,7 @@ export const TRAIN_FLAGS = {
   out: { kind: 'string', help: 'output model folder', placeholder: 'DIR', required: true },
   overwrite: { kind: 'bool', help: 'replace the model or run already in --out' },
   resume: { kind: 'bool', help: 'continue from the checkpoint in --out' },
+  'keep-checkpoint': { kind: 'bool', help: "keep checkpoint.safetensors (the last epoch's model, optimizer and run state) when the run finishes; by default a finished folder keeps the model, not its training state" },
   'checkpoint-every': { kind: 'number', help: 'seconds between checkpoints (0: every epoch); one is also written at the end and on SIGINT/SIGTERM', min: 0, default: 60, placeholder: 'S' },
   epochs: { kind: 'int', help: 'epochs', min: 1, placeholder: 'N' },
   'batch-size': { kind: 'int', help: 'mini-batch size', min: 1, placeholder: 'B', default: TRAIN_DEFAULTS.batchSize },
@@ -99,9 +100,4 @@ export function dataChoicesFrom(f: TrainFlags, log: (m: string) => void): DataCh
     onBadImage: f['on-bad-image'],
     log,
   };
-}
-
-/** The run-folder part of the flags: where, and whether to continue or replace what is there (the other ranks of a data-parallel run print nothing). */
-export function folderFlags(f: TrainFlags, isMain = true): { out: string; resume: boolean; overwrite: boolean; checkpointEvery: number; progress: { quiet: boolean } } {
-  return { out: f.out, resume: f.resume, overwrite: f.overwrite, checkpointEvery: f['checkpoint-every'], progress: { quiet: f.quiet || !isMain } };
 }

@@ -6,13 +6,13 @@
 import { join } from 'node:path';
 import { createModel, type ClassifierModel } from '../models/index.js';
 import { manualSeed } from '../tensor/index.js';
-import { complement, conformDataset, loadDataset, stratifiedSubset, type ImageDataset } from '../data/index.js';
+import { complement, conformDataset, legacyPreprocess, loadDataset, stratifiedSubset, type ImageDataset } from '../data/index.js';
 import type { ExecutionPlan } from '../execution/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
-import { runPath } from '../io/run-folder.js';
-import { loadModelFolder } from '../transfer/model-folder.js';
+import { finishRunFolder, runPath } from '../io/run-folder.js';
 import type { TransferMode } from '../transfer/strategy.js';
-import { Learner, folderRunCallbacks, readMetricsFile, resolveTrainOptions, writeRunReport, type TrainOptions } from '../train/index.js';
+import { Learner, readMetricsFile, resolveTrainOptions, writeRunReport, type TrainOptions } from '../train/index.js';
+import { folderRunCallbacks, loadModelFolder, saveModelFolder } from '../runs/index.js';
 
 export interface DemoOptions {
   out: string;
@@ -68,11 +68,13 @@ async function trainInFolder(
   run: { title: string; provenance: Record<string, unknown>; evalSet: ImageDataset },
 ): Promise<{ learn: Learner; report: EvaluationResult | null }> {
   // The demo has no --resume (Ctrl-C simply ends it), so a checkpoint during a run would only
-  // be written over: one at each run's end keeps the folders as pretrain leaves them.
+  // be written over; the one at the run's end goes when the model is saved, as pretrain's does.
   const { callbacks, report } = folderRunCallbacks({ out: dir, ...run, overwrite: true, signals: false, checkpointEvery: Infinity, progress: { everyEpoch: false } });
   const l = learn(callbacks);
   await l.fit();
-  l.save(dir, { provenance: run.provenance });
+  // The digits are in memory, resized whole to the input size when loaded: that is their record.
+  saveModelFolder(dir, l.model, { classes: l.classes ?? run.evalSet.classes, preprocess: legacyPreprocess(l.model.config), provenance: { ...run.provenance, options: l.options, cachedPrefix: l.startStage > 0 } });
+  finishRunFolder(dir, false);
   return { learn: l, report: report.evaluation };
 }
 

@@ -15,10 +15,9 @@ import type { AddressInfo } from 'node:net';
 import { extname } from 'node:path';
 import { TlcvError } from '../errors.js';
 import { MicroBatcher } from './batcher.js';
-import { describePrediction, type ImageClassifier, type PredictionReport } from './classifier.js';
-import { exportMetadata, exportOnnx } from './onnx-export.js';
+import { describePrediction, type ImagePredictor, type PredictionReport } from './prediction.js';
 import { readBodyImage, BodyError } from './request-body.js';
-import { CONTENT_TYPES, webBundle, type WebFile } from './web-bundle.js';
+import { CONTENT_TYPES, type WebFile } from './web-bundle.js';
 
 export interface ServeOptions {
   host: string;
@@ -61,13 +60,13 @@ function imageErrorStatus(e: TlcvError): number {
 }
 
 /**
- * Serves a loaded classifier until `close()`.
+ * Serves a loaded model until `close()` (the model object's `serve` calls it).
  *
  * @example
- * const server = await startServer(ImageClassifier.load('runs/digits'), { ...SERVE_DEFAULTS, port: 0 });
+ * const server = await startServer(await load('runs/digits'), { ...SERVE_DEFAULTS, port: 0 });
  * console.log(`listening on ${server.url}`);
  */
-export async function startServer(clf: ImageClassifier, o: ServeOptions): Promise<RunningServer> {
+export async function startServer(clf: ImagePredictor, o: ServeOptions): Promise<RunningServer> {
   const log = o.log ?? (() => {});
   const batcher = new MicroBatcher((images: Uint8Array[]) => clf.classify(images), { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs, wait: o.batchWait ?? 'adaptive' });
   let inFlight = 0;
@@ -80,10 +79,7 @@ export async function startServer(clf: ImageClassifier, o: ServeOptions): Promis
   const fail = (res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void => reply(res, status, { error: message, status }, headers);
   // The page's model.onnx is made on its first request: most servers never serve the page.
   const pageFiles = (): Map<string, WebFile> => {
-    if (page === null) {
-      const options = { classes: clf.classes, preprocessing: clf.preprocessing };
-      page = new Map(webBundle(exportOnnx(clf.model, options), exportMetadata(clf.model, options)).map((f) => [f.name, f]));
-    }
+    page ??= new Map(clf.webFiles().map((f) => [f.name, f]));
     return page;
   };
 
@@ -139,7 +135,7 @@ export async function startServer(clf: ImageClassifier, o: ServeOptions): Promis
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return fail(res, 405, `${req.method} is not served here: GET / or /healthz, POST /predict`, { Allow: 'GET, HEAD' });
-    if (path === '/healthz') return reply(res, 200, { status: 'ok', model: clf.config.model, classes: clf.classes.length, inFlight, batches: batcher.batches });
+    if (path === '/healthz') return reply(res, 200, { status: 'ok', model: clf.name, classes: clf.classes.length, inFlight, batches: batcher.batches });
     staticFile(res, path === '/' ? 'index.html' : decodeURIComponent(path.slice(1)));
   }
 

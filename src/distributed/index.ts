@@ -7,5 +7,5 @@ export { initProcessGroup, ProcessGroup, DEFAULT_TIMEOUT_MS, DEFAULT_BUCKET_BYTE
 export { DistributedDataParallel, type DdpOptions } from './ddp.js';
 export { DistributedSampler, type DistributedSamplerOptions } from './sampler.js';
 export { readWorkerEnv, resolveLaunch, freePort, type WorkerEnv, type LaunchFlags, type LaunchPlan } from './env.js';
-export { launchWorkers, workerEnvironment, type LaunchOptions, type LaunchResult, type WorkerExit } from './launch.js';
+export { launchWorkers, workerEnvironment, describeWorkerExit, type LaunchOptions, type LaunchResult, type WorkerExit } from './launch.js';
 export { explainFailure, type FailedGroup } from './faults.js';

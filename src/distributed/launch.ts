@@ -54,10 +54,19 @@ export interface LaunchResult {
   summary: string;
 }
 
-function describe(w: WorkerExit): string {
+/**
+ * One worker's end in words. Its last stderr line is quoted when it exited with a code (tlcv
+ * prints the reason last) and `quote` allows it; a worker killed by a signal said nothing about
+ * why, and its last line is only progress.
+ *
+ * @example
+ * describeWorkerExit(exit); // "worker rank 1 (local rank 1, pid 4242) was killed by SIGKILL"
+ */
+export function describeWorkerExit(w: WorkerExit, quote = true): string {
   const how = w.signal ? `was killed by ${w.signal}` : `exited with code ${String(w.code)}`;
-  return `worker rank ${w.rank} (local rank ${w.localRank}, pid ${w.pid}) ${how}${w.lastError ? `: ${w.lastError}` : ''}`;
+  return `worker rank ${w.rank} (local rank ${w.localRank}, pid ${w.pid}) ${how}${quote && w.signal === null && w.lastError ? `: ${w.lastError}` : ''}`;
 }
+const describe = (w: WorkerExit): string => describeWorkerExit(w);
 
 /** The environment of worker `localRank` on this node. */
 export function workerEnvironment(plan: LaunchPlan, masterPort: number, localRank: number, threads: number, timeoutMs?: number): Record<string, string> {

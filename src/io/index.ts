@@ -17,6 +17,6 @@ export {
 } from './safetensors.js';
 export { readPth } from './pth.js';
 export { writeFileAtomic, writeFilesAtomic, writeFileAtomicAsync, removeStaleTempFiles, type FileData, type AtomicFile, type AtomicOptions, type FileOps } from './atomic-write.js';
-export { RUN_FILES, runPath, checkRunFolder, clearRunFolder, type RunFile, type RunFolderIntent } from './run-folder.js';
+export { RUN_FILES, runPath, checkRunFolder, clearRunFolder, finishRunFolder, type RunFile, type RunFolderIntent } from './run-folder.js';
 export { cacheRoot, cacheDir, type CacheKind } from './cache.js';
 export { downloadVerified, sha256Matches, DownloadError, type DownloadRequest } from './download.js';

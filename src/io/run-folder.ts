@@ -16,7 +16,7 @@ export const RUN_FILES = {
   /** One JSON line per epoch, written with each checkpoint. */
   metrics: 'metrics.jsonl',
   report: 'report.html',
-  /** Model, optimizer and run state of the last saved epoch. */
+  /** Model, optimizer and run state of the last saved epoch (removed when the run finishes, unless kept). */
   checkpoint: 'checkpoint.safetensors',
   /** The head-only first stage of a two-stage fine-tune: a run folder of its own. */
   headStage: 'head-stage',
@@ -40,10 +40,10 @@ export interface RunFolderIntent {
   /** Replace the run in the folder. */
   overwrite?: boolean;
   /** The flag names to cite in errors (the CLI's; the library's option names otherwise). */
-  flags?: { out: string; resume: string; overwrite: string };
+  flags?: { out: string; resume: string; overwrite: string; keepCheckpoint: string };
 }
 
-const CLI_FLAGS = { out: '--out', resume: '--resume', overwrite: '--overwrite' };
+const CLI_FLAGS = { out: '--out', resume: '--resume', overwrite: '--overwrite', keepCheckpoint: '--keep-checkpoint' };
 
 /**
  * Checks that a run may write into `dir`, before any data is read: `resume` needs a checkpoint
@@ -58,6 +58,10 @@ export function checkRunFolder(dir: string, o: RunFolderIntent = {}): void {
   if (o.resume === true) {
     const stage = join(dir, RUN_FILES.headStage);
     if (!existsSync(runPath(dir, 'checkpoint')) && !existsSync(runPath(stage, 'checkpoint'))) {
+      // A finished run keeps its model, not its training state (as Ultralytics strips the optimizer).
+      if (existsSync(runPath(dir, 'weights'))) {
+        throw new TlcvError('FILE', `${f.resume}: the run in ${dir} has finished: nothing to resume (a finished run keeps its model, not its checkpoint, unless ${f.keepCheckpoint})`);
+      }
       throw new TlcvError('FILE', `${f.resume}: no checkpoint at ${runPath(dir, 'checkpoint')}`);
     }
     return;
@@ -84,4 +88,18 @@ export function checkRunFolder(dir: string, o: RunFolderIntent = {}): void {
  */
 export function clearRunFolder(dir: string): void {
   for (const name of OURS) rmSync(join(dir, name), { recursive: true, force: true });
+}
+
+/**
+ * What a finished run leaves: its model, metrics and report, not its training state. The
+ * checkpoint (three times the model, with AdamW's moments) and a head stage's folder are removed
+ * once the model folder is written, unless `keep`.
+ *
+ * @example
+ * finishRunFolder('runs/a', false); // runs/a keeps model.safetensors, config.json, metrics.jsonl, report.html
+ */
+export function finishRunFolder(dir: string, keep: boolean): void {
+  if (keep) return;
+  rmSync(runPath(dir, 'checkpoint'), { force: true });
+  rmSync(join(dir, RUN_FILES.headStage), { recursive: true, force: true });
 }

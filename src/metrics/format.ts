@@ -19,12 +19,8 @@ export function formatEvaluation(result: EvaluationResult, options: FormatOption
   const nameWidth = options.maxNameWidth ?? 18;
   const k = result.perClass.length;
   const lines: string[] = [];
-  const summary = [
-    `n ${result.n}`,
-    `accuracy ${percent(result.accuracy)}`,
-    `top-${Math.min(5, k)} ${percent(result.top5)}`,
-    `balanced ${percent(result.balancedAccuracy)}`,
-  ];
+  // Top-5 of five classes or fewer holds every answer: it says nothing, and is left out.
+  const summary = [`n ${result.n}`, `accuracy ${percent(result.accuracy)}`, ...(k > 5 ? [`top-5 ${percent(result.top5)}`] : []), `balanced ${percent(result.balancedAccuracy)}`];
   if (result.loss !== undefined) summary.push(`loss ${result.loss.toFixed(4)}`);
   summary.push(`ECE ${percent(result.ece)}`);
   lines.push(summary.join('   '), '');

@@ -58,7 +58,8 @@ function summarySection(data: ReportData): string {
   const ev = data.evaluation;
   if (ev) {
     const k = ev.classNames.length;
-    cards.push(['accuracy', percent(ev.accuracy)], [`top-${Math.min(5, k)} accuracy`, percent(ev.top5)]);
+    // Top-5 of five classes or fewer holds every answer: left out.
+    cards.push(['accuracy', percent(ev.accuracy)], ...(k > 5 ? [['top-5 accuracy', percent(ev.top5)] as [string, string]] : []));
     cards.push(['balanced accuracy', percent(ev.balancedAccuracy)], ['macro F1', percent(ev.macro.f1)]);
     if (ev.loss !== undefined) cards.push(['loss', formatValue(ev.loss)]);
     if (Number.isFinite(ev.ece)) cards.push(['calibration error (ECE)', percent(ev.ece)]);

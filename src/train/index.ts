@@ -10,15 +10,11 @@ export { readCheckpoint, readCheckpointPlan, parseCheckpoint, type CheckpointCon
 export { MetricsLog, readMetricsFile, metricsText } from './metrics-log.js';
 export { KeepBest, EarlyStopping } from './best.js';
 export { Report, writeRunReport, worstImages, type ReportOptions, type RunReportInput } from './report.js';
-export { folderRunCallbacks, type FolderRunOptions } from './folder-run.js';
-export { evaluateModel, validate, type EvaluateOptions, type EvaluateDataOptions } from './evaluate.js';
+export { evaluateModel, evaluateOn, validate, type EvaluateOptions, type EvaluateDataOptions } from './evaluate.js';
 export { computePrefixOutputs, CachedBatches, cachedBatchOrder } from './feature-cache.js';
 export { TRAIN_DEFAULTS, OPTIMIZERS, SCHEDULERS, resolveTrainOptions, type TrainOptions, type OptimizerName, type SchedulerName, type Precision } from './options.js';
 export { createTrainingOptimizer, type TrainingOptimizer } from './optim-factory.js';
-export { splitValidation, loadForModel, loadInMemoryForModel, recordForModel, prepareScratch, prepareTransfer, runPreprocess, type Prepared, type DataChoices } from './data-prep.js';
 export { loaderFor } from './setup.js';
 export { fitHeadOn, type FewShotHeadRequest } from './few-shot.js';
 export { Dann, type DannEpochStats } from './dann.js';
 export { TargetEvaluation } from './target-eval.js';
-export { adaptModel, ADAPT_METHODS, ADAPT_TRAIN_DEFAULTS, PSEUDO_LABEL_DEFAULTS, type AdaptMethod, type AdaptRequest, type AdaptResult, type AdaptScores, type PseudoLabelSettings, type PseudoLabelRoundSummary } from './adapt.js';
-export { writeResultFolder } from './result-folder.js';

@@ -7,14 +7,14 @@
 import type { Tensor } from '../tensor/index.js';
 import type { FoldedInference, Module } from '../nn/index.js';
 import { TlcvError } from '../errors.js';
-import { isFileDataset, legacyPreprocess, type Batch, type PreprocessConfig } from '../data/index.js';
+import type { Batch } from '../data/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
-import { describePlan, foldedForPlan, predictImages, releaseFoldedView, type ExecutionPlan } from '../execution/index.js';
+import { describePlan, foldedForPlan, releaseFoldedView, type ExecutionPlan } from '../execution/index.js';
 import { applyStrategy, type StrategyPlan, type TransferMode } from '../transfer/strategy.js';
 import { RUN_FILES } from '../io/run-folder.js';
 import type { BatchEvent, Callback, Collective, EpochRecord, FitEvent, FitResult, LearnerView, RunState } from './callback.js';
-import { isBatchSource, type BatchSource, type DataInput } from './batches.js';
+import type { BatchSource, DataInput } from './batches.js';
 import { resolveTrainOptions, type TrainOptions } from './options.js';
 import { createTrainingOptimizer, type TrainingOptimizer } from './optim-factory.js';
 import { captureRunState, restoredRunState, trainEpoch, userFacingError, type LoopHooks } from './loop.js';
@@ -22,7 +22,6 @@ import { choosePlanFor, prepareSources, type PreparedSources } from './setup.js'
 import { defaultCallbacks } from './default-callbacks.js';
 import { agreements } from './collective.js';
 import { evaluateOn, type EvaluateDataOptions } from './evaluate.js';
-import { loadModelFolder, saveModelFolder } from '../transfer/model-folder.js';
 import type { FewShotHeadResult } from '../transfer/heads/index.js';
 import { fitHeadOn, type FewShotHeadRequest } from './few-shot.js';
 
@@ -38,12 +37,6 @@ export interface LearnerOptions {
   callbacks?: Callback[];
   /** Class names saved with the model (default: the training dataset's). */
   classes?: string[];
-  /**
-   * What turns an image file into the model's input, saved with the model for predict,
-   * evaluate, serve and export (default: what the training data went through; see
-   * trainingRecord). save() refuses a model that takes images without one.
-   */
-  preprocess?: PreprocessConfig;
   /** Compute a frozen prefix's outputs once when nothing changes them (default true). */
   cacheFrozen?: boolean;
   /** No default progress output on stderr. */
@@ -57,7 +50,7 @@ export interface LearnerOptions {
  * const learn = new Learner({ model, train, val, options: { epochs: 5 } });
  * await learn.fit();
  * console.log((await learn.evaluate(test)).accuracy);
- * learn.save('runs/model');
+ * // then save, export or serve it through the model object: Model.wrap(learn.model, { classes, preprocess })
  */
 export class Learner implements LearnerView {
   readonly model: ClassifierModel;
@@ -94,7 +87,6 @@ export class Learner implements LearnerView {
   /** Modules the callbacks of the current fit train beside the model. */
   auxiliary: Module[] = [];
   readonly classes: string[] | undefined;
-  readonly preprocess: PreprocessConfig | undefined;
   readonly #base: Partial<TrainOptions>;
   readonly #trainData: DataInput | undefined;
   readonly #valData: DataInput | null;
@@ -119,7 +111,6 @@ export class Learner implements LearnerView {
     this.plan = this.#fixedPlan;
     this.#callbacks = [...(o.callbacks ?? [])];
     this.classes = o.classes ?? (o.train !== undefined && 'classes' in o.train ? o.train.classes : undefined);
-    this.preprocess = o.preprocess ?? trainingRecord(o.train, o.model);
     this.#cacheFrozen = o.cacheFrozen ?? true;
     this.#quiet = o.quiet ?? false;
     this.#log = o.log;
@@ -277,48 +268,6 @@ export class Learner implements LearnerView {
     return result;
   }
 
-  /**
-   * Class probabilities for uint8 CHW images at the model's input size (normalised with the model's mean and std).
-   *
-   * @example
-   * const [probs] = learn.predict([await decodeImage('7.png', { channels: 1, height: 28, width: 28 })]);
-   */
-  predict(images: Uint8Array[]): number[][] {
-    return predictImages(this.model, images, { plan: this.plan });
-  }
-
-  /**
-   * Writes the model folder (weights and config) that `Learner.load`, `tlcv evaluate` and `tlcv predict` read.
-   *
-   * @example
-   * learn.save('runs/digits', { provenance: { data: 'mnist:all@k=10' } });
-   */
-  save(dir: string, o: { provenance?: Record<string, unknown> } = {}): void {
-    const classes = this.classes ?? Array.from({ length: this.model.numClasses }, (_, i) => String(i));
-    const [channels] = this.model.config.inputSize;
-    if (this.preprocess === undefined && (channels === 1 || channels === 3)) {
-      throw new TlcvError('ARGUMENT', `Learner.save ${dir}: no preprocessing record to save with the model (its training data is a batch source, or it has none): pass \`preprocess\` to the Learner`);
-    }
-    saveModelFolder(dir, this.model, {
-      classes,
-      provenance: { ...(o.provenance ?? {}), options: this.options, cachedPrefix: this.startStage > 0 },
-      preprocess: this.preprocess ?? null,
-    });
-  }
-
-  /**
-   * A Learner over a saved model folder, for evaluate, predict, or more training; its
-   * `preprocess` is the folder's record (what evaluation and prediction must apply to images).
-   *
-   * @example
-   * const learn = Learner.load('runs/photos');
-   * const test = await loadDataset('folder:photos:test', { stream: true, preprocess: learn.preprocess });
-   */
-  static load(dir: string, o: Omit<LearnerOptions, 'model'> = {}): Learner {
-    const { model, config, preprocess } = loadModelFolder(dir);
-    return new Learner({ classes: config.classes, ...(preprocess === null ? {} : { preprocess }), ...o, model });
-  }
-
   requestStop(reason: string): void {
     this.stopReason ??= reason;
   }
@@ -401,14 +350,3 @@ export class Learner implements LearnerView {
 
 }
 
-/**
- * The record of what training data went through on its way into the model: a streaming
- * dataset carries its own; images in memory were resized whole to the input size when they
- * were loaded (legacyPreprocess is that resize); a batch source says nothing.
- */
-function trainingRecord(train: DataInput | undefined, model: ClassifierModel): PreprocessConfig | undefined {
-  if (train === undefined || isBatchSource(train)) return undefined;
-  if (isFileDataset(train)) return train.preprocess;
-  const [channels] = model.config.inputSize;
-  return channels === 1 || channels === 3 ? legacyPreprocess(model.config) : undefined;
-}

@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { createModel, type CreateModelOptions } from '../../src/models/index.js';
 import { BatchNorm2d, Linear } from '../../src/nn/index.js';
 import { fromTypedArray, inferenceMode, manualSeed, noGrad, rand, randn, tensor, tidy } from '../../src/tensor/index.js';
-import { saveModelFolder } from '../../src/transfer/model-folder.js';
+import { saveModelFolder } from '../../src/runs/index.js';
 import { legacyPreprocess, preprocessImageFile, type PreprocessConfig } from '../../src/data/index.js';
 
 export const CLASSES = ['ant', 'bee', 'cat', 'dog', 'eel'];

@@ -5,10 +5,7 @@
  */
 import type { Dataset } from '../data/index.js';
 import { runPath } from '../io/run-folder.js';
-import type { Callback } from './callback.js';
-import { Checkpoint } from './checkpoint.js';
-import { Progress, type ProgressOptions } from './progress.js';
-import { Report } from './report.js';
+import { Checkpoint, Progress, Report, type Callback, type ProgressOptions } from '../train/index.js';
 
 export interface FolderRunOptions {
   out: string;

@@ -1,18 +1,18 @@
 /**
- * A model folder: model.safetensors (torchvision names) and config.json (architecture,
- * classes, input size, normalization, and the whole preprocessing as `preprocess`); a training
- * run adds its other files (src/io/run-folder.ts).
+ * The one reader and writer of a model folder: model.safetensors (torchvision names) and
+ * config.json (architecture, classes, input size, normalization, and the whole preprocessing as
+ * `preprocess`); a training run adds its other files (src/io/run-folder.ts). The model object
+ * (model.ts) opens and saves folders through it, and nothing else does.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { TlcvError } from '../errors.js';
 import { createModel, type ClassifierModel } from '../models/index.js';
-import { predictImages } from '../execution/index.js';
 import { legacyPreprocess, parsePreprocess, serializePreprocess, type PreprocessConfig, type PreprocessJson } from '../data/index.js';
 import { readSafetensors, safetensorsChunks } from '../io/safetensors.js';
 import { writeFilesAtomic } from '../io/atomic-write.js';
 import { RUN_FILES } from '../io/run-folder.js';
-import { checkHeadRecord, headRecord, restoreHead, type HeadRecord } from './heads/head-record.js';
+import { checkHeadRecord, headRecord, restoreHead, type HeadRecord } from '../transfer/heads/head-record.js';
 
 const CONFIG_FILE = RUN_FILES.config;
 const WEIGHTS_FILE = RUN_FILES.weights;
@@ -51,6 +51,7 @@ export function saveModelFolder(dir: string, model: ClassifierModel, info: { cla
   if (images && info.preprocess === null) {
     throw new TlcvError('ARGUMENT', `saveModelFolder ${dir}: a model whose input is an image (${c.inputSize[0]} channels) needs the preprocessing record it was trained with`);
   }
+  mkdirSync(dir, { recursive: true });
   const config: ModelFolderConfig = {
     format: 'tlcv-model-1',
     model: c.name,
@@ -168,16 +169,4 @@ export function loadModelFolder(dir: string): { model: ClassifierModel; config: 
   model.eval();
   const images = config.inputSize[0] === 1 || config.inputSize[0] === 3;
   return { model, config, preprocess: images ? modelPreprocess(config, join(dir, CONFIG_FILE)) : null };
-}
-
-/**
- * Class probabilities for one image of uint8 CHW pixels at the folder's input size, normalised
- * with the folder's mean and std (what `tlcv predict` does per file). Makes no tensor that outlives it.
- *
- * @example
- * const { model, config } = loadModelFolder('runs/digits');
- * const probs = predictPixels(model, config, await decodeImage('7.png', { channels: 1, height: 28, width: 28 }));
- */
-export function predictPixels(model: ClassifierModel, config: ModelFolderConfig, pixels: Uint8Array): number[] {
-  return predictImages(model, [pixels], { input: config })[0]!;
 }

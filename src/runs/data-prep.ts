@@ -25,7 +25,6 @@ import {
   type ResizeMode,
 } from '../data/index.js';
 import { createModel, resolveConfig, type ClassifierModel } from '../models/index.js';
-import { loadSourceModel } from '../transfer/source.js';
 
 type LoadHow = { onBadImage?: 'error' | 'skip'; log?: (m: string) => void };
 
@@ -159,6 +158,23 @@ function carriedChoices(own: PreprocessConfig | null): DataChoices {
   return { resize: own.resize, cropPct: own.cropPct, interpolation: own.interpolation, trainCrop: own.train.randomResizedCrop !== null };
 }
 
+/**
+ * Maps a dataset's labels onto a model's classes by name, so a folder whose classes are
+ * a subset (or another order) of the model's is scored correctly.
+ */
+export function alignToModelClasses<D extends Dataset>(ds: D, modelClasses: string[]): D {
+  if (ds.classes.length === modelClasses.length && ds.classes.every((c, i) => c === modelClasses[i])) return ds;
+  const index = new Map(modelClasses.map((c, i) => [c, i]));
+  const unknown = ds.classes.filter((c) => !index.has(c));
+  if (unknown.length === 0) {
+    const map = ds.classes.map((c) => index.get(c)!);
+    return { ...ds, labels: Int32Array.from(ds.labels, (l) => map[l]!), classes: [...modelClasses] };
+  }
+  if (ds.classes.length === modelClasses.length) return { ...ds, classes: [...modelClasses] };
+  const few = (list: string[]): string => `${list.slice(0, 5).join(', ')}${list.length > 5 ? `, ... (${list.length})` : ''}`;
+  throw new TlcvError('DATA', `--data ${ds.name}: class${unknown.length > 1 ? 'es' : ''} ${few(unknown)} not among the model's ${modelClasses.length} classes (${few(modelClasses)})`);
+}
+
 export interface Prepared {
   model: ClassifierModel;
   train: Dataset;
@@ -203,32 +219,25 @@ export async function prepareScratch(r: { data: string; model: string; alpha?: n
 }
 
 /**
- * What `tlcv transfer` trains: the source model (a model folder, a weights file, a zoo name
- * with pretrained weights) with a new, seeded classifier for the data's classes, and the data
- * at the model's input size (or `inputSize`, for a zoo name or weights file), split.
+ * What a transfer trains: the source module (its weights and, from a model folder, its record)
+ * with a new, seeded classifier for the data's classes, and the data at the module's input size,
+ * split. The source module is changed in place (its classifier), and only once the data loaded.
  *
  * @example
- * const { model, train, val, preprocess, description } = await prepareTransfer({ from: 'resnet18', data: 'folder:photos:train', val: '0.1', seed: 1 });
+ * const { train, val, preprocess } = await prepareTransfer({ module, preprocess: null }, { data: 'folder:photos:train', val: '0.1', seed: 1 });
  */
-export async function prepareTransfer(r: { from: string; modelName?: string; data: string; val?: string; seed: number } & DataChoices): Promise<Prepared & { description: string }> {
-  const size = r.inputSize ?? undefined;
-  const source = await loadSourceModel(r.from, { ...(r.modelName === undefined ? {} : { modelName: r.modelName }), ...(size ? { inputSize: size } : {}), ...(r.log ? { log: r.log } : {}) });
-  const { model } = source;
-  try {
-    const [c, h, w] = model.config.inputSize;
-    if (size && (size[0] !== h || size[1] !== w)) {
-      throw new TlcvError('ARGUMENT', `--input-size ${size.join('x')}: the model folder ${r.from} was trained at ${h}x${w} and keeps that size; give --input-size with a zoo name or a weights file`);
-    }
-    // The source fixes size and channels: pretrained features expect the scale they were trained at.
-    // Its record's photo settings stand where the user chose none.
-    const choices = { ...carriedChoices(source.preprocess), ...definedChoices(r), inputSize: [h, w] as [number, number], channels: c };
-    const data = await runData(r.data, r.val, r.seed, r, (summary, streams) => runPreprocess(model.config, summary, streams, choices));
+export async function prepareTransfer(source: { module: ClassifierModel; preprocess: PreprocessConfig | null }, r: { data: string; val?: string; seed: number; keepHeadFor?: string[] } & DataChoices): Promise<Prepared> {
+  const model = source.module;
+  const [c, h, w] = model.config.inputSize;
+  // The source fixes size and channels: pretrained features expect the scale they were trained at.
+  // Its record's photo settings stand where the user chose none.
+  const choices = { ...carriedChoices(source.preprocess), ...definedChoices(r), inputSize: [h, w] as [number, number], channels: c };
+  const data = await runData(r.data, r.val, r.seed, r, (summary, streams) => runPreprocess(model.config, summary, streams, choices));
+  const same = r.keepHeadFor !== undefined && r.keepHeadFor.length === data.train.classes.length && r.keepHeadFor.every((c, i) => c === data.train.classes[i]);
+  if (!same) {
     // libtorch seeds its generator from the OS: without this, the seed would not fix the new head.
     manualSeed(r.seed);
     model.resetClassifier(data.train.classes.length);
-    return { model, ...data, description: source.description };
-  } catch (e) {
-    model.dispose();
-    throw e;
   }
+  return { model, ...data };
 }

@@ -11,12 +11,7 @@ import type { ClassifierModel } from '../models/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
 import { layOutForPlan, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
 import { adaptBatchNorm, checkAdaBnApplies, pseudoLabelRound, withoutLabels, type AdaBnResult, type DannOptions } from '../transfer/adapt/index.js';
-import type { Callback, EpochRecord } from './callback.js';
-import { Learner } from './learner.js';
-import { Dann, type DannEpochStats } from './dann.js';
-import { TargetEvaluation } from './target-eval.js';
-import { resolveTrainOptions, type TrainOptions } from './options.js';
-import { loaderFor } from './setup.js';
+import { Dann, Learner, TargetEvaluation, loaderFor, resolveTrainOptions, type Callback, type DannEpochStats, type EpochRecord, type TrainOptions } from '../train/index.js';
 
 export const ADAPT_METHODS = ['adabn', 'dann', 'pseudo-label'] as const;
 export type AdaptMethod = (typeof ADAPT_METHODS)[number];

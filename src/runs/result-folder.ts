@@ -9,9 +9,8 @@ import { join } from 'node:path';
 import { RUN_FILES, runPath } from '../io/run-folder.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { PreprocessConfig } from '../data/index.js';
-import { saveModelFolder } from '../transfer/model-folder.js';
-import { metricsText } from './metrics-log.js';
-import { writeRunReport, type RunReportInput } from './report.js';
+import { metricsText, writeRunReport, type RunReportInput } from '../train/index.js';
+import { saveModelFolder } from './model-folder.js';
 
 /**
  * `preprocess` is the record the model's features were computed and scored with.
