@@ -42,9 +42,11 @@ test('foldConvBn: conv then eval BatchNorm equals one conv with the folded weigh
   assert.equal(liveTensors().count, live);
 });
 
-const EXPECTED_PAIRS: Record<string, number> = { 'seed-cnn': 0, resnet18: 20, resnet34: 36, resnet50: 53, mobilenet_v2: 52, mobilenet_v2_035: 52 };
+const EXPECTED_PAIRS: Record<string, number> = { 'seed-cnn': 0, resnet18: 20, resnet34: 36, resnet50: 53, mobilenet_v2: 52, mobilenet_v2_035: 52, convnext_tiny: 0, vit_b_16: 0, dinov2_vits14: 0 };
+// The larger members of a LayerNorm family (no BatchNorm to fold) add no module kind, only build time.
+const SAME_KINDS = ['convnext_small', 'dinov2_vitb14'];
 
-for (const name of listModels()) {
+for (const name of listModels().filter((n) => !SAME_KINDS.includes(n))) {
   test(`${name}: the folded forward equals the eval forward (fp32, within 1e-5 of the largest logit), state and modes untouched, no leaks`, () => {
     const live = liveTensors().count;
     const [, minH, minW] = getModelConfig(name).minInputSize;

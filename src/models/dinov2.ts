@@ -117,7 +117,10 @@ export class DinoVisionTransformer extends ClassifierModel {
     this.registerModule('blocks', new Sequential(blocks));
     this.registerModule('norm', new LayerNorm(d, { eps: EPS }));
     this.registerModule('head', new Linear(2 * d, config.numClasses));
-    this.registerParameter('mask_token', zeros([1, d]));
+    // A parameter in the official model, used only by its masked-image pretraining (iBOT): here it
+    // never takes a gradient, and as a trainable parameter it would stop data-parallel training
+    // (every trainable parameter must get one). A buffer keeps its name, shape and place in the state dict.
+    this.registerBuffer('mask_token', zeros([1, d]));
     // DinoVisionTransformer.init_weights: then every Linear as timm's ViT (truncated normal, std 0.02).
     init.truncNormal_(pos, 0, 0.02);
     init.normal_(cls, 0, 1e-6);
@@ -188,13 +191,13 @@ export class DinoVisionTransformer extends ClassifierModel {
   }
 
   /**
-   * The embedding (patch embedding, class and mask tokens, position embedding), one stage per
+   * The embedding (patch embedding, class token, position embedding), one stage per
    * block, and the final norm with the head: `--lr-decay d` is then BEiT's and timm's layer-wise decay.
    */
   stages(): Stage[] {
     const blocks = this.child<Sequential>('blocks');
     return [
-      { name: 'embedding', prefixes: ['cls_token', 'pos_embed', 'mask_token', 'patch_embed'], forward: (x: Tensor) => this.prepareTokens(x) },
+      { name: 'embedding', prefixes: ['cls_token', 'pos_embed', 'patch_embed'], forward: (x: Tensor) => this.prepareTokens(x) },
       ...[...blocks.namedChildren()].map(([name, block], i): Stage => ({ name: `block${i}`, prefixes: [`blocks.${name}`], forward: (x: Tensor) => block.forward(x) })),
       { name: 'head', prefixes: ['norm', 'head'], forward: (x: Tensor) => this.forwardHead(this.child('norm').forward(x)) },
     ];
