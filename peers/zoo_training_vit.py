@@ -7,7 +7,8 @@ usage: zoo_training_vit.py IN_DIR
 IN_DIR (written by the probe, read with tlcv_peer.load) holds uint8 images [N, 3, 32, 32] for train
 and test, their labels, the order of every epoch (`order`, [epochs, n]) and meta: model, seed,
 epoch numbers, batch size, lr, weight decay, mean, std, threads and the small ViT's settings.
-Prints one JSON line: test accuracy and seconds.
+Prints one JSON line: test accuracy, each epoch's training loss (the mean over its images, as
+tlcv's Learner reports it) and seconds.
 
 The recipe is tlcv's Learner's: torch.manual_seed(seed) before building the model (the same init,
 draw for draw), torch.manual_seed(epochSeed(seed, epoch)) at each epoch's start (stochastic depth's
@@ -46,23 +47,27 @@ def main():
     model = build(meta)
     opt = torch.optim.AdamW(model.parameters(), lr=meta["lr"], weight_decay=meta["weightDecay"])
     t0 = time.time()
+    losses = []
     for e, epoch in enumerate(meta["epochs"]):
         torch.manual_seed((meta["seed"] * 1_000_003 + epoch * 7919) % 2**31)
         model.train()
         order = tensors["order"][e].long()
+        total = 0.0
         for k in range(0, len(order), meta["batchSize"]):
             idx = order[k:k + meta["batchSize"]]
             loss = F.cross_entropy(model(norm(x_train[idx])), y_train[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
+            total += loss.item() * len(idx)
+        losses.append(total / len(order))
     seconds = time.time() - t0
     model.eval()
     correct = 0
     with torch.no_grad():
         for k in range(0, len(y_test), 256):
             correct += (model(norm(x_test[k:k + 256])).argmax(1) == y_test[k:k + 256]).sum().item()
-    print(json.dumps({"accuracy": correct / len(y_test), "seconds": seconds}))
+    print(json.dumps({"accuracy": correct / len(y_test), "losses": losses, "seconds": seconds}))
 
 
 if __name__ == "__main__":

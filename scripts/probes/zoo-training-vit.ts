@@ -1,7 +1,7 @@
 /**
  * Training parity of the transformer half of the zoo, run by hand (too slow for CI):
  *
- *   node dist/scripts/probes/zoo-training-vit.js [--models convnext_tiny,vit_small] [--train 300] [--test 100] [--epochs 4]
+ *   node dist/scripts/probes/zoo-training-vit.js [--models convnext_tiny,vit_small] [--train 300] [--test 100] [--epochs 4] [--json]
  *
  * Trains each model from scratch on Fashion-MNIST at 32 px (28 px padded, gray as RGB), `--train`
  * images per class, with tlcv's Learner, then with PyTorch (peers/zoo_training_vit.py) on the very
@@ -10,6 +10,8 @@
  * no label smoothing), and prints both test accuracies on `--test` images per class. `vit_small` is
  * torchvision's VisionTransformer with patch 8, 6 layers, 3 heads, width 192 (ViT-Tiny's), built
  * by tlcv's VisionTransformer class; convnext_tiny is the zoo's, with its stochastic depth 0.1.
+ * `vit_mini` (2 layers, width 64) is the size test/training-parity-vit.test.ts runs. Each line
+ * also gives every epoch's training loss on both sides; --json prints one JSON object per model.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,14 +25,17 @@ import { Learner, evaluateModel } from '../../src/train/index.js';
 import { writePeerInput } from '../../src/io/peer-files.js';
 import { fromTypedArray, getNumThreads, manualSeed } from '../../src/tensor/index.js';
 
-const { values: args } = parseArgs({ options: { models: { type: 'string', default: 'convnext_tiny,vit_small' }, train: { type: 'string', default: '300' }, test: { type: 'string', default: '100' }, epochs: { type: 'string', default: '4' }, seed: { type: 'string', default: '1' } } });
+const { values: args } = parseArgs({ options: { models: { type: 'string', default: 'convnext_tiny,vit_small' }, train: { type: 'string', default: '300' }, test: { type: 'string', default: '100' }, epochs: { type: 'string', default: '4' }, seed: { type: 'string', default: '1' }, json: { type: 'boolean', default: false } } });
 const SEED = Number(args.seed);
 const EPOCHS = Number(args.epochs);
 const RECIPE = { batchSize: 64, lr: 1e-3, weightDecay: 0.05 };
 // Fashion-MNIST's statistics, the same on each of the three channels.
 const MEAN = [0.286, 0.286, 0.286];
 const STD = [0.353, 0.353, 0.353];
-const VIT_SMALL = { patchSize: 8, layers: 6, heads: 3, hidden: 192, mlpDim: 768 };
+const VITS: Record<string, { patchSize: number; layers: number; heads: number; hidden: number; mlpDim: number }> = {
+  vit_small: { patchSize: 8, layers: 6, heads: 3, hidden: 192, mlpDim: 768 },
+  vit_mini: { patchSize: 8, layers: 2, heads: 2, hidden: 64, mlpDim: 128 },
+};
 
 /** 28 px gray to 32 px RGB: a 2-pixel black border, the gray copied to each channel (no resampling, so both sides see the same bytes). */
 function toRgb32(ds: ImageDataset): ImageDataset {
@@ -49,8 +54,9 @@ function toRgb32(ds: ImageDataset): ImageDataset {
 function build(name: string): ClassifierModel {
   manualSeed(SEED);
   if (name === 'convnext_tiny') return createModel('convnext_tiny', { numClasses: 10, inputSize: [32, 32] });
-  const base = getModelConfig('vit_b_16');
-  return new VisionTransformer({ ...base, name: 'vit_small', inputSize: [3, 32, 32], numClasses: 10, mean: MEAN, std: STD, options: { ...VIT_SMALL, dropout: 0, attentionDropout: 0 } });
+  const vit = VITS[name];
+  if (vit === undefined) throw new Error(`unknown model ${name}: convnext_tiny, ${Object.keys(VITS).join(', ')}`);
+  return new VisionTransformer({ ...getModelConfig('vit_b_16'), name, inputSize: [3, 32, 32], numClasses: 10, mean: MEAN, std: STD, options: { ...vit, dropout: 0, attentionDropout: 0 } });
 }
 
 /** The loader, recording each epoch's number and the order its batches visited the images in. */
@@ -78,13 +84,13 @@ async function main(): Promise<void> {
   const train = toRgb32(await loadDataset(`fashion-mnist:train@k=${args.train},seed=1`));
   const test = toRgb32(await loadDataset(`fashion-mnist:test@k=${args.test},seed=2`));
   const plan = { bf16: false, channelsLast: false, device: 'cpu' };
-  console.log(`Fashion-MNIST at 32 px: ${train.n} training and ${test.n} test images; ${EPOCHS} epochs, batch ${RECIPE.batchSize}, AdamW lr ${RECIPE.lr} wd ${RECIPE.weightDecay}; ${getNumThreads()} threads`);
+  if (!args.json) console.log(`Fashion-MNIST at 32 px: ${train.n} training and ${test.n} test images; ${EPOCHS} epochs, batch ${RECIPE.batchSize}, AdamW lr ${RECIPE.lr} wd ${RECIPE.weightDecay}; ${getNumThreads()} threads`);
   for (const name of args.models.split(',')) {
     const model = build(name);
     const source = new Recorded(new DataLoader(train, { batchSize: RECIPE.batchSize, shuffle: true, seed: SEED, mean: MEAN, std: STD }));
     const t0 = performance.now();
     const learn = new Learner({ model, train: source, val: null, plan, quiet: true, options: { epochs: EPOCHS, batchSize: RECIPE.batchSize, lr: RECIPE.lr, weightDecay: RECIPE.weightDecay, optimizer: 'adamw', scheduler: 'none', labelSmoothing: 0, augment: 'none', seed: SEED } });
-    await learn.fit();
+    const fit = await learn.fit();
     const tlcvSeconds = (performance.now() - t0) / 1000;
     const ev = await evaluateModel(model, new DataLoader(test, { batchSize: 256, mean: MEAN, std: STD }), { plan, classNames: test.classes });
     model.dispose();
@@ -98,14 +104,21 @@ async function main(): Promise<void> {
         'test.y': fromTypedArray(test.labels, [test.n]),
         order: fromTypedArray(Int32Array.from(source.orders.flat()), [source.orders.length, train.n]),
       };
-      writePeerInput(dir, t, { model: name, seed: SEED, epochs: source.epochs, ...RECIPE, mean: MEAN, std: STD, threads: getNumThreads(), vit: VIT_SMALL });
+      writePeerInput(dir, t, { model: name, seed: SEED, epochs: source.epochs, ...RECIPE, mean: MEAN, std: STD, threads: getNumThreads(), vit: VITS[name] ?? null });
       for (const v of Object.values(t)) v.dispose();
       const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'peers', 'zoo_training_vit.py');
       const r = spawnSync(process.env.TLCV_PEER_PYTHON ?? '/usr/bin/python3', [script, dir], { encoding: 'utf8' });
       if (r.status !== 0) throw new Error(`the PyTorch peer failed:\n${r.stderr}`);
-      const peer = JSON.parse(r.stdout) as { accuracy: number; seconds: number };
+      const peer = JSON.parse(r.stdout) as { accuracy: number; losses: number[]; seconds: number };
+      const losses = fit.history.map((h) => h.trainLoss);
+      if (args.json) {
+        console.log(JSON.stringify({ model: name, tlcv: { accuracy: ev.accuracy, losses, seconds: tlcvSeconds }, pytorch: peer }));
+        continue;
+      }
       const pts = (a: number): string => (100 * a).toFixed(2);
+      const curve = (l: number[]): string => l.map((v) => v.toFixed(4)).join(' ');
       console.log(`${name}: tlcv ${pts(ev.accuracy)}% (${tlcvSeconds.toFixed(0)} s), PyTorch ${pts(peer.accuracy)}% (${peer.seconds.toFixed(0)} s): difference ${(100 * (ev.accuracy - peer.accuracy)).toFixed(2)} points`);
+      console.log(`  training loss by epoch: tlcv ${curve(losses)}; PyTorch ${curve(peer.losses)}`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
