@@ -1,21 +1,23 @@
 // The zoo entries of the transformer half: torchvision's weight URLs and hash prefixes, and the
 // default preprocessing each DEFAULT weights' transforms() says (read from torchvision now),
-// parameter counts against torchvision's metadata, DINOv2's official file with its eval transform,
-// and a download without a published sha256 (DINOv2's): offline message, digest logged.
+// parameter counts against torchvision's metadata, ViT weights loaded at another input size (the
+// position embedding interpolated as torchvision's interpolate_embeddings does), DINOv2's official
+// file with its eval transform, and a download without a published sha256: offline message, digest logged.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { TlcvError } from '../src/errors.js';
-import { createModel, downloadVerified, getModelConfig, resolvePretrained } from '../src/models/index.js';
+import { createModel, downloadVerified, getModelConfig, loadPretrained, resolvePretrained, type VisionTransformer } from '../src/models/index.js';
 import { resolveDataConfig, storedSize } from '../src/data/index.js';
-import { liveTensors } from '../src/tensor/index.js';
-import { PEER_PYTHON } from './helpers/peer.js';
+import { disposeAll, keep, liveTensors, manualSeed, randn, tidy } from '../src/tensor/index.js';
+import { assertClose } from './helpers/assert-close.js';
+import { PEER_PYTHON, readPeerDir, writePeerInput } from './helpers/peer.js';
 
 interface TorchvisionWeights {
   url: string;
@@ -51,6 +53,40 @@ test("torchvision entries: the DEFAULT weights' URL, hash prefix, resize, crop, 
     const model = createModel(name);
     assert.equal(model.numParameters(), w.num_params, `${name}: torchvision's num_params`);
     model.dispose();
+  }
+  assert.equal(liveTensors().count, before);
+});
+
+test("vit_b_16 weights for 224 px load into a ViT built for another size: the position embedding interpolated as torchvision's interpolate_embeddings", () => {
+  const before = liveTensors().count;
+  const dir = mkdtempSync(join(tmpdir(), 'tlcv-vit-pos-'));
+  manualSeed(9);
+  const pos = keep(randn([1, 1 + 14 * 14, 768]));
+  const vit = createModel('vit_b_16', { numClasses: 4, inputSize: [48, 48] }) as VisionTransformer;
+  try {
+    tidy(() => writePeerInput(join(dir, 'in'), { pos }));
+    const r = spawnSync(PEER_PYTHON, [resolve('test', 'peer', 'vit_interpolate.py'), join(dir, 'in'), join(dir, 'out'), '48'], { encoding: 'utf8', env: { ...process.env, PYTHONPATH: resolve('test', 'peer') } });
+    assert.equal(r.status, 0, r.stderr);
+    const expected = readPeerDir(join(dir, 'out')).tensors;
+    // The whole path: a 224-px state dict (its other tensors this model's own) through loadPretrained.
+    const sd = new Map(tidy(() => [...vit.stateDict()].map(([k, v]) => [k, keep(k === 'encoder.pos_embedding' ? pos.clone() : v.clone())] as const)));
+    const logs: string[] = [];
+    const report = loadPretrained(vit, sd, { log: (m) => logs.push(m) });
+    assert.deepEqual(report.adapted.map((a) => [a.name, a.from, a.to]), [['encoder.pos_embedding', [1, 197, 768], [1, 10, 768]]]);
+    assert.match(logs.join('\n'), /encoder\.pos_embedding interpolated from a 14x14 patch grid to 3x3/);
+    assertClose(vit.stateDict().get('encoder.pos_embedding')!, expected.get('pos')!, { rtol: 1e-5, atol: 1e-6, what: 'interpolated position embedding' });
+    disposeAll([[...sd.values()], [...expected.values()]]);
+    // Grids that are not square: the class token's row kept, the grid resized to 2x3.
+    const wide = createModel('vit_b_16', { numClasses: 4, inputSize: [32, 48] }) as VisionTransformer;
+    const fit = wide.adaptPretrainedTensor('encoder.pos_embedding', pos)!;
+    assert.deepEqual(fit.tensor.shape, [1, 7, 768]);
+    tidy(() => assertClose(fit.tensor.narrow(1, 0, 1), pos.narrow(1, 0, 1), { rtol: 0, atol: 0, what: 'class token row' }));
+    fit.tensor.dispose();
+    wide.dispose();
+  } finally {
+    vit.dispose();
+    pos.dispose();
+    rmSync(dir, { recursive: true, force: true });
   }
   assert.equal(liveTensors().count, before);
 });

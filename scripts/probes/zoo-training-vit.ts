@@ -23,7 +23,7 @@ import { DataLoader, checkDataset, loadDataset, type Batch, type BatchSource, ty
 import { createModel, getModelConfig, VisionTransformer, type ClassifierModel } from '../../src/models/index.js';
 import { Learner, evaluateModel } from '../../src/train/index.js';
 import { writePeerInput } from '../../src/io/peer-files.js';
-import { fromTypedArray, getNumThreads, manualSeed } from '../../src/tensor/index.js';
+import { fromTypedArray, getNumThreads, manualSeed, tidy } from '../../src/tensor/index.js';
 
 const { values: args } = parseArgs({ options: { models: { type: 'string', default: 'convnext_tiny,vit_small' }, train: { type: 'string', default: '300' }, test: { type: 'string', default: '100' }, epochs: { type: 'string', default: '4' }, seed: { type: 'string', default: '1' }, json: { type: 'boolean', default: false } } });
 const SEED = Number(args.seed);
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
         'test.y': fromTypedArray(test.labels, [test.n]),
         order: fromTypedArray(Int32Array.from(source.orders.flat()), [source.orders.length, train.n]),
       };
-      writePeerInput(dir, t, { model: name, seed: SEED, epochs: source.epochs, ...RECIPE, mean: MEAN, std: STD, threads: getNumThreads(), vit: VITS[name] ?? null });
+      tidy(() => writePeerInput(dir, t, { model: name, seed: SEED, epochs: source.epochs, ...RECIPE, mean: MEAN, std: STD, threads: getNumThreads(), vit: VITS[name] ?? null }));
       for (const v of Object.values(t)) v.dispose();
       const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'peers', 'zoo_training_vit.py');
       const r = spawnSync(process.env.TLCV_PEER_PYTHON ?? '/usr/bin/python3', [script, dir], { encoding: 'utf8' });
