@@ -80,3 +80,12 @@ test('serve answers concurrent requests as predict --json does', async () => {
   server.child.kill('SIGTERM');
   assert.equal((await server.done).code, 0);
 });
+
+test('a ViT at a size its patches do not tile: one line that names a size to use', () => {
+  const out = join(root, 'vit-28');
+  assertUserError(
+    ['pretrain', '--arch', 'vit_b_16', '--data', 'mnist:train@k=1', '--epochs', '1', '--out', out],
+    /^tlcv pretrain: vit_b_16 cuts images into 16x16 patches: its input size must be a multiple of 16 on each side, got 28x28 \(--input-size 32x32, for one\)$/,
+    { out },
+  );
+});

@@ -10,11 +10,12 @@
  * patch token, both after the final norm. The position embedding is for a 37x37 grid (518 px) and
  * is interpolated to each input's grid as the official code does it (bicubic, with its 0.1 offset).
  */
-import { TlcvError, argumentError } from '../errors.js';
+import { TlcvError } from '../errors.js';
 import { Dropout, GELU, Identity, LayerNorm, LayerScale, Linear, Module, PatchEmbed, SelfAttention, Sequential, StochasticDepth, init } from '../nn/index.js';
 import { F, cat, invoke, zeros, type Tensor } from '../tensor/index.js';
 import { ClassifierModel, type ModelConfig, type Stage } from './classifier.js';
 import { residual, type ForwardStep } from './forward-spec.js';
+import { checkPatchGrid } from './vision-transformer.js';
 
 const EPS = 1e-6;
 
@@ -102,7 +103,7 @@ export class DinoVisionTransformer extends ClassifierModel {
     const d = Number(o.embedDim);
     const depth = Number(o.depth);
     const [c, h, w] = config.inputSize;
-    if (h % p !== 0 || w % p !== 0) throw argumentError('inputSize', `multiples of the patch size ${p} for ${config.name}`, [h, w]);
+    checkPatchGrid(config.name, p, [h, w]);
     this.patchSize = p;
     this.embedDim = d;
     this.interpolateOffset = Number(o.interpolateOffset ?? 0.1);

@@ -6,7 +6,7 @@
  * checkpoints load unchanged. Built for one input size, like torchvision's: the position
  * embedding has one row per patch of that size (pretrained weights are interpolated to it).
  */
-import { TlcvError, argumentError } from '../errors.js';
+import { TlcvError } from '../errors.js';
 import { Conv2d, Dropout, GELU, LayerNorm, Linear, Module, MultiheadAttention, Sequential, init, patchTokens } from '../nn/index.js';
 import { F, cat, invoke, tidy, zeros, type Tensor } from '../tensor/index.js';
 import { ClassifierModel, type ModelConfig, type Stage } from './classifier.js';
@@ -91,6 +91,18 @@ export const VIT_CONFIGS: ModelConfig[] = [
   },
 ];
 
+/**
+ * Throws the user error for an input size a patch grid does not tile, suggesting the next size that does.
+ *
+ * @example
+ * checkPatchGrid('vit_b_16', 16, [28, 28]); // throws: ... (--input-size 32x32, for one)
+ */
+export function checkPatchGrid(name: string, patch: number, [h, w]: [number, number]): void {
+  if (h % patch === 0 && w % patch === 0) return;
+  const up = (v: number): number => Math.ceil(v / patch) * patch;
+  throw new TlcvError('ARGUMENT', `${name} cuts images into ${patch}x${patch} patches: its input size must be a multiple of ${patch} on each side, got ${h}x${w} (--input-size ${up(h)}x${up(w)}, for one)`);
+}
+
 /** The class token of each image: x[:, 0]. */
 const classToken = (x: Tensor): Tensor => invoke('select.int', [x, 1, 0]) as Tensor;
 
@@ -105,7 +117,7 @@ export class VisionTransformer extends ClassifierModel {
     const o = config.options;
     const p = Number(o.patchSize);
     const [c, h, w] = config.inputSize;
-    if (h % p !== 0 || w % p !== 0) throw argumentError('inputSize', `multiples of the patch size ${p} for ${config.name}`, [h, w]);
+    checkPatchGrid(config.name, p, [h, w]);
     this.patchSize = p;
     this.hidden = Number(o.hidden);
     this.grid = [h / p, w / p];
