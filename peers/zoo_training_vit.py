@@ -10,6 +10,10 @@ epoch numbers, batch size, lr, weight decay, mean, std, threads and the small Vi
 Prints one JSON line: test accuracy, each epoch's training loss (the mean over its images, as
 tlcv's Learner reports it) and seconds.
 
+With meta `control` true the pixels are normalised as x * (1 / (255 std)) + (-mean / std) instead
+of (x / 255 - mean) / std: the same maths, other float rounding. Training amplifies such one-ulp
+differences; how far this run parts from the plain one shows how far PyTorch parts from itself.
+
 The recipe is tlcv's Learner's: torch.manual_seed(seed) before building the model (the same init,
 draw for draw), torch.manual_seed(epochSeed(seed, epoch)) at each epoch's start (stochastic depth's
 draws), AdamW with the given lr and weight decay on every parameter, constant lr, cross entropy
@@ -41,7 +45,11 @@ def main():
     torch.set_num_threads(meta["threads"])
     mean = torch.tensor(meta["mean"]).reshape(1, 3, 1, 1)
     std = torch.tensor(meta["std"]).reshape(1, 3, 1, 1)
-    norm = lambda x: (x.float() / 255 - mean) / std  # noqa: E731
+    if meta.get("control"):
+        scale, shift = 1 / (255 * std), -mean / std
+        norm = lambda x: x.float() * scale + shift  # noqa: E731
+    else:
+        norm = lambda x: (x.float() / 255 - mean) / std  # noqa: E731
     x_train, y_train = tensors["train.x"], tensors["train.y"].long()
     x_test, y_test = tensors["test.x"], tensors["test.y"].long()
     model = build(meta)

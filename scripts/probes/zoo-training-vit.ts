@@ -1,7 +1,7 @@
 /**
  * Training parity of the transformer half of the zoo, run by hand (too slow for CI):
  *
- *   node dist/scripts/probes/zoo-training-vit.js [--models convnext_tiny,vit_small] [--train 300] [--test 100] [--epochs 4] [--seeds 1,2,3] [--json]
+ *   node dist/scripts/probes/zoo-training-vit.js [--models convnext_tiny,vit_small] [--train 300] [--test 100] [--epochs 4] [--seeds 1,2,3] [--control] [--json]
  *
  * Trains each model from scratch on Fashion-MNIST at 32 px (28 px padded, gray as RGB), `--train`
  * images per class, with tlcv's Learner, then with PyTorch (peers/zoo_training_vit.py) on the very
@@ -14,7 +14,9 @@
  * also gives every epoch's training loss on both sides; --json prints one JSON object per run.
  * The two sides' float rounding differs (one ulp in attention, say), and training amplifies it:
  * the losses agree to four digits for the first epochs, then part. With several --seeds the
- * probe also prints the mean accuracy of each side, which seed-to-seed noise moves less.
+ * probe also prints the mean accuracy of each side, which seed-to-seed noise moves less. With
+ * --control, PyTorch trains a second time with its input normalised in an algebraically equal
+ * form (other rounding): how far PyTorch parts from itself is the yardstick for tlcv's distance.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -28,7 +30,7 @@ import { Learner, evaluateModel } from '../../src/train/index.js';
 import { writePeerInput } from '../../src/io/peer-files.js';
 import { fromTypedArray, getNumThreads, manualSeed, tidy } from '../../src/tensor/index.js';
 
-const { values: args } = parseArgs({ options: { models: { type: 'string', default: 'convnext_tiny,vit_small' }, train: { type: 'string', default: '300' }, test: { type: 'string', default: '100' }, epochs: { type: 'string', default: '4' }, seeds: { type: 'string', default: '1' }, json: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { models: { type: 'string', default: 'convnext_tiny,vit_small' }, train: { type: 'string', default: '300' }, test: { type: 'string', default: '100' }, epochs: { type: 'string', default: '4' }, seeds: { type: 'string', default: '1' }, control: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
 const EPOCHS = Number(args.epochs);
 const RECIPE = { batchSize: 64, lr: 1e-3, weightDecay: 0.05 };
 // Fashion-MNIST's statistics, the same on each of the three channels.
@@ -89,7 +91,7 @@ interface Side {
 }
 
 /** One model and seed: tlcv's Learner, then PyTorch on the batches the Learner drew. */
-async function runBoth(name: string, seed: number, train: ImageDataset, test: ImageDataset): Promise<{ tlcv: Side; pytorch: Side }> {
+async function runBoth(name: string, seed: number, train: ImageDataset, test: ImageDataset): Promise<{ tlcv: Side; pytorch: Side; control: Side | null }> {
   const plan = { bf16: false, channelsLast: false, device: 'cpu' };
   const model = build(name, seed);
   const source = new Recorded(new DataLoader(train, { batchSize: RECIPE.batchSize, shuffle: true, seed, mean: MEAN, std: STD }));
@@ -108,12 +110,19 @@ async function runBoth(name: string, seed: number, train: ImageDataset, test: Im
       'test.y': fromTypedArray(test.labels, [test.n]),
       order: fromTypedArray(Int32Array.from(source.orders.flat()), [source.orders.length, train.n]),
     };
-    tidy(() => writePeerInput(dir, t, { model: name, seed, epochs: source.epochs, ...RECIPE, mean: MEAN, std: STD, threads: getNumThreads(), vit: VITS[name] ?? null }));
-    for (const v of Object.values(t)) v.dispose();
+    const meta = { model: name, seed, epochs: source.epochs, ...RECIPE, mean: MEAN, std: STD, threads: getNumThreads(), vit: VITS[name] ?? null };
     const script = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'peers', 'zoo_training_vit.py');
-    const r = spawnSync(process.env.TLCV_PEER_PYTHON ?? '/usr/bin/python3', [script, dir], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`the PyTorch peer failed:\n${r.stderr}`);
-    return { tlcv: { accuracy: ev.accuracy, losses: fit.history.map((h) => h.trainLoss), seconds }, pytorch: JSON.parse(r.stdout) as Side };
+    const peer = (control: boolean): Side => {
+      tidy(() => writePeerInput(dir, t, { ...meta, control }));
+      const r = spawnSync(process.env.TLCV_PEER_PYTHON ?? '/usr/bin/python3', [script, dir], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`the PyTorch peer failed:\n${r.stderr}`);
+      return JSON.parse(r.stdout) as Side;
+    };
+    try {
+      return { tlcv: { accuracy: ev.accuracy, losses: fit.history.map((h) => h.trainLoss), seconds }, pytorch: peer(false), control: args.control ? peer(true) : null };
+    } finally {
+      for (const v of Object.values(t)) v.dispose();
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -128,20 +137,24 @@ async function main(): Promise<void> {
   const curve = (l: number[]): string => l.map((v) => v.toFixed(4)).join(' ');
   const mean = (v: number[]): number => v.reduce((a, b) => a + b, 0) / v.length;
   for (const name of args.models.split(',')) {
-    const runs: { tlcv: Side; pytorch: Side }[] = [];
+    const runs: Awaited<ReturnType<typeof runBoth>>[] = [];
     for (const seed of seeds) {
-      const { tlcv, pytorch } = await runBoth(name, seed, train, test);
-      runs.push({ tlcv, pytorch });
+      const run = await runBoth(name, seed, train, test);
+      runs.push(run);
+      const { tlcv, pytorch, control } = run;
       if (args.json) {
-        console.log(JSON.stringify({ model: name, seed, tlcv, pytorch }));
+        console.log(JSON.stringify({ model: name, seed, tlcv, pytorch, ...(control ? { control } : {}) }));
         continue;
       }
       console.log(`${name} seed ${seed}: tlcv ${pts(tlcv.accuracy)}% (${tlcv.seconds.toFixed(0)} s), PyTorch ${pts(pytorch.accuracy)}% (${pytorch.seconds.toFixed(0)} s): difference ${(100 * (tlcv.accuracy - pytorch.accuracy)).toFixed(2)} points`);
       console.log(`  training loss by epoch: tlcv ${curve(tlcv.losses)}; PyTorch ${curve(pytorch.losses)}`);
+      if (control) console.log(`  PyTorch control (same maths, other rounding): ${pts(control.accuracy)}%, ${(100 * (control.accuracy - pytorch.accuracy)).toFixed(2)} points from PyTorch; losses ${curve(control.losses)}`);
     }
     if (!args.json && seeds.length > 1) {
-      const [a, b] = [mean(runs.map((r) => r.tlcv.accuracy)), mean(runs.map((r) => r.pytorch.accuracy))];
-      console.log(`${name}, mean over ${seeds.length} seeds: tlcv ${pts(a)}%, PyTorch ${pts(b)}%: difference ${(100 * (a - b)).toFixed(2)} points`);
+      const avg = (side: 'tlcv' | 'pytorch'): number => mean(runs.map((r) => r[side].accuracy));
+      const controls = runs.flatMap((r) => (r.control ? [r.control.accuracy] : []));
+      const extra = controls.length > 0 ? `; PyTorch control ${pts(mean(controls))}%` : '';
+      console.log(`${name}, mean over ${seeds.length} seeds: tlcv ${pts(avg('tlcv'))}%, PyTorch ${pts(avg('pytorch'))}%: difference ${(100 * (avg('tlcv') - avg('pytorch'))).toFixed(2)} points${extra}`);
     }
   }
 }
