@@ -175,6 +175,18 @@ export function callHot(ref: OpRef, discard: boolean, self: HasHandle, other: un
   }
 }
 
+/**
+ * Whether the installed libtorch registers an op under this name (any overload), asked of the
+ * dispatcher's schema table: for ops that exist in one libtorch version and not another
+ * (`scaled_dot_product_attention` is public from 2.0, private `_scaled_dot_product_attention` in 1.13).
+ *
+ * @example
+ * if (opExists('scaled_dot_product_attention')) ...
+ */
+export function opExists(name: string): boolean {
+  return native.opOverloads(name.includes('::') ? name : `aten::${name}`).length > 0;
+}
+
 export function opSchema(name: string): string {
   return native.opSchema(opId(name));
 }
