@@ -13,3 +13,5 @@ export { DinoVisionTransformer, DinoBlock, Mlp, DINOV2_CONFIGS } from './dinov2.
 export { describesForward, residual, FLATTEN, GLOBAL_AVG_POOL, type DescribesForward, type ForwardStep } from './forward-spec.js';
 export { adaptInputConv, loadPretrained, loadWeightsFile, readWeightsFile, type PretrainedReport } from './pretrained.js';
 export { defaultWeightsDir, downloadVerified, resolvePretrained, sha256Matches, type ResolveOptions } from './weights-cache.js';
+export { countMacs, measureModelCost, opMacs, type ModelCost } from './model-cost.js';
+export { modelCosts, readMeasuredSpeeds, recordMeasuredSpeeds, type MeasuredSpeed } from './model-facts.js';
