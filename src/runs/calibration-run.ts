@@ -9,7 +9,7 @@ import { forEachBatch, type Dataset } from '../data/index.js';
 import type { ClassifierModel } from '../models/index.js';
 import { calibrate, type CalibrationRecord } from '../metrics/index.js';
 import { inferenceMode, tidy } from '../tensor/index.js';
-import { loaderFor, resolveTrainOptions } from '../train/index.js';
+import { loaderFor, resolveTrainOptions, type Callback, type LearnerView } from '../train/index.js';
 
 /** What a run is asked to do about unknown inputs: nothing (off), or calibrate on its validation split. */
 export interface UnknownRequest {
@@ -72,4 +72,37 @@ export async function calibrateOnValidation(model: ClassifierModel, val: Dataset
 export function describeCalibration(c: CalibrationRecord): string {
   const pc = (x: number): string => `${(x * 100).toFixed(2)}%`;
   return `calibration on ${c.images} validation images: temperature ${c.temperature.toFixed(3)}, ECE ${pc(c.eceBefore)} -> ${pc(c.eceAfter)}; unknown below ${c.threshold.toFixed(4)} (answers unknown for ${pc(c.validationRejection)} of validation, target ${pc(c.targetRejection)})`;
+}
+
+/** The report's summary lines for a calibration record. */
+export function calibrationInfo(c: CalibrationRecord | null): Record<string, string | number> {
+  if (c === null) return {};
+  const pc = (x: number): string => `${(x * 100).toFixed(2)}%`;
+  return {
+    'temperature (fitted on validation)': Number(c.temperature.toFixed(4)),
+    'ECE before / after the temperature': `${pc(c.eceBefore)} / ${pc(c.eceAfter)}`,
+    'unknown below (max probability)': Number(c.threshold.toFixed(4)),
+    'unknown on validation (target)': `${pc(c.validationRejection)} (${pc(c.targetRejection)})`,
+  };
+}
+
+/**
+ * Fits the calibration at the end of a fit, after KeepBest restored the best weights and before
+ * the report (order 98 < 100), which then shows the ECE before and after.
+ */
+export class Calibrate implements Callback {
+  readonly order = 98;
+  readonly name = 'calibrate';
+  record: CalibrationRecord | null = null;
+
+  constructor(
+    readonly val: Dataset | null,
+    readonly o: UnknownRequest & { device?: string },
+  ) {}
+
+  async afterFit(learn: LearnerView): Promise<void> {
+    // fineTune's head-only stage is part of the run: the model it leaves is not the one kept.
+    if (learn.stage !== undefined) return;
+    this.record = await calibrateOnValidation(learn.model, this.val, this.o);
+  }
 }

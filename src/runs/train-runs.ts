@@ -18,7 +18,7 @@ import { prepareScratch, prepareTransfer, loadForModel, type DataChoices, type P
 import { folderRunCallbacks } from './run-callbacks.js';
 import { saveModelFolder } from './model-folder.js';
 import { writeResultFolder } from './result-folder.js';
-import { calibrateOnValidation, type UnknownRequest } from './calibration-run.js';
+import { Calibrate, calibrateOnValidation, calibrationInfo, type UnknownRequest } from './calibration-run.js';
 import type { CalibrationRecord } from '../metrics/index.js';
 
 /** Where a run lives on disk: checkpoints while it trains, the model folder at its end. */
@@ -75,15 +75,18 @@ export interface RunOutcome {
 
 const isMainOf = (r: TrainRunOptions): boolean => r.group?.isMain ?? true;
 
-function learnerFor(p: Prepared, r: TrainRunOptions, title: string, provenance: Record<string, unknown>): { learn: Learner; report: ReturnType<typeof folderRunCallbacks>['report'] | null } {
+function learnerFor(p: Prepared, r: TrainRunOptions, title: string, provenance: Record<string, unknown>): { learn: Learner; report: ReturnType<typeof folderRunCallbacks>['report'] | null; calibrate: Calibrate | null } {
   const main = isMainOf(r);
-  const run = r.out === undefined ? null : folderRunCallbacks({ out: r.out.dir, ...r.out, title, provenance, evalSet: p.val ?? p.train, progress: { quiet: r.quiet === true || !main } });
-  const callbacks = [...(run?.callbacks ?? []), ...(r.callbacks ?? []), ...(r.group ? [new DataParallel(r.group)] : [])];
+  const device = r.options?.device === undefined ? {} : { device: r.options.device };
+  const calibrate = r.unknown === undefined ? null : new Calibrate(p.val, { ...r.unknown, ...device });
+  const info = calibrate === null ? {} : { info: () => calibrationInfo(calibrate.record) };
+  const run = r.out === undefined ? null : folderRunCallbacks({ out: r.out.dir, ...r.out, title, provenance, evalSet: p.val ?? p.train, progress: { quiet: r.quiet === true || !main }, ...info });
+  const callbacks = [...(run?.callbacks ?? []), ...(r.callbacks ?? []), ...(r.group ? [new DataParallel(r.group)] : []), ...(calibrate ? [calibrate] : [])];
   const quiet = run !== null || r.quiet === true || !main;
   // Info lines reach the caller once: through the Progress callback that shows them, else through log.
   const shown = r.quiet !== true && main;
   const learn = new Learner({ model: p.model, train: p.train, val: p.val, options: r.options ?? {}, callbacks, quiet, ...(r.log && !shown ? { log: r.log } : {}) });
-  return { learn, report: run?.report ?? null };
+  return { learn, report: run?.report ?? null, calibrate };
 }
 
 /** Refuses `--unknown auto` without validation data before any training. */
@@ -94,10 +97,17 @@ function checkUnknown(p: Prepared, r: { unknown?: UnknownRequest }): void {
   }
 }
 
-/** The calibration a run asked for, fitted on its validation split (see describeCalibration for a line on it). */
+/** The calibration a head run asked for, fitted on its validation split (see describeCalibration for a line on it). */
 async function calibration(p: Prepared, r: { unknown?: UnknownRequest; options?: Partial<TrainOptions> }): Promise<CalibrationRecord | null> {
   if (r.unknown === undefined) return null;
   return calibrateOnValidation(p.model, p.val, { ...r.unknown, ...(r.options?.device === undefined ? {} : { device: r.options.device }) });
+}
+
+/** What the Calibrate callback fitted at the end of the fit (null when not asked). */
+function fitted(c: Calibrate | null): CalibrationRecord | null {
+  if (c === null) return null;
+  if (c.record === null) throw new TlcvError('MODEL', 'internal: the fit ended without its calibration');
+  return c.record;
 }
 
 function save(p: Prepared, r: TrainRunOptions, learn: Learner, provenance: Record<string, unknown>, cal: CalibrationRecord | null): void {
@@ -122,10 +132,10 @@ export async function pretrainRun(arch: { name: string; alpha?: number }, data: 
   checkUnknown(p, r);
   try {
     const provenance = { command: 'pretrain', data, mode: 'scratch' };
-    const { learn, report } = learnerFor(p, r, `pretrain ${arch.name} on ${data}`, provenance);
+    const { learn, report, calibrate } = learnerFor(p, r, `pretrain ${arch.name} on ${data}`, provenance);
     const t0 = performance.now();
     await learn.fit();
-    const cal = await calibration(p, r);
+    const cal = fitted(calibrate);
     save(p, r, learn, provenance, cal);
     return outcome(p, learn, report, (performance.now() - t0) / 1000, learn.summary, cal);
   } catch (e) {
@@ -160,14 +170,14 @@ export async function transferRun(source: { module: ClassifierModel; preprocess:
   checkUnknown(p, r);
   const unfreeze = r.mode === 'feature-extraction' ? 0 : (r.unfreeze ?? 'all');
   const provenance = { command: r.command ?? 'transfer', from: r.from, data, mode: r.mode, unfreeze };
-  const { learn, report } = learnerFor(p, r, `${r.mode} from ${r.from} to ${data}`, provenance);
+  const { learn, report, calibrate } = learnerFor(p, r, `${r.mode} from ${r.from} to ${data}`, provenance);
   const s = learn.setStrategy(r.mode, unfreeze);
   const summary = `${r.mode}: ${s.frozenStages} of ${p.model.stages().length} layer groups frozen, ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters trainable`;
   if (isMainOf(r)) r.log?.(`source: ${r.description ?? r.from}; ${summary}`);
   const t0 = performance.now();
   if (r.mode === 'fine-tune') await learn.fineTune({ headEpochs: r.headEpochs ?? 0, unfreeze });
   else await learn.featureExtract();
-  const cal = await calibration(p, r);
+  const cal = fitted(calibrate);
   save(p, r, learn, { ...provenance, frozenStages: s.frozenStages }, cal);
   return outcome(p, learn, report, (performance.now() - t0) / 1000, summary, cal);
 }
@@ -209,6 +219,7 @@ export async function headRun(source: { module: ClassifierModel; preprocess: Pre
     if (r.mode !== 'probe') info['centred on'] = head.centeredOn === 'source' ? `the mean of ${r.center}` : 'the support set mean';
     if (r.mode === 'knn') info.k = r.k ?? 5;
     if (head.lambda !== undefined) info['L2 strength'] = head.lambda;
+    Object.assign(info, calibrationInfo(cal));
     const fit = { history: [], bestEpoch: 0, stoppedEarly: false, lrTrace: [] };
     const title = `${r.mode} head from ${r.from} on ${data}`;
     await writeResultFolder(r.out.dir, { classes: train.classes, preprocess, calibration: cal, report: { title, model, plan: learn.evaluationPlan!, options, fit, evaluation, evalSet, epochSeconds: [], provenance, info } });
