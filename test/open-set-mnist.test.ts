@@ -164,6 +164,22 @@ test('predict --json, serve, the ONNX graph in onnxruntime and the web page answ
   }
 });
 
+test('an ncm head calibrates on its validation split too; the reports show the ECE before and after; a bad record is refused by name', () => {
+  const ncm = join(root, 'ncm');
+  const r = runCli(['transfer', '--model', folder, '--data', 'mnist:train@classes=0-4,frac=0.1', '--mode', 'ncm', '--out', ncm, '--unknown', 'auto', '--unknown-rate', '0.1']);
+  assert.equal(r.code, 0, r.stderr);
+  const c = readModelConfig(ncm).calibration!;
+  assert.equal(c.targetRejection, 0.1);
+  assert.ok(Math.abs(c.validationRejection - 0.1) < 0.03, `${c.validationRejection}`);
+  for (const dir of [folder, ncm]) assert.match(readFileSync(join(dir, 'report.html'), 'utf8'), /ECE before \/ after the temperature/);
+  const config = JSON.parse(readFileSync(join(ncm, 'config.json'), 'utf8')) as { calibration: { threshold: number } };
+  config.calibration.threshold = 2;
+  writeFileSync(join(ncm, 'config.json'), JSON.stringify(config));
+  const bad = runCli(['predict', '--model', ncm, join(root, 'images', 'known-0.png')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /field "calibration.threshold" must be a probability in \[0, 1\], found 2/);
+});
+
 test('--unknown auto needs a validation split; a folder without the record answers as before', () => {
   const r = runCli(['pretrain', '--data', 'mnist:train@classes=0-1,frac=0.05', '--out', join(root, 'none'), '--val', 'none', '--epochs', '1', '--unknown', 'auto', '--quiet']);
   assert.equal(r.code, 2);
