@@ -271,10 +271,13 @@ export class Model implements ImagePredictor {
 
   /**
    * Predictions for image files (paths), encoded images (bytes), or a uint8 tensor of pixels
-   * [N, C, H, W] at the input size; `batchSize` images run in each forward (default 16).
+   * [N, C, H, W] at the input size; `batchSize` images run in each forward (default 16). Where an
+   * unknown threshold is in force (`unknown`, default the load's setting), each has `unknown`
+   * and `score` (docs/unknown.md).
    *
    * @example
    * const [p] = await m.predict(['cat.jpg'], { topK: 3 });
+   * if (p.unknown) console.log(`none of the classes (nearest ${p.top[0].class})`);
    */
   async predict(inputs: PredictInput[] | Tensor, o: { topK?: number; batchSize?: number; unknown?: UnknownSetting } = {}): Promise<Prediction[]> {
     const k = o.topK ?? 5;
