@@ -9,3 +9,5 @@ export { adaptModel, ADAPT_METHODS, ADAPT_TRAIN_DEFAULTS, PSEUDO_LABEL_DEFAULTS,
 export { splitValidation, loadForModel, loadInMemoryForModel, recordForModel, prepareScratch, prepareTransfer, runPreprocess, alignToModelClasses, type Prepared, type DataChoices } from './data-prep.js';
 export { folderRunCallbacks, type FolderRunOptions } from './run-callbacks.js';
 export { writeResultFolder } from './result-folder.js';
+export { calibrateOnValidation, datasetLogits, describeCalibration, type UnknownRequest } from './calibration-run.js';
+export { checkCalibrationRecord } from './calibration-record.js';

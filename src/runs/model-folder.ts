@@ -13,6 +13,8 @@ import { readSafetensors, safetensorsChunks } from '../io/safetensors.js';
 import { writeFilesAtomic } from '../io/atomic-write.js';
 import { RUN_FILES } from '../io/run-folder.js';
 import { checkHeadRecord, headRecord, restoreHead, type HeadRecord } from '../transfer/heads/head-record.js';
+import type { CalibrationRecord } from '../metrics/index.js';
+import { checkCalibrationRecord } from './calibration-record.js';
 
 const CONFIG_FILE = RUN_FILES.config;
 const WEIGHTS_FILE = RUN_FILES.weights;
@@ -33,6 +35,11 @@ export interface ModelFolderConfig {
   preprocess?: PreprocessJson;
   /** The classifier's kind when it is not the architecture's own (a kNN or float32 head). */
   head?: HeadRecord;
+  /**
+   * Temperature scaling and the unknown threshold fitted on the run's validation split
+   * (`--unknown auto`); absent in folders trained without it, which answer as they always did.
+   */
+  calibration?: CalibrationRecord;
 }
 
 /**
@@ -43,7 +50,7 @@ export interface ModelFolderConfig {
  * @example
  * saveModelFolder('runs/digits', model, { classes: train.classes, preprocess: train.preprocess });
  */
-export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown>; preprocess: PreprocessConfig | null }): ModelFolderConfig {
+export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown>; preprocess: PreprocessConfig | null; calibration?: CalibrationRecord | null }): ModelFolderConfig {
   const c = model.config;
   const images = c.inputSize[0] === 1 || c.inputSize[0] === 3;
   // No default: a folder whose record differs from what the model was trained and evaluated
@@ -71,6 +78,7 @@ export function saveModelFolder(dir: string, model: ClassifierModel, info: { cla
   }
   const head = headRecord(model);
   if (head !== undefined) config.head = head;
+  if (info.calibration) config.calibration = checkCalibrationRecord(info.calibration, dir, c.name)!;
   writeFilesAtomic([
     { path: join(dir, WEIGHTS_FILE), data: safetensorsChunks(model.stateDict(), { format: 'pt', tlcv_model: c.name }) },
     { path: join(dir, CONFIG_FILE), data: `${JSON.stringify(config, null, 2)}\n` },
@@ -109,7 +117,8 @@ export function readModelConfig(dir: string): ModelFolderConfig {
   field(typeof weights === 'string' && weights !== '' && basename(weights) === weights && weights !== '..' && weights !== '.', path, 'weights', 'a file name inside the model folder', weights);
   if (c.preprocess !== undefined) checkPreprocessFits(parsePreprocess(c.preprocess, `${path} (preprocess)`), c, path);
   const head = checkHeadRecord(c.head, path);
-  return { ...c, weights, options: c.options ?? {}, ...(head === undefined ? {} : { head }) };
+  const calibration = checkCalibrationRecord(c.calibration, path, c.model);
+  return { ...c, weights, options: c.options ?? {}, ...(head === undefined ? {} : { head }), ...(calibration === undefined ? {} : { calibration }) };
 }
 
 function checkPreprocessFits(p: PreprocessJson | PreprocessConfig, c: ModelFolderConfig, where: string): void {
