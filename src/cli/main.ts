@@ -26,6 +26,11 @@ const COMMANDS: Entry[] = [
     load: async () => (await import('./adapt.js')).adaptCommand,
   },
   { name: 'evaluate', summary: 'Score a model folder on a (target-domain) dataset: accuracy, top-5, per-class P/R/F1, confusion.', load: async () => (await import('./evaluate.js')).evaluateCommand },
+  {
+    name: 'doctor',
+    summary: 'Check an image folder before training: corrupt files, exact and near duplicates, train/test leakage, class balance, sizes, colour modes, likely label errors.',
+    load: async () => (await import('./doctor.js')).doctorCommand,
+  },
   { name: 'predict', summary: 'Classify image files with a model folder.', load: async () => (await import('./predict.js')).predictCommand },
   {
     name: 'demo',

@@ -9,3 +9,4 @@ export { adaptModel, ADAPT_METHODS, ADAPT_TRAIN_DEFAULTS, PSEUDO_LABEL_DEFAULTS,
 export { splitValidation, loadForModel, loadInMemoryForModel, recordForModel, prepareScratch, prepareTransfer, runPreprocess, alignToModelClasses, type Prepared, type DataChoices } from './data-prep.js';
 export { folderRunCallbacks, type FolderRunOptions } from './run-callbacks.js';
 export { writeResultFolder } from './result-folder.js';
+export { modelFeatures } from './model-features.js';
