@@ -1,4 +1,5 @@
-import { diagnose, type DoctorReport } from '../doctor/index.js';
+import { diagnose, renderDoctorReport, type DoctorReport } from '../doctor/index.js';
+import { writeFileAtomic } from '../io/index.js';
 import { load, modelFeatures } from '../runs/index.js';
 import { defineCommand } from './command.js';
 import { applyThreads } from './common.js';
@@ -11,7 +12,7 @@ function summary(r: DoctorReport): string {
   row(r.corrupt.length, 'corrupt or unreadable files', r.corrupt[0] && `${r.corrupt[0].path} (${r.corrupt[0].why})`);
   row(r.exactDuplicates.length, 'groups of exact duplicates', r.exactDuplicates[0]?.map((f) => f.path).join(' = '));
   row(r.nearDuplicates.length, `pairs of near duplicates (${r.settings.near})`, r.nearDuplicates[0]?.files.map((f) => f.path).join(' ~ '));
-  row(r.leakage.length, 'images in more than one split (leakage)', r.leakage[0]?.files.map((f) => `${f.split}/${f.path}`).join(' ~ '));
+  row(r.leakage.length, 'images in more than one split (leakage)', r.leakage[0]?.files.map((f) => f.path).join(' ~ '));
   for (const b of r.balance.filter((x) => x.imbalanced)) {
     lines.push(`      -  ${b.split}: classes ${b.ratio.toFixed(1)}:1 (largest:smallest)${b.empty.length ? `, no images of ${b.empty.join(', ')}` : ''}; balancing loss weights ${b.weights.map((w) => w.toFixed(2)).join(' ')}`);
   }
@@ -54,7 +55,8 @@ export const doctorCommand = defineCommand({
         ...(f['max-images'] === undefined ? {} : { maxImages: f['max-images'] }),
         ...(m ? { features: modelFeatures(m) } : {}),
       });
-      console.log(f.json ? JSON.stringify(report) : summary(report));
+      writeFileAtomic(f.out, await renderDoctorReport(report));
+      console.log(f.json ? JSON.stringify(report) : `${summary(report)}\nreport: ${f.out}`);
       return f.strict && report.found > 0 ? 1 : 0;
     } finally {
       m?.dispose();

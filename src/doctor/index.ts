@@ -5,3 +5,4 @@ export { describePixels, tinyVector, pixelFeatures, hamming, TINY_DIM, PIXEL_FEA
 export { exactGroups, cosinePairs, hashPairs, groupPairs, NEAR_DEFAULTS, type NearMethod, type NearPair } from './duplicates.js';
 export { findLabelIssues, outOfFoldProbabilities, stratifiedFolds, type LabelIssue, type LabelErrorOptions } from './label-errors.js';
 export { classBalance, sizeOutliers, colourModes, IMBALANCE_RATIO, type Imbalance, type SizeReport, type ModeReport } from './checks.js';
+export { renderDoctorReport } from './html.js';
