@@ -64,10 +64,12 @@ export interface DoctorReport {
   seconds: number;
 }
 
-/** Cheap settings for a look before training: no label-error pass, pHash only, 2,000 images at most. */
-export const CHEAP_DOCTOR: DoctorOptions = { labelErrors: false, near: 'phash', maxImages: 2000 };
+/** Cheap settings for a look before training: no label-error pass, 2,000 images at most. */
+export const CHEAP_DOCTOR: DoctorOptions = { labelErrors: false, near: 'tiny', maxImages: 2000 };
 
 const FOLDS = 5;
+/** Near pairs kept at most: a folder of look-alikes must not fill memory with N² pairs. */
+const MAX_PAIRS = 100_000;
 
 async function modelFeatures(scan: FolderScan, fn: FeatureFn, log: (line: string) => void): Promise<{ rows: Float32Array; dim: number }> {
   const batch = 64;
@@ -131,13 +133,14 @@ export async function diagnose(spec: string, o: DoctorOptions = {}): Promise<Doc
   if (near === 'model' && feats === null) throw new TlcvError('ARGUMENT', 'near duplicates by model features need a model (--model)');
   const threshold = near === 'off' ? null : (o.nearThreshold ?? NEAR_DEFAULTS[near]);
   let pairs: NearPair[] = [];
-  if (near === 'phash') pairs = hashPairs(reps.map((i) => images[i]!.descriptors.phash), threshold!);
+  if (near === 'phash') pairs = hashPairs(reps.map((i) => images[i]!.descriptors.phash), threshold!, MAX_PAIRS);
   else if (near !== 'off') {
     const dim = near === 'tiny' ? TINY_DIM : feats!.dim;
     const rows = new Float32Array(reps.length * dim);
     reps.forEach((i, r) => (near === 'tiny' ? tinyVector(images[i]!.descriptors, rows, r * dim) : rows.set(feats!.rows.subarray(i * dim, (i + 1) * dim), r * dim)));
-    pairs = cosinePairs(near === 'tiny' ? rows : unitRows(rows, dim), reps.length, dim, threshold!);
+    pairs = cosinePairs(near === 'tiny' ? rows : unitRows(rows, dim), reps.length, dim, threshold!, MAX_PAIRS);
   }
+  if (pairs.length >= MAX_PAIRS) skipped.push(`near duplicates: stopped at the first ${MAX_PAIRS} pairs (raise --near-threshold)`);
   // Pairs, not their connected groups: on digits, chains of look-alike 1s would join into one large group.
   const nearPairs = pairs
     .map((p) => ({ a: reps[p.a]!, b: reps[p.b]!, score: p.score }))
@@ -147,6 +150,7 @@ export async function diagnose(spec: string, o: DoctorOptions = {}): Promise<Doc
   for (const p of nearPairs) if (images[p.a]!.split !== images[p.b]!.split) leakage.push({ kind: 'near', files: [file(p.a), file(p.b)] });
 
   let labelIssues: DoctorReport['labelIssues'] = [];
+  let labelsRan = false;
   const present = new Set(images.map((im) => im.label));
   const wantLabels = o.labelErrors ?? true;
   if (wantLabels && (present.size < 2 || images.length < 4 * FOLDS)) {
@@ -158,6 +162,7 @@ export async function diagnose(spec: string, o: DoctorOptions = {}): Promise<Doc
     const rows = feats?.rows ?? new Float32Array(images.length * dim);
     if (feats === null) images.forEach((im, i) => pixelFeatures(im.descriptors, rows, i * dim));
     const probs = outOfFoldProbabilities(rows, dim, labels, classes.length, { folds: FOLDS, seed: o.seed ?? 0 });
+    labelsRan = true;
     labelIssues = findLabelIssues(labels, probs, classes.length).map((x) => ({ ...file(x.index), suggested: classes[x.suggested]!, selfConfidence: x.selfConfidence }));
   }
 
@@ -179,7 +184,7 @@ export async function diagnose(spec: string, o: DoctorOptions = {}): Promise<Doc
     labelIssues,
     sizes: { median: sizes.median, tiny: sizes.tiny.map(sized), huge: sizes.huge.map(sized) },
     modes: { counts: modes.counts, mixed: modes.mixed, minority: modes.minority.map((i) => ({ ...file(i), mode: images[i]!.mode })) },
-    settings: { near, nearThreshold: threshold, labelErrors: wantLabels && skipped.length === 0 ? { features: feats ? 'model' : 'pixels', folds: FOLDS } : null, skipped, maxImages: o.maxImages ?? null },
+    settings: { near, nearThreshold: threshold, labelErrors: labelsRan ? { features: feats ? 'model' : 'pixels', folds: FOLDS } : null, skipped, maxImages: o.maxImages ?? null },
     found: 0,
     seconds: 0,
   };

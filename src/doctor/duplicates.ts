@@ -31,19 +31,19 @@ export function exactGroups(hashes: string[]): number[][] {
 }
 
 /**
- * Pairs (a < b) whose unit vectors' cosine is at least `threshold`, rows flattened in `vectors`
+ * Pairs (a < b; the first maxPairs found) whose unit vectors' cosine is at least `threshold`, rows flattened in `vectors`
  * ([N, dim]). Rows are expected at unit length (a zero row matches nothing).
  *
  * @example
  * const pairs = cosinePairs(tinyRows, n, 256, 0.95);
  */
-export function cosinePairs(vectors: Float32Array, n: number, dim: number, threshold: number, block = 256): NearPair[] {
+export function cosinePairs(vectors: Float32Array, n: number, dim: number, threshold: number, maxPairs = Infinity, block = 256): NearPair[] {
   const pairs: NearPair[] = [];
   if (n < 2) return pairs;
   tidy(() => {
     const all = fromTypedArray(vectors, [n, dim]);
     const allT = all.transpose(0, 1).contiguous();
-    for (let i0 = 0; i0 < n - 1; i0 += block) {
+    for (let i0 = 0; i0 < n - 1 && pairs.length < maxPairs; i0 += block) {
       const rows = Math.min(block, n - i0);
       const sims = tidy(() => all.narrow(0, i0, rows).matmul(allT).toFlatArray()) as Float32Array | number[];
       for (let r = 0; r < rows; r += 1) {
@@ -51,7 +51,7 @@ export function cosinePairs(vectors: Float32Array, n: number, dim: number, thres
         const base = r * n;
         for (let b = a + 1; b < n; b += 1) {
           const s = sims[base + b]!;
-          if (s >= threshold) pairs.push({ a, b, score: s });
+          if (s >= threshold && pairs.length < maxPairs) pairs.push({ a, b, score: s });
         }
       }
     }
@@ -59,14 +59,14 @@ export function cosinePairs(vectors: Float32Array, n: number, dim: number, thres
   return pairs;
 }
 
-/** Pairs (a < b) whose pHashes differ in at most `maxBits` bits. */
-export function hashPairs(hashes: [number, number][], maxBits: number): NearPair[] {
+/** Pairs (a < b, at most maxPairs) whose pHashes differ in at most `maxBits` bits. */
+export function hashPairs(hashes: [number, number][], maxBits: number, maxPairs = Infinity): NearPair[] {
   const pairs: NearPair[] = [];
-  for (let a = 0; a < hashes.length; a += 1) {
+  for (let a = 0; a < hashes.length && pairs.length < maxPairs; a += 1) {
     const ha = hashes[a]!;
     for (let b = a + 1; b < hashes.length; b += 1) {
       const d = hamming(ha, hashes[b]!);
-      if (d <= maxBits) pairs.push({ a, b, score: d });
+      if (d <= maxBits && pairs.length < maxPairs) pairs.push({ a, b, score: d });
     }
   }
   return pairs;

@@ -6,3 +6,4 @@ export { exactGroups, cosinePairs, hashPairs, groupPairs, NEAR_DEFAULTS, type Ne
 export { findLabelIssues, outOfFoldProbabilities, stratifiedFolds, type LabelIssue, type LabelErrorOptions } from './label-errors.js';
 export { classBalance, sizeOutliers, colourModes, IMBALANCE_RATIO, type Imbalance, type SizeReport, type ModeReport } from './checks.js';
 export { renderDoctorReport } from './html.js';
+export { formatDoctorReport } from './summary.js';
