@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { diagnose, findLabelIssues, type DoctorReport } from '../src/doctor/index.js';
+import { TINY_DIM, cosinePairs, diagnose, findLabelIssues, scanFolder, tinyPairs, tinyVector, type DoctorReport } from '../src/doctor/index.js';
 import { liveTensors } from '../src/tensor/index.js';
 import { plantedDigits, type PlantedTruth } from './helpers/doctor-folder.js';
 
@@ -90,7 +90,20 @@ test('confident learning on given probabilities: a confidently other-class image
   assert.deepEqual(issues.map((x) => [x.index, x.given, x.suggested]), [[0, 0, 2]]);
 });
 
-test('cheap mode: no label pass, pHash, a capped sample that still sees both splits', async () => {
+test('the two-pass near search (16x16 candidates, then 32x32) finds exactly the one-pass pairs', async () => {
+  const scan = await scanFolder(`folder:${dir}`);
+  const n = scan.images.length;
+  const rows = new Float32Array(n * TINY_DIM);
+  scan.images.forEach((im, i) => tinyVector(im.descriptors, rows, i * TINY_DIM));
+  for (const t of [0.9, 0.97]) {
+    const full = new Map(cosinePairs(rows, n, TINY_DIM, t).map((p) => [`${p.a}|${p.b}`, p.score]));
+    const two = tinyPairs(scan.images.map((im) => im.descriptors), t);
+    assert.equal(two.length, full.size, `threshold ${t}`);
+    for (const p of two) assert.ok(Math.abs(full.get(`${p.a}|${p.b}`)! - p.score) < 1e-5);
+  }
+});
+
+test('cheap mode: no label pass, a capped sample that still sees both splits', async () => {
   const quick = await diagnose(`folder:${dir}`, { labelErrors: false, near: 'phash', maxImages: 200 });
   assert.equal(quick.labelIssues.length, 0);
   assert.equal(quick.settings.labelErrors, null);

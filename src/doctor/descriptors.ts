@@ -12,6 +12,8 @@
 export const DECODE_SIDE = 32;
 /** Length of the near-duplicate vector (32x32 gray). */
 export const TINY_DIM = DECODE_SIDE * DECODE_SIDE;
+/** Length of the first-pass vector of the near-duplicate search (16x16 gray). */
+export const COARSE_DIM = 256;
 /** Length of the probe's pixel features (16x16 gray and 8x8 RGB, in [0, 1]). */
 export const PIXEL_FEATURE_DIM = 256 + 192;
 
@@ -106,6 +108,25 @@ export function tinyVector(d: Descriptors, out: Float32Array, offset = 0): void 
   for (const v of d.gray) norm += (v - mean) ** 2;
   const inv = norm > 1e-6 ? 1 / Math.sqrt(norm) : 0;
   for (let i = 0; i < TINY_DIM; i += 1) out[offset + i] = (d.gray[i]! - mean) * inv;
+}
+
+/** The 16x16 gray image (2x2 means), mean-centred and unit length: the near search's first pass. */
+export function coarseVector(d: Descriptors, out: Float32Array, offset = 0): void {
+  const n = DECODE_SIDE;
+  let mean = 0;
+  for (let y = 0; y < 16; y += 1) {
+    for (let x = 0; x < 16; x += 1) {
+      const a = 2 * y * n + 2 * x;
+      const v = d.gray[a]! + d.gray[a + 1]! + d.gray[a + n]! + d.gray[a + n + 1]!;
+      out[offset + y * 16 + x] = v;
+      mean += v;
+    }
+  }
+  mean /= COARSE_DIM;
+  let norm = 0;
+  for (let i = 0; i < COARSE_DIM; i += 1) norm += (out[offset + i]! - mean) ** 2;
+  const inv = norm > 1e-6 ? 1 / Math.sqrt(norm) : 0;
+  for (let i = 0; i < COARSE_DIM; i += 1) out[offset + i] = (out[offset + i]! - mean) * inv;
 }
 
 /** The probe's pixel features (16x16 gray by 2x2 means, then 8x8 RGB; in [0, 1]), written into `out` at `offset`. */

@@ -8,8 +8,8 @@
 import { relative } from 'node:path';
 import { TlcvError } from '../errors.js';
 import { classBalance, colourModes, sizeOutliers, type Imbalance, type ModeReport } from './checks.js';
-import { PIXEL_FEATURE_DIM, TINY_DIM, pixelFeatures, tinyVector } from './descriptors.js';
-import { NEAR_DEFAULTS, cosinePairs, exactGroups, hashPairs, type NearMethod, type NearPair } from './duplicates.js';
+import { PIXEL_FEATURE_DIM, pixelFeatures } from './descriptors.js';
+import { NEAR_DEFAULTS, cosinePairs, exactGroups, hashPairs, tinyPairs, type NearMethod, type NearPair } from './duplicates.js';
 import { findLabelIssues, outOfFoldProbabilities } from './label-errors.js';
 import { scanFolder, type FolderScan, type ImageMode } from './scan.js';
 
@@ -134,11 +134,12 @@ export async function diagnose(spec: string, o: DoctorOptions = {}): Promise<Doc
   const threshold = near === 'off' ? null : (o.nearThreshold ?? NEAR_DEFAULTS[near]);
   let pairs: NearPair[] = [];
   if (near === 'phash') pairs = hashPairs(reps.map((i) => images[i]!.descriptors.phash), threshold!, MAX_PAIRS);
-  else if (near !== 'off') {
-    const dim = near === 'tiny' ? TINY_DIM : feats!.dim;
+  else if (near === 'tiny') pairs = tinyPairs(reps.map((i) => images[i]!.descriptors), threshold!, MAX_PAIRS);
+  else if (near === 'model') {
+    const dim = feats!.dim;
     const rows = new Float32Array(reps.length * dim);
-    reps.forEach((i, r) => (near === 'tiny' ? tinyVector(images[i]!.descriptors, rows, r * dim) : rows.set(feats!.rows.subarray(i * dim, (i + 1) * dim), r * dim)));
-    pairs = cosinePairs(near === 'tiny' ? rows : unitRows(rows, dim), reps.length, dim, threshold!, MAX_PAIRS);
+    reps.forEach((i, r) => rows.set(feats!.rows.subarray(i * dim, (i + 1) * dim), r * dim));
+    pairs = cosinePairs(unitRows(rows, dim), reps.length, dim, threshold!, MAX_PAIRS);
   }
   if (pairs.length >= MAX_PAIRS) skipped.push(`near duplicates: stopped at the first ${MAX_PAIRS} pairs (raise --near-threshold)`);
   // Pairs, not their connected groups: on digits, chains of look-alike 1s would join into one large group.

@@ -4,8 +4,8 @@
  * training). Near pairs come from an all-pairs search in blocks (a [B, D] x [D, N] product
  * through libtorch for cosine, popcounts for pHash), so time grows with N² but memory with N.
  */
-import { fromTypedArray, tidy } from '../tensor/index.js';
-import { hamming } from './descriptors.js';
+import { fromTypedArray, invoke, tidy, type Tensor } from '../tensor/index.js';
+import { COARSE_DIM, TINY_DIM, coarseVector, hamming, type Descriptors } from './descriptors.js';
 
 export type NearMethod = 'tiny' | 'phash' | 'model';
 
@@ -43,20 +43,69 @@ export function cosinePairs(vectors: Float32Array, n: number, dim: number, thres
   tidy(() => {
     const all = fromTypedArray(vectors, [n, dim]);
     const allT = all.transpose(0, 1).contiguous();
+    // Tiles of the upper triangle, block x 4*block: small, equal-sized allocations that the
+    // allocator reuses (blocks of whole rows, of shrinking sizes, left RSS hundreds of MB up).
+    const width = 4 * block;
     for (let i0 = 0; i0 < n - 1 && pairs.length < maxPairs; i0 += block) {
       const rows = Math.min(block, n - i0);
-      const sims = tidy(() => all.narrow(0, i0, rows).matmul(allT).toFlatArray()) as Float32Array | number[];
-      for (let r = 0; r < rows; r += 1) {
-        const a = i0 + r;
-        const base = r * n;
-        for (let b = a + 1; b < n; b += 1) {
-          const s = sims[base + b]!;
-          if (s >= threshold && pairs.length < maxPairs) pairs.push({ a, b, score: s });
+      const left = all.narrow(0, i0, rows);
+      for (let j0 = i0; j0 < n && pairs.length < maxPairs; j0 += width) {
+        const cols = Math.min(width, n - j0);
+        // Thresholded in libtorch: only the few pairs over it cross into JS.
+        const [flat, values] = tidy(() => {
+          const sims = left.matmul(allT.narrow(1, j0, cols)).view([-1]);
+          const mask = sims.ge(threshold);
+          const where = invoke('nonzero', [mask]) as Tensor;
+          return [where.view([-1]).toTypedArray(), sims.maskedSelect(mask).toTypedArray()];
+        }) as [BigInt64Array, Float32Array];
+        for (let k = 0; k < flat.length && pairs.length < maxPairs; k += 1) {
+          const pos = Number(flat[k]!);
+          const a = i0 + Math.floor(pos / cols);
+          const b = j0 + (pos % cols);
+          if (b > a) pairs.push({ a, b, score: values[k]! });
         }
       }
     }
   });
   return pairs;
+}
+
+/** How far below the threshold the 16x16 pass looks: planted copies lose less than this between 32x32 and 16x16. */
+const COARSE_MARGIN = 0.1;
+
+/**
+ * Near pairs by the 32x32 gray cosine, found in two passes: candidates by the 16x16 cosine
+ * (a quarter of the products) at a lower threshold, then each candidate's 32x32 cosine.
+ *
+ * @example
+ * const pairs = tinyPairs(images.map((im) => im.descriptors), 0.97);
+ */
+export function tinyPairs(descs: Descriptors[], threshold: number, maxPairs = Infinity): NearPair[] {
+  const n = descs.length;
+  const coarse = new Float32Array(n * COARSE_DIM);
+  descs.forEach((d, i) => coarseVector(d, coarse, i * COARSE_DIM));
+  // Per image: the gray mean and 1 / the centred norm, so that a 32x32 cosine is one integer dot product.
+  const mean = new Float64Array(n);
+  const inv = new Float64Array(n);
+  descs.forEach((d, i) => {
+    let s = 0;
+    for (const v of d.gray) s += v;
+    mean[i] = s / TINY_DIM;
+    let q = 0;
+    for (const v of d.gray) q += (v - mean[i]!) ** 2;
+    inv[i] = q > 1e-6 ? 1 / Math.sqrt(q) : 0;
+  });
+  const out: NearPair[] = [];
+  // Candidates are capped far above maxPairs: most fail the second pass on look-alike data.
+  for (const c of cosinePairs(coarse, n, COARSE_DIM, threshold - COARSE_MARGIN, maxPairs * 20)) {
+    const [ga, gb] = [descs[c.a]!.gray, descs[c.b]!.gray];
+    let dot = 0;
+    for (let k = 0; k < TINY_DIM; k += 1) dot += ga[k]! * gb[k]!;
+    // Σ (a - ā)(b - b̄) = Σ ab - N ā b̄.
+    const s = (dot - TINY_DIM * mean[c.a]! * mean[c.b]!) * inv[c.a]! * inv[c.b]!;
+    if (s >= threshold && out.length < maxPairs) out.push({ a: c.a, b: c.b, score: s });
+  }
+  return out;
 }
 
 /** Pairs (a < b, at most maxPairs) whose pHashes differ in at most `maxBits` bits. */
