@@ -62,9 +62,9 @@ test('label errors: 5% swapped labels found with precision and recall over floor
   const hits = flagged.filter((p) => swapped.has(p)).length;
   const recall = hits / swapped.size;
   const precision = hits / flagged.length;
-  console.log(`label errors (pixel probe, 5 folds): recall ${recall.toFixed(3)} (${hits}/${swapped.size}), precision ${precision.toFixed(3)} (${flagged.length} flagged; chance is 0.05)`);
+  console.log(`label errors (pixel and orientation-histogram probe, 5 folds): recall ${recall.toFixed(3)} (${hits}/${swapped.size}), precision ${precision.toFixed(3)} (${flagged.length} flagged; chance is 0.05)`);
   assert.ok(recall >= 0.6, `recall ${recall}`);
-  assert.ok(precision >= 0.2, `precision ${precision}`);
+  assert.ok(precision >= 0.4, `precision ${precision}`);
   const conf = report.labelIssues.map((x) => x.selfConfidence);
   assert.deepEqual(conf, [...conf].sort((a, b) => a - b), 'ranked by self-confidence, lowest first');
 });
