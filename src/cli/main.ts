@@ -42,6 +42,11 @@ const COMMANDS: Entry[] = [
   },
   { name: 'export', summary: 'Export a model folder as an ONNX file or an offline web page.', load: async () => (await import('./export.js')).exportCommand },
   { name: 'serve', summary: 'Serve a model folder over HTTP: POST /predict, GET /healthz, the web page at /.', load: async () => (await import('./serve.js')).serveCommand },
+  {
+    name: 'doctor',
+    summary: 'Check an image folder before training: corrupt files, exact and near duplicates, train/test leakage, class balance, sizes, colour modes, likely label errors.',
+    load: async () => (await import('./doctor.js')).doctorCommand,
+  },
 ];
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };

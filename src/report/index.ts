@@ -6,3 +6,4 @@ export type { LineChartOptions, LineSeries } from './line-chart.js';
 export { confusionHeatmap, perClassBars } from './class-charts.js';
 export { escapeHtml } from './svg.js';
 export type { ReportData, EpochRecord, WorstImage, ComparisonTable, LearningCurve } from './types.js';
+export { REPORT_CSS } from './style.js';

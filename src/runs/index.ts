@@ -11,3 +11,4 @@ export { folderRunCallbacks, type FolderRunOptions } from './run-callbacks.js';
 export { writeResultFolder } from './result-folder.js';
 export { calibrateOnValidation, datasetLogits, describeCalibration, type UnknownRequest } from './calibration-run.js';
 export { checkCalibrationRecord } from './calibration-record.js';
+export { modelFeatures } from './model-features.js';
