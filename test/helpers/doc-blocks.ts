@@ -229,7 +229,7 @@ export function checkCommand(args: string[], cli: Map<string, CommandHelp>, comp
     }
   }
   // A command takes files only when its usage line says so (FILE...).
-  if (positional.length > 0 && !/ [A-Z]+\.\.\./.test(help.usage)) problems.push(`tlcv ${name} takes no files or words besides its flags, got ${positional.join(' ')}`);
+  if (positional.length > 0 && !/ \[?[A-Z]+\.\.\./.test(help.usage)) problems.push(`tlcv ${name} takes no files or words besides its flags, got ${positional.join(' ')}`);
   if (complete) for (const [flag, spec] of help.flags) if (spec.required && !given.has(flag)) problems.push(`tlcv ${name} needs --${flag}`);
   return problems;
 }
