@@ -18,6 +18,24 @@ import { prepareScratch, prepareTransfer, loadForModel, type DataChoices, type P
 import { folderRunCallbacks } from './run-callbacks.js';
 import { saveModelFolder } from './model-folder.js';
 import { writeResultFolder } from './result-folder.js';
+import { resolveRunSizes } from './run-sizes.js';
+
+/** The options with batch size and epochs chosen where the caller left them unset (see run-sizes.ts). */
+async function sized<R extends TrainRunOptions>(p: Prepared, r: R, o: { strategy?: { mode: TransferMode; unfreeze: number | 'all' }; headEpochs?: number } = {}): Promise<R> {
+  const log = r.log ?? r.choices?.log;
+  const d = await resolveRunSizes({
+    model: p.model,
+    train: p.train,
+    val: p.val,
+    options: r.options ?? {},
+    ...o,
+    ...(r.maxMemory === undefined ? {} : { maxMemory: r.maxMemory }),
+    ...(r.group ? { group: r.group } : {}),
+    ...(r.out?.resume ? { resumeFrom: r.out.dir } : {}),
+    ...(log ? { log } : {}),
+  });
+  return { ...r, options: d.options };
+}
 
 /** Where a run lives on disk: checkpoints while it trains, the model folder at its end. */
 export interface RunFolder {
@@ -47,6 +65,8 @@ export interface TrainRunOptions {
   quiet?: boolean;
   /** More callbacks for the fit. */
   callbacks?: Callback[];
+  /** Peak RSS budget in bytes for choosing the batch when `options.batchSize` is unset (default 2.5 GiB, at most half the RAM). */
+  maxMemory?: number;
   log?: (line: string) => void;
 }
 
@@ -96,7 +116,7 @@ export async function pretrainRun(arch: { name: string; alpha?: number }, data: 
   const p = await prepareScratch({ data, model: arch.name, ...(arch.alpha === undefined ? {} : { alpha: arch.alpha }), val: r.val ?? '0.1', seed, ...r.choices, ...(r.log ? { log: r.log } : {}) });
   try {
     const provenance = { command: 'pretrain', data, mode: 'scratch' };
-    const { learn, report } = learnerFor(p, r, `pretrain ${arch.name} on ${data}`, provenance);
+    const { learn, report } = learnerFor(p, await sized(p, r), `pretrain ${arch.name} on ${data}`, provenance);
     const t0 = performance.now();
     await learn.fit();
     save(p, r, learn, provenance);
@@ -132,14 +152,15 @@ export async function transferRun(source: { module: ClassifierModel; preprocess:
   const p = await prepareTransfer(source, { data, val: r.val ?? '0.1', seed, ...r.choices, ...(r.keepHeadFor ? { keepHeadFor: r.keepHeadFor } : {}), ...(r.log ? { log: r.log } : {}) });
   const unfreeze = r.mode === 'feature-extraction' ? 0 : (r.unfreeze ?? 'all');
   const provenance = { command: r.command ?? 'transfer', from: r.from, data, mode: r.mode, unfreeze };
-  const { learn, report } = learnerFor(p, r, `${r.mode} from ${r.from} to ${data}`, provenance);
+  const run = await sized(p, r, { strategy: { mode: r.mode, unfreeze }, headEpochs: r.headEpochs ?? 0 });
+  const { learn, report } = learnerFor(p, run, `${r.mode} from ${r.from} to ${data}`, provenance);
   const s = learn.setStrategy(r.mode, unfreeze);
   const summary = `${r.mode}: ${s.frozenStages} of ${p.model.stages().length} layer groups frozen, ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters trainable`;
   if (isMainOf(r)) r.log?.(`source: ${r.description ?? r.from}; ${summary}`);
   const t0 = performance.now();
   if (r.mode === 'fine-tune') await learn.fineTune({ headEpochs: r.headEpochs ?? 0, unfreeze });
   else await learn.featureExtract();
-  save(p, r, learn, { ...provenance, frozenStages: s.frozenStages });
+  save(p, run, learn, { ...provenance, frozenStages: s.frozenStages });
   return outcome(p, learn, report, (performance.now() - t0) / 1000, summary);
 }
 
