@@ -21,6 +21,7 @@
       "native/core/fused_optim_default.cc",
       "native/core/profiler.cc",
       "native/core/cpu_cache.cc",
+      "native/core/system_malloc.cc",
       "native/core/dist_group.cc",
       "native/core/dist_reducer.cc",
       "native/napi/addon.cc",

@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'runs/**'] },
+  { ignores: ['dist/**', 'build/**', 'node_modules/**', 'runs/**', 'docs/api/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -26,7 +26,7 @@ export default tseslint.config(
     files: ['src/deploy/web/**/*.js'],
     languageOptions: {
       globals: Object.fromEntries(
-        ['document', 'navigator', 'self', 'fetch', 'URL', 'OffscreenCanvas', 'createImageBitmap', 'requestAnimationFrame', 'console'].map((g) => [g, 'readonly']),
+        ['document', 'navigator', 'self', 'location', 'fetch', 'Response', 'DecompressionStream', 'URL', 'OffscreenCanvas', 'createImageBitmap', 'requestAnimationFrame', 'console'].map((g) => [g, 'readonly']),
       ),
     },
   },

@@ -1,7 +1,7 @@
 """PyTorch side of `tlcv bench` (src/bench/). A worker: it reads one JSON job per line on
 stdin and answers one JSON line on stdout ("@@tlcv-bench " + {"ok": true, "result": ...}). The harness starts
 it with the thread count and OMP_WAIT_POLICY=PASSIVE that the tlcv worker gets, and gives
-both sides the same data files. Each job mirrors a tlcv job in src/bench/tlcv-*.ts."""
+both sides the same data files. Each job mirrors a tlcv job in src/bench/<section>/tlcv-jobs.ts."""
 import json
 import os
 import struct

@@ -1,5 +1,5 @@
 """PyTorch's side of `tlcv bench --only distributed`, run by torch.distributed.run (torchrun)
-with the Gloo backend: the jobs tlcv's workers run (src/bench/dist-worker.ts), given as JSON
+with the Gloo backend: the jobs tlcv's workers run (src/bench/distributed/worker.ts), given as JSON
 in argv[1], in order. Rank 0 prints the results as one line after a marker."""
 import json
 import resource

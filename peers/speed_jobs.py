@@ -1,4 +1,4 @@
-"""PyTorch side of the issue-16 bench figures (src/bench/speed-*.ts), loaded by the bench's
+"""PyTorch side of the issue-16 bench figures (src/bench/optimizer/, src/bench/roofline/), loaded by the bench's
 peer worker: the optimizer step alone, as torch.optim.AdamW runs it with foreach=True and in
 its 1.13 default (single-tensor) form."""
 import torch

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkTargets, figure, median, renderMarkdown, type BenchReport } from '../src/bench/index.js';
-import { runDistributedBench, type DistributedBenchConfig } from '../src/bench/distributed.js';
+import { runDistributedBench } from '../src/bench/distributed/run.js';
+import type { DistributedBenchConfig } from '../src/bench/distributed/types.js';
 import { createModel } from '../src/models/index.js';
 import { PEER_PYTHON } from './helpers/peer.js';
 

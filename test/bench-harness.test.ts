@@ -104,8 +104,8 @@ test('a tiny bench runs every section and its report follows from what it measur
 });
 
 test('--cpu-time: each worker reports its CPU seconds, and the rows are rates per CPU second', async () => {
-  const { throughput } = await import('../src/bench/tlcv-kernels.js');
-  const { syntheticImages, writeImageSet } = await import('../src/bench/data-files.js');
+  const { throughput } = await import('../src/bench/throughput/tlcv-jobs.js');
+  const { syntheticImages, writeImageSet } = await import('../src/bench/core/data-files.js');
   const dir = mkdtempSync(join(tmpdir(), 'tlcv-bench-cpu-'));
   try {
     const data = writeImageSet(dir, 'x', syntheticImages(4, [1, 28, 28], 10, 0));

@@ -4,9 +4,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkTargets, renderMarkdown, type BenchReport } from '../src/bench/index.js';
-import { CommandRunner, adaptAccuracies, fitSeconds, withModifiers } from '../src/bench/scenario-runs.js';
-import { bestGains } from '../src/bench/scenario-report.js';
-import type { AdaptFigures, FewshotFigures } from '../src/bench/scenario-jobs.js';
+import { CommandRunner, withModifiers } from '../src/bench/core/commands.js';
+import { fitSeconds } from '../src/bench/fewshot/section.js';
+import type { FewshotFigures } from '../src/bench/fewshot/types.js';
+import { adaptAccuracies } from '../src/bench/adapt/section.js';
+import { bestGains } from '../src/bench/adapt/report.js';
+import type { AdaptFigures } from '../src/bench/adapt/types.js';
 
 test('what the sections read from the commands, and how they show them', () => {
   assert.deepEqual(adaptAccuracies('wrote runs/a (12.0s); target test accuracy 47.40% (source-only) -> 61.20% (dann); source accuracy 99.00% -> 97.00%\n'), { sourceOnly: 0.474, adapted: 0.612 });

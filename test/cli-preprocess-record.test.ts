@@ -78,8 +78,12 @@ for (const mode of ['feature-extraction', 'fine-tune', 'ncm', 'knn', 'probe']) {
   test(`transfer --mode ${mode} from a model folder keeps its record, and evaluate reproduces the accuracy it reported`, () => {
     const out = join(root, `t-${mode}`);
     const training = mode === 'feature-extraction' || mode === 'fine-tune' ? ['--epochs', '1', '--batch-size', '5'] : [];
-    const stdout = ok(['transfer', '--model', source, '--data', train, '--val', test_, '--mode', mode, ...training, '--out', out]);
+    const r = runCli(['transfer', '--model', source, '--data', train, '--val', test_, '--mode', mode, ...training, '--out', out, ...FP32]);
+    assert.equal(r.code, 0, r.stderr);
+    const stdout = r.stdout;
     assert.deepEqual(record(out), sourceRecord);
+    // Info lines reach the terminal once (they once came both through Progress and through log).
+    if (mode === 'feature-extraction') assert.equal(r.stderr.split('frozen layers\' outputs are not cached').length - 1, 1, r.stderr);
     near(reported(stdout, /validation accuracy/), evaluated(out, test_), mode);
   });
 }

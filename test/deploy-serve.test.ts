@@ -175,7 +175,7 @@ test('GET / serves the same web page as tlcv export --format web', async () => {
   const out = join(root, 'web');
   const ex = runCli(['export', '--model', folder, '--format', 'web', '--out', out]);
   assert.equal(ex.code, 0, ex.stderr);
-  for (const [path, file] of [['/', 'index.html'], ['/app.js', 'app.js'], ['/metadata.json', 'metadata.json'], ['/model.onnx', 'model.onnx'], ['/ort-wasm-simd-threaded.wasm', 'ort-wasm-simd-threaded.wasm']]) {
+  for (const [path, file] of [['/', 'index.html'], ['/metadata.json', 'metadata.json'], ['/model.onnx', 'model.onnx'], ['/labels.txt', 'labels.txt']]) {
     const res = await fetch(`${url}${path}`);
     assert.equal(res.status, 200, path);
     assert.ok(Buffer.from(await res.arrayBuffer()).equals(readFileSync(join(out, file!))), `${path} equals the exported ${file}`);

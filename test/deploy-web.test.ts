@@ -1,17 +1,19 @@
 // The exported web page: its preprocessing against tlcv's decoder, then the page itself in
-// Debian's chromium (playwright-core) from a local static server: images chosen, dropped and
-// pasted must get tlcv predict's top-1, and nothing may leave the machine.
+// Debian's chromium (playwright-core), from a local static server and opened from disk
+// (file://): images chosen, dropped and pasted must get tlcv predict's top-1, and nothing may
+// leave the machine. A model too large to embed says from disk how to serve the folder.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { basename, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
-import { chromium, type Browser } from 'playwright-core';
-import { preprocessingMetadata, type PredictionReport } from '../src/deploy/index.js';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { exportMetadata, onnxOf, preprocessingMetadata, webBundle, writeWebFolder, type PredictionReport } from '../src/deploy/index.js';
+import { load } from '../src/runs/index.js';
 import { legacyPreprocess, preprocessImageFile, resolveDataConfig, type Interpolation, type PreprocessConfig } from '../src/data/index.js';
 import { CONTENT_TYPES } from '../src/deploy/web-bundle.js';
 import { writeModelFolder, writePhotos } from './helpers/deploy-fixture.js';
@@ -97,68 +99,118 @@ async function serveFolder(dir: string): Promise<{ url: string; server: Server }
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
 }
 
+async function openBrowser(): Promise<Browser> {
+  assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the web page test needs Debian's chromium (scripts/setup.sh installs it)`);
+  browser ??= await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  return browser;
+}
+
+/** A page of a folder, from a static server or from disk, with what it logged and requested. */
+async function openPage(out: string, how: 'http' | 'file', use: (page: Page, problems: string[], elsewhere: () => string[]) => Promise<void>): Promise<void> {
+  const b = await openBrowser();
+  const served = how === 'http' ? await serveFolder(out) : null;
+  const url = served !== null ? `${served.url}/` : pathToFileURL(join(out, 'index.html')).href;
+  const context = await b.newContext();
+  try {
+    const page = await context.newPage();
+    const problems: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('request', (r) => requests.push(r.url()));
+    await page.goto(url);
+    const home = served?.url ?? url;
+    await use(page, problems, () => requests.filter((r) => !r.startsWith(home) && !r.startsWith('blob:') && !r.startsWith('data:')));
+  } finally {
+    await context.close();
+    served?.server.close();
+  }
+}
+
+async function topOnes(folder: string): Promise<Map<string, string>> {
+  const pr = runCli(['predict', '--model', folder, ...photos, '--json']);
+  assert.equal(pr.code, 0, pr.stderr);
+  return new Map((JSON.parse(pr.stdout) as PredictionReport).predictions.map((p) => [basename(p.file), p.top[0]!.class]));
+}
+
+/** Chooses three photos, drops one and pastes one, and checks every top-1 against tlcv predict's. */
+async function classifiesLikePredict(page: Page, expected: Map<string, string>): Promise<void> {
+  await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
+  const chosen = photos.slice(0, 3);
+  await page.setInputFiles('#files', chosen);
+  await page.waitForFunction((n) => document.querySelectorAll('#history li').length >= n, chosen.length, { timeout: 60_000 });
+  // Dropped and pasted: the same File objects a browser makes, through the page's handlers.
+  const rest = photos.slice(3).map((f) => ({ name: basename(f), base64: readFileSync(f).toString('base64') }));
+  await page.evaluate((files) => {
+    const asFile = (f: { name: string; base64: string }): File => new File([Uint8Array.from(atob(f.base64), (ch) => ch.charCodeAt(0))], f.name, { type: 'image/png' });
+    const drop = new DataTransfer();
+    drop.items.add(asFile(files[0]!));
+    document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+    const paste = new DataTransfer();
+    paste.items.add(asFile(files[1]!));
+    document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true }));
+  }, rest);
+  await page.waitForFunction((n) => document.querySelectorAll('#history li').length >= n, photos.length, { timeout: 60_000 });
+
+  const seen = await page.$$eval('#history li', (lis) => lis.map((li) => ({ file: li.dataset.file!, top1: li.dataset.top1, error: li.dataset.error })));
+  assert.deepEqual(seen.map((s) => s.file), photos.map((f) => basename(f)), 'every image classified, in order');
+  for (const s of seen) assert.equal(s.top1, expected.get(s.file), `${s.file}: the page's top-1 against tlcv predict's`);
+  const bars = await page.$$eval('#bars li', (lis) => lis.map((li) => li.dataset.class));
+  assert.equal(bars.length, 5, 'top-5 bars for the last image');
+  assert.equal(bars[0], expected.get(basename(photos[photos.length - 1]!)));
+}
+
 // The digit model keeps the whole-image resize; the photo model records a crop (crop_pct 0.875, aspect kept).
 for (const [label, model, opts] of [
   ['seed-cnn 1x28x28', 'seed-cnn', {}],
   ['mobilenet_v2_035 3x96x96 crop_pct 0.875', 'mobilenet_v2_035', { inputSize: [96, 96] as [number, number], preprocess: (c: ModelStats) => photo(c, 'bilinear') }],
 ] as const) {
-  test(`${label}: the exported page, offline in chromium, gets tlcv predict's top-1 for chosen, dropped and pasted images`, async () => {
-    assert.ok(existsSync(CHROMIUM), `${CHROMIUM} is missing: the web page test needs Debian's chromium (scripts/setup.sh installs it)`);
+  test(`${label}: the exported page, offline in chromium from a server and from disk (file://), gets tlcv predict's top-1 for chosen, dropped and pasted images`, async () => {
     const folder = join(root, label.replace(/ /g, '-'));
     await writeModelFolder(folder, model, photos, opts);
     const out = join(root, `${basename(folder)}-web`);
     const ex = runCli(['export', '--model', folder, '--format', 'web', '--out', out]);
     assert.equal(ex.code, 0, ex.stderr);
-    const pr = runCli(['predict', '--model', folder, ...photos, '--json']);
-    assert.equal(pr.code, 0, pr.stderr);
-    const expected = new Map((JSON.parse(pr.stdout) as PredictionReport).predictions.map((p) => [basename(p.file), p.top[0]!.class]));
-
-    browser ??= await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
-    const { url, server } = await serveFolder(out);
-    const context = await browser.newContext();
-    try {
-      const page = await context.newPage();
-      const problems: string[] = [];
-      const requests: string[] = [];
-      page.on('console', (m) => {
-        if (m.type() === 'error') problems.push(m.text());
+    const expected = await topOnes(folder);
+    for (const how of ['http', 'file'] as const) {
+      await openPage(out, how, async (page, problems, elsewhere) => {
+        await classifiesLikePredict(page, expected);
+        assert.deepEqual(elsewhere(), [], `${how}: the page loads nothing from elsewhere`);
+        assert.deepEqual(problems, [], `${how}: no console errors`);
       });
-      page.on('pageerror', (e) => problems.push(e.message));
-      page.on('request', (r) => requests.push(r.url()));
-      await page.goto(`${url}/`);
-      await page.waitForSelector('#status[data-state="ready"]', { timeout: 60_000 });
-
-      const chosen = photos.slice(0, 3);
-      await page.setInputFiles('#files', chosen);
-      await page.waitForFunction((n) => document.querySelectorAll('#history li').length >= n, chosen.length, { timeout: 60_000 });
-      // Dropped and pasted: the same File objects a browser makes, through the page's handlers.
-      const rest = photos.slice(3).map((f) => ({ name: basename(f), base64: readFileSync(f).toString('base64') }));
-      await page.evaluate((files) => {
-        const asFile = (f: { name: string; base64: string }): File => new File([Uint8Array.from(atob(f.base64), (ch) => ch.charCodeAt(0))], f.name, { type: 'image/png' });
-        const drop = new DataTransfer();
-        drop.items.add(asFile(files[0]!));
-        document.getElementById('drop')!.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
-        const paste = new DataTransfer();
-        paste.items.add(asFile(files[1]!));
-        document.dispatchEvent(new ClipboardEvent('paste', { clipboardData: paste, bubbles: true }));
-      }, rest);
-      await page.waitForFunction((n) => document.querySelectorAll('#history li').length >= n, photos.length, { timeout: 60_000 });
-
-      const seen = await page.$$eval('#history li', (lis) => lis.map((li) => ({ file: li.dataset.file!, top1: li.dataset.top1, error: li.dataset.error })));
-      assert.deepEqual(seen.map((s) => s.file), photos.map((f) => basename(f)), 'every image classified, in order');
-      for (const s of seen) assert.equal(s.top1, expected.get(s.file), `${s.file}: the page's top-1 against tlcv predict's`);
-      const bars = await page.$$eval('#bars li', (lis) => lis.map((li) => li.dataset.class));
-      assert.equal(bars.length, 5, 'top-5 bars for the last image');
-      assert.equal(bars[0], expected.get(basename(photos[photos.length - 1]!)));
-
-      assert.deepEqual(requests.filter((r) => !r.startsWith(url) && !r.startsWith('blob:') && !r.startsWith('data:')), [], 'the page loads nothing from elsewhere');
-      assert.deepEqual(problems, [], 'no console errors');
-    } finally {
-      await context.close();
-      server.close();
     }
   });
 }
+
+test('a model too large to embed: from disk the page says in one line how to serve the folder, and served it fetches model.onnx and classifies', async () => {
+  const folder = join(root, 'seed-cnn-large');
+  await writeModelFolder(folder, 'seed-cnn', photos);
+  const m = await load(folder);
+  const out = join(root, 'seed-cnn-large-web');
+  try {
+    const onnx = onnxOf({ module: m.module, classes: m.classes, preprocess: m.preprocess!, where: folder });
+    // The limit is the one thing changed: this model stands for one over EMBED_MODEL_MAX_BYTES.
+    writeWebFolder(out, webBundle(onnx, exportMetadata(m.module, { classes: m.classes, preprocessing: m.preprocess! }), { embedModelMaxBytes: onnx.length - 1 }));
+  } finally {
+    m.dispose();
+  }
+  assert.ok(statSync(join(out, 'index.html')).size < statSync(join(out, 'model.onnx')).size, 'the model is not inside the page');
+  assert.match(readFileSync(join(out, 'README.txt'), 'utf8'), /python3 -m http\.server/);
+  await openPage(out, 'file', async (page, problems) => {
+    await page.waitForSelector('#status[data-state="error"]', { timeout: 60_000 });
+    const status = (await page.textContent('#status'))!;
+    assert.match(status, /too large to open from disk: serve this folder \(for example run python3 -m http\.server 8000 in it\) and open http:\/\/localhost:8000\//);
+    assert.doesNotMatch(status, /\n/, 'one line');
+    assert.deepEqual(problems, [], 'the page says it, without console errors');
+  });
+  const expected = await topOnes(folder);
+  await openPage(out, 'http', async (page, problems) => {
+    await classifiesLikePredict(page, expected);
+    assert.deepEqual(problems, [], 'no console errors');
+  });
+});

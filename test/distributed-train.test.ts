@@ -76,7 +76,7 @@ for (const mode of Object.keys(MODES) as TrainSpec['mode'][]) {
 test("under PyTorch's torchrun (its agent serves the store), tlcv workers train the same", async () => {
   const out = join(scratch, 'torchrun.json');
   const port = await freePort();
-  // --redirects/--tee: Debian's torchrun 1.13 on Python 3.11 cannot parse their default (see src/bench/distributed.ts).
+  // --redirects/--tee: Debian's torchrun 1.13 on Python 3.11 cannot parse their default (see src/bench/distributed/run.ts).
   const r = spawnSync(
     PEER_PYTHON,
     ['-m', 'torch.distributed.run', '--redirects=2', '--tee=2', '--nproc_per_node=2', '--master_addr=127.0.0.1', `--master_port=${port}`, '--no_python', process.execPath, worker, JSON.stringify({ ...SPEC, mode: 'overlap' }), out, '200', '30000'],

@@ -10,10 +10,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { throughput } from '../../src/bench/tlcv-kernels.js';
-import { syntheticImages, writeImageSet } from '../../src/bench/data-files.js';
-import { TLCV_SETTINGS } from '../../src/bench/config.js';
-import type { Shape3, ThroughputJob } from '../../src/bench/jobs.js';
+import { throughput } from '../../src/bench/throughput/tlcv-jobs.js';
+import { syntheticImages, writeImageSet } from '../../src/bench/core/data-files.js';
+import type { Shape3 } from '../../src/bench/core/jobs.js';
+import { TLCV_SETTINGS, type ThroughputJob } from '../../src/bench/throughput/types.js';
 
 const [mode = 'isolated', model = 'mobilenet_v2_035', side = '224'] = process.argv.slice(2);
 const shape: Shape3 = [model === 'seed-cnn' ? 1 : 3, Number(side), Number(side)];

@@ -1,5 +1,5 @@
 /**
- * One bench throughput step (src/bench/tlcv-kernels.ts), timed and then profiled op by op, for
+ * One bench throughput step (src/bench/throughput/tlcv-jobs.ts), timed and then profiled op by op, for
  * deciding where a row's time goes. CPU time per image is printed beside wall time: on a
  * shared machine it moves less. By hand:
  *   node dist/scripts/probes/step-profile.js seed-cnn 28 train auto
@@ -11,11 +11,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeRunner, timeSteps } from '../../src/bench/tlcv-kernels.js';
-import { syntheticImages, writeImageSet } from '../../src/bench/data-files.js';
-import { TLCV_SETTINGS } from '../../src/bench/config.js';
+import { makeRunner } from '../../src/bench/throughput/tlcv-jobs.js';
+import { timeSteps, type Shape3 } from '../../src/bench/core/jobs.js';
+import { syntheticImages, writeImageSet } from '../../src/bench/core/data-files.js';
+import { TLCV_SETTINGS, type SideSetting } from '../../src/bench/throughput/types.js';
 import { profileOps } from '../../src/tensor/index.js';
-import type { Shape3, SideSetting } from '../../src/bench/jobs.js';
 
 const [model = 'seed-cnn', side = '28', mode = 'train', setting = 'auto', batchArg = '64', repsArg = '3', profiledArg = '5'] = process.argv.slice(2);
 const shape: Shape3 = [model === 'seed-cnn' ? 1 : 3, Number(side), Number(side)];

@@ -1,8 +1,20 @@
 /** `tlcv bench`: tlcv against the PyTorch peer, side by side, as a library call. */
-export { runBench, type BenchOptions } from './harness.js';
-export { presetConfig, dataBenchConfig, scenarioBenchConfig, TLCV_SETTINGS, PEER_SETTINGS, type BenchConfig, type DataBenchConfig, type ModelRow, type TransferConfig } from './config.js';
-export { photoFolder, photoCacheDir } from './photo-files.js';
-export { renderMarkdown, writeReportJson } from './report.js';
-export { checkTargets } from './targets.js';
-export { median, figure, throughputRatios, rssGrowth, type BenchReport, type Figure, type ThroughputRow, type TransferFigures, type TargetCheck, type DataFigures } from './results.js';
-export { distributedBenchConfig, runDistributedBench, type DistributedBenchConfig } from './distributed.js';
+export { SECTIONS } from './registry.js';
+export type { BenchSection, BenchContext, SectionName } from './core/section.js';
+export { runBench, type BenchOptions } from './core/harness.js';
+export { benchConfig, presetConfig, type BenchChoice } from './core/presets.js';
+export type { BenchConfig, Preset } from './core/config.js';
+export { renderMarkdown, writeReportJson } from './core/render.js';
+export { checkTargets } from './core/targets.js';
+export { median, figure, type BenchReport, type Figure, type TargetCheck } from './core/report.js';
+export { TLCV_SETTINGS, PEER_SETTINGS, throughputRatios, type ModelRow, type ThroughputRow } from './throughput/types.js';
+export type { TransferConfig, TransferFigures } from './transfer/types.js';
+export { rssGrowth } from './memory/types.js';
+export { dataBenchConfig } from './data/section.js';
+export { photoFolder, photoCacheDir } from './data/photo-files.js';
+export type { DataBenchConfig, DataFigures } from './data/types.js';
+export { distributedBenchConfig } from './distributed/section.js';
+export { runDistributedBench } from './distributed/run.js';
+export type { DistributedBenchConfig } from './distributed/types.js';
+export { fewshotBenchConfig } from './fewshot/section.js';
+export { adaptBenchConfig } from './adapt/section.js';

@@ -1,4 +1,4 @@
-import { EXPORT_FORMATS } from '../deploy/index.js';
+import { EMBED_MODEL_MAX_BYTES, EXPORT_FORMATS } from '../deploy/index.js';
 import { load } from '../runs/index.js';
 import { defineCommand } from './command.js';
 
@@ -15,7 +15,9 @@ export const exportCommand = defineCommand({
     const m = await load(f.model);
     try {
       const { onnxBytes } = m.export({ format: f.format, out: f.out, overwrite: f.overwrite });
-      const what = f.format === 'web' ? `web page in ${f.out}/ (serve the folder, e.g. python3 -m http.server, and open index.html)` : f.out;
+      // The page embeds a model up to EMBED_MODEL_MAX_BYTES and then opens from disk; a larger one fetches model.onnx, from a server.
+      const open = onnxBytes <= EMBED_MODEL_MAX_BYTES ? 'open index.html, from disk or served' : 'serve the folder, e.g. python3 -m http.server, and open index.html there';
+      const what = f.format === 'web' ? `web page in ${f.out}/ (${open})` : f.out;
       console.error(`wrote ${what}: ONNX model of ${(onnxBytes / 1e6).toFixed(1)} MB`);
     } finally {
       m.dispose();

@@ -15,9 +15,11 @@ export const serveCommand = defineCommand({
     'max-batch': { kind: 'int', help: 'images per libtorch forward (1 turns micro-batching off)', min: 1, default: d.maxBatch, placeholder: 'N' },
     'max-wait-ms': { kind: 'number', help: 'how long a request waits for others to batch with', min: 0, default: d.maxWaitMs, placeholder: 'MS' },
     'batch-wait': { kind: 'string', help: 'adaptive: no wait while requests come one at a time, up to --max-wait-ms under load; fixed: always --max-wait-ms', choices: ['adaptive', 'fixed'], default: d.batchWait },
-    'max-queue': { kind: 'int', help: 'requests in the server at once; more are answered 503', min: 1, default: d.maxQueue, placeholder: 'N' },
+    'max-queue': { kind: 'int', help: 'images in the server at once (each file of a form counts); more are answered 503', min: 1, default: d.maxQueue, placeholder: 'N' },
     'max-body-mb': { kind: 'number', help: 'largest request body, in MiB (413 beyond)', min: 0, exclusiveMin: true, default: d.maxBodyBytes / 1024 / 1024, placeholder: 'MB' },
     'top-k': { kind: 'int', help: 'classes listed in each answer\'s "top"', min: 1, default: d.topK, placeholder: 'K' },
+    'request-timeout-s': { kind: 'number', help: 'a request must arrive whole within this (its headers within 10 s); slower clients get 408 and are cut off', min: 0, exclusiveMin: true, default: d.requestTimeoutMs / 1000, placeholder: 'S' },
+    'idle-release-s': { kind: 'number', help: 'free memory goes back to the system after this long without a request (0: never)', min: 0, default: d.idleReleaseMs / 1000, placeholder: 'S' },
     threads: { kind: 'int', help: 'CPU threads', min: 1, placeholder: 'N' },
   },
   async run({ flags: f }) {
@@ -33,6 +35,8 @@ export const serveCommand = defineCommand({
         maxQueue: f['max-queue'],
         maxBodyBytes: Math.round(f['max-body-mb'] * 1024 * 1024),
         topK: f['top-k'],
+        requestTimeoutMs: Math.round(f['request-timeout-s'] * 1000),
+        idleReleaseMs: Math.round(f['idle-release-s'] * 1000),
         log: (line) => console.error(line),
       });
       console.error(`tlcv serve: ${m.name} (${m.classes.length} classes) listening on ${server.url} (POST /predict, GET /healthz, GET /)`);

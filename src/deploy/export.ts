@@ -8,7 +8,7 @@ import { headRecord } from '../transfer/heads/head-record.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { exportMetadata, exportOnnx, type OnnxExportOptions } from './onnx-export.js';
 import { checkImageInput } from './preprocess.js';
-import { webBundle, writeWebFolder, type WebFile } from './web-bundle.js';
+import { EARLIER_PAGE_FILES, webBundle, writeWebFolder, type WebFile } from './web-bundle.js';
 
 export const EXPORT_FORMATS = ['onnx', 'web'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -50,8 +50,9 @@ export function onnxOf(s: ExportSource): Uint8Array {
 }
 
 /**
- * The offline web page's files for a model: index.html, its scripts, model.onnx and
- * onnxruntime-web (what `tlcv serve` serves at / and `export --format web` writes).
+ * The offline web page's files for a model: index.html (the page, onnxruntime-web and, up to a
+ * size, the model inside it), model.onnx, metadata.json and labels.txt (what `tlcv serve`
+ * serves at / and `export --format web` writes).
  */
 export function webFilesOf(s: ExportSource): WebFile[] {
   const options = optionsOf(s);
@@ -78,7 +79,7 @@ export function exportModel(s: ExportSource, o: ExportRequest): { onnxBytes: num
   } else {
     const files = webBundle(bytes, exportMetadata(s.module, options));
     // A folder of other files is refused by writeWebFolder, --overwrite or not; an earlier page needs --overwrite.
-    const names = new Set(files.map((f) => f.name));
+    const names = new Set([...files.map((f) => f.name), ...EARLIER_PAGE_FILES]);
     const earlier = isDir && readdirSync(o.out).some((n) => names.has(n));
     if (earlier && o.overwrite !== true && readdirSync(o.out).every((n) => names.has(n) || n.startsWith('.'))) {
       throw new TlcvError('ARGUMENT', `--out ${o.out} already holds an exported page: pass --overwrite to replace it, or choose another folder`);

@@ -91,6 +91,9 @@ export interface NativeBinding {
   fusedStepSupports(h: Handle): boolean;
   cpuCacheStats(): { enabled: boolean; limitBytes: number; cachedBytes: number; cachedBlocks: number; hits: number; misses: number; inUseBytes: number; peakInUseBytes: number };
   cpuCacheRelease(): void;
+  mallocStats(): { available: boolean; heapBytes: number; mmappedBytes: number; inUseBytes: number; freeBytes: number; topFreeBytes: number };
+  /** malloc_trim(0): true if pages went back to the kernel. */
+  mallocTrim(): boolean;
   profilerStart(): void;
   profilerStop(): { rows: { name: string; calls: number; totalUs: number; selfUs: number }[]; rootUs: number };
   /** False when the addon was built without c10d/Gloo: every other dist* function then throws. */
@@ -183,6 +186,8 @@ const METHODS: Record<keyof NativeBinding, true> = {
   fusedStepSupports: true,
   cpuCacheStats: true,
   cpuCacheRelease: true,
+  mallocStats: true,
+  mallocTrim: true,
   profilerStart: true,
   profilerStop: true,
   distAvailable: true,

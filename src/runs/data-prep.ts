@@ -90,8 +90,8 @@ export function runPreprocess(model: ModelDataDefaults, data: DataSummary, strea
  * whole to its input size.
  *
  * @example
- * const learn = Learner.load('runs/photos');
- * const test = await loadForModel('folder:photos:test', learn.model, { preprocess: learn.preprocess });
+ * const m = await load('runs/photos');
+ * const test = await loadForModel('folder:photos:test', m.module, { preprocess: m.preprocess! });
  */
 export async function loadForModel(spec: string, model: ClassifierModel, o?: LoadHow): Promise<ImageDataset>;
 export async function loadForModel(spec: string, model: ClassifierModel, o: LoadHow & { preprocess: PreprocessConfig; cacheImages?: CacheImages }): Promise<Dataset>;

@@ -1,7 +1,7 @@
 /**
  * The callbacks of a run that lives in a folder, as `tlcv pretrain`, `tlcv transfer` and the
  * demo use them: progress, checkpoints (by time, resumable), and the report at the end. The
- * model itself is saved by the caller (`learn.save(out)`), after the fit.
+ * model itself is saved by the caller (`saveModelFolder(out, ...)`), after the fit.
  */
 import type { Dataset } from '../data/index.js';
 import { runPath } from '../io/run-folder.js';
@@ -29,7 +29,7 @@ export interface FolderRunOptions {
  * const { callbacks, report } = folderRunCallbacks({ out: 'runs/a', title: 'digits', provenance: {}, evalSet: val });
  * const learn = new Learner({ model, train, val, callbacks, quiet: true });
  * await learn.fit();
- * learn.save('runs/a');
+ * saveModelFolder('runs/a', model, { classes: train.classes, preprocess });
  */
 export function folderRunCallbacks(o: FolderRunOptions): { callbacks: Callback[]; report: Report; checkpoint: Checkpoint } {
   const checkpoint = new Checkpoint(o.out, {

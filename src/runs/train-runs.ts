@@ -91,7 +91,9 @@ function learnerFor(p: Prepared, r: TrainRunOptions, title: string, provenance: 
   const run = r.out === undefined ? null : folderRunCallbacks({ out: r.out.dir, ...r.out, title, provenance, evalSet: p.val ?? p.train, progress: { quiet: r.quiet === true || !main } });
   const callbacks = [...(run?.callbacks ?? []), ...(r.callbacks ?? []), ...(r.group ? [new DataParallel(r.group)] : [])];
   const quiet = run !== null || r.quiet === true || !main;
-  const learn = new Learner({ model: p.model, train: p.train, val: p.val, options: r.options ?? {}, callbacks, quiet, ...(r.log ? { log: r.log } : {}) });
+  // Info lines reach the caller once: through the Progress callback that shows them, else through log.
+  const shown = r.quiet !== true && main;
+  const learn = new Learner({ model: p.model, train: p.train, val: p.val, options: r.options ?? {}, callbacks, quiet, ...(r.log && !shown ? { log: r.log } : {}) });
   return { learn, report: run?.report ?? null };
 }
 

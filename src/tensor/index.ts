@@ -9,7 +9,7 @@ export * from './runtime.js';
 export { tidy, scope, keep, moveToOuter, disposeAll, scopeDepth } from './scope.js';
 export { type DType, type MemoryFormat, isFloating } from './dtype.js';
 export { invoke, opSchema } from './invoke.js';
-export { cpuMemoryCache, releaseCpuMemoryCache, type CpuMemoryCacheStats } from './memory.js';
+export { cpuMemoryCache, releaseCpuMemoryCache, releaseFreeMemory, systemMallocStats, type CpuMemoryCacheStats, type SystemMallocStats } from './memory.js';
 export { tensorsVersion } from './versions.js';
 export { profileOps, type OpProfile, type OpProfileRow } from './profiler.js';
 export { fusedAdamStep, fusedSgdStep, fusedStepSupports, type FusedAdamRow, type FusedSgdRow } from './fused-optim.js';

@@ -40,3 +40,39 @@ export function cpuMemoryCache(): CpuMemoryCacheStats {
 export function releaseCpuMemoryCache(): void {
   native.cpuCacheRelease();
 }
+
+/** glibc's malloc, summed over its arenas (all 0, `available` false, under another C library). */
+export interface SystemMallocStats {
+  available: boolean;
+  /** Mapped in malloc's heaps, free or not. */
+  heapBytes: number;
+  /** In large blocks mapped one by one (returned to the kernel when freed). */
+  mmappedBytes: number;
+  inUseBytes: number;
+  /** Freed and kept in the heaps: part of RSS until trimmed (or reused). */
+  freeBytes: number;
+}
+
+/**
+ * What the C library's allocator holds: its heaps, what is free in them, its mapped blocks.
+ * @example
+ * const { freeBytes } = systemMallocStats();
+ */
+export function systemMallocStats(): SystemMallocStats {
+  const s = native.mallocStats();
+  return { available: s.available, heapBytes: s.heapBytes, mmappedBytes: s.mmappedBytes, inUseBytes: s.inUseBytes, freeBytes: s.freeBytes };
+}
+
+/**
+ * Gives the process's free memory back to the system: the CPU cache's blocks, then every whole
+ * free page in glibc's heaps (malloc_trim), which glibc otherwise keeps for good once its
+ * thresholds have grown (native/core/system_malloc.h). Tensors in use are untouched. It costs
+ * page faults when the memory is needed again, so call it when the process goes idle, not
+ * between steps.
+ * @example
+ * releaseFreeMemory(); // e.g. after a server has had no request for a while
+ */
+export function releaseFreeMemory(): void {
+  native.cpuCacheRelease();
+  native.mallocTrim();
+}

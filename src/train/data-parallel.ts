@@ -22,7 +22,7 @@ import type { Callback, LearnerView } from './callback.js';
  * const group = await initProcessGroup();            // RANK, WORLD_SIZE, ... from `tlcv --nproc` or torchrun
  * const learn = new Learner({ model, train, val, options: { batchSize: 128 }, callbacks: [new DataParallel(group)] });
  * await learn.fit();                                 // --batch-size is the global batch: 64 per rank with 2
- * if (learn.isMain) learn.save('runs/ddp');
+ * if (learn.isMain) saveModelFolder('runs/ddp', model, { classes: train.classes, preprocess }); // rank 0 alone writes
  * group.destroy();
  */
 export class DataParallel implements Callback {

@@ -1,7 +1,9 @@
 // The tlcv web page: classifies dropped, pasted or chosen images, and the webcam where the
-// browser allows it, with the exported model.onnx in onnxruntime-web, all inside the browser.
-// Everything it loads sits next to it, so it works from any static server with no network.
-import * as ort from './ort.wasm.min.mjs';
+// browser allows it, with the exported model in onnxruntime-web, all inside the browser. The
+// export inlines this script in index.html, with an import map that resolves its imports to
+// data: URLs, and the wasm and (up to a size) the model in the page's data, so the page loads
+// nothing from anywhere and works opened from disk (file://) as well as served.
+import * as ort from 'onnxruntime-web/wasm';
 import { readMetadata, toModelInput } from './preprocess.js';
 
 const TOP_K = 5;
@@ -35,13 +37,28 @@ function rgbaOf(source, width, height) {
   return ctx.getImageData(0, 0, width, height).data;
 }
 
+/** Bytes from base64 text, decoded by the browser (data: URLs load from file:// pages too). */
+async function bytesOf(base64, gzipped) {
+  const body = (await fetch(`data:application/octet-stream;base64,${base64}`)).body;
+  return new Response(gzipped ? body.pipeThrough(new DecompressionStream('gzip')) : body).arrayBuffer();
+}
+
+const SERVE_HINT = 'serve this folder (for example run python3 -m http.server 8000 in it) and open http://localhost:8000/';
+
 async function start() {
-  const meta = readMetadata(await (await fetch('metadata.json')).json());
+  const data = JSON.parse($('tlcv-data').textContent);
+  const meta = readMetadata(data.metadata);
   $('model-name').textContent = `${meta.model} · ${meta.classes.length} classes`;
-  ort.env.wasm.wasmPaths = new URL('./', import.meta.url).href;
-  // Threads need a cross-origin-isolated page; elsewhere one thread, without a warning.
-  if (!self.crossOriginIsolated) ort.env.wasm.numThreads = 1;
-  const session = await ort.InferenceSession.create('model.onnx', { executionProviders: ['wasm'] });
+  if (data.model === null && location.protocol === 'file:') {
+    const mb = (data.modelBytes / 1048576).toFixed(0);
+    setStatus(`This model (${mb} MB) is too large to open from disk: ${SERVE_HINT}`, 'error');
+    return;
+  }
+  ort.env.wasm.wasmBinary = await bytesOf(data.wasm, true);
+  // One thread: more would start workers from onnxruntime's script file, which this page has not.
+  ort.env.wasm.numThreads = 1;
+  const model = data.model !== null ? await bytesOf(data.model, false) : await fetchModel();
+  const session = await ort.InferenceSession.create(new Uint8Array(model), { executionProviders: ['wasm'] });
   const [channels, h, w] = meta.input_size;
 
   async function classifyPixels(rgba, width, height) {
@@ -131,4 +148,10 @@ async function start() {
   setStatus('Ready: drop, paste or choose images.', 'ready');
 }
 
-start().catch((e) => setStatus(`The model did not load: ${e.message}`, 'error'));
+async function fetchModel() {
+  const res = await fetch('model.onnx');
+  if (!res.ok) throw new Error(`model.onnx: ${res.status} ${res.statusText}; it belongs beside index.html`);
+  return res.arrayBuffer();
+}
+
+start().catch((e) => setStatus(`The model did not load: ${e.message}${location.protocol === 'file:' ? `; ${SERVE_HINT}` : ''}`, 'error'));

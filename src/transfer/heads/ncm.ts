@@ -24,13 +24,13 @@ export interface NcmOptions {
 }
 
 export interface NcmHead {
-  /** [C, D]: the Linear head's weight. */
+  /** The Linear head's weight, `[C, D]`. */
   weight: Tensor;
-  /** [C]: the Linear head's bias. */
+  /** The Linear head's bias, `[C]`. */
   bias: Tensor;
-  /** [D]: the centre the features were shifted by. */
+  /** The centre the features were shifted by, `[D]`. */
   center: Tensor;
-  /** [C, D]: each class's mean of centred, unit-length support features (before its own scaling to unit length). */
+  /** Each class's mean of centred, unit-length support features (before its own scaling to unit length), `[C, D]`. */
   classMeans: Tensor;
   /** The factor s in W = s m̂. */
   scale: number;
