@@ -33,6 +33,8 @@ export interface ModelFolderConfig {
   preprocess?: PreprocessJson;
   /** The classifier's kind when it is not the architecture's own (a kNN or float32 head). */
   head?: HeadRecord;
+  /** How predict and evaluate run it by default: with test-time augmentation (tlcv fit sets it where validation says it helps). */
+  inference?: { tta: boolean };
 }
 
 /**
@@ -43,7 +45,7 @@ export interface ModelFolderConfig {
  * @example
  * saveModelFolder('runs/digits', model, { classes: train.classes, preprocess: train.preprocess });
  */
-export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown>; preprocess: PreprocessConfig | null }): ModelFolderConfig {
+export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown>; preprocess: PreprocessConfig | null; tta?: boolean }): ModelFolderConfig {
   const c = model.config;
   const images = c.inputSize[0] === 1 || c.inputSize[0] === 3;
   // No default: a folder whose record differs from what the model was trained and evaluated
@@ -71,6 +73,7 @@ export function saveModelFolder(dir: string, model: ClassifierModel, info: { cla
   }
   const head = headRecord(model);
   if (head !== undefined) config.head = head;
+  if (info.tta === true) config.inference = { tta: true };
   writeFilesAtomic([
     { path: join(dir, WEIGHTS_FILE), data: safetensorsChunks(model.stateDict(), { format: 'pt', tlcv_model: c.name }) },
     { path: join(dir, CONFIG_FILE), data: `${JSON.stringify(config, null, 2)}\n` },
@@ -109,6 +112,7 @@ export function readModelConfig(dir: string): ModelFolderConfig {
   field(typeof weights === 'string' && weights !== '' && basename(weights) === weights && weights !== '..' && weights !== '.', path, 'weights', 'a file name inside the model folder', weights);
   if (c.preprocess !== undefined) checkPreprocessFits(parsePreprocess(c.preprocess, `${path} (preprocess)`), c, path);
   const head = checkHeadRecord(c.head, path);
+  if (c.inference !== undefined) field(typeof c.inference === 'object' && c.inference !== null && typeof c.inference.tta === 'boolean', path, 'inference', '{ "tta": true or false }', c.inference);
   return { ...c, weights, options: c.options ?? {}, ...(head === undefined ? {} : { head }) };
 }
 

@@ -61,6 +61,8 @@ export class Model implements ImagePredictor {
   #source: string;
   readonly #settings: { device: string; precision: Precision; channelsLast: 'auto' | boolean };
   #evalPlan: ExecutionPlan | null = null;
+  /** Test-time augmentation by default in evaluate and predict (a folder written by fit may ask for it). */
+  #tta = false;
 
   /** Use `load(source)`, or `Model.wrap(module, ...)` for a module trained in code. */
   constructor(opened: Opened, o: LoadModelOptions = {}, source = opened.description) {
@@ -72,6 +74,7 @@ export class Model implements ImagePredictor {
       this.#arch = null;
       this.#classes = opened.classes;
       this.#preprocess = opened.preprocess;
+      this.#tta = opened.tta === true;
     } else {
       this.#module = null;
       this.#arch = { name: opened.arch, ...(opened.build.alpha === undefined ? {} : { alpha: opened.build.alpha }) };
@@ -87,8 +90,13 @@ export class Model implements ImagePredictor {
    * const m = Model.wrap(learn.model, { classes: train.classes, preprocess: train.preprocess });
    * m.save('runs/mine');
    */
-  static wrap(module: ClassifierModel, o: { classes: string[]; preprocess: PreprocessConfig | null; description?: string }): Model {
-    return new Model({ kind: 'module', module, classes: o.classes, preprocess: o.preprocess, description: o.description ?? module.config.name });
+  static wrap(module: ClassifierModel, o: { classes: string[]; preprocess: PreprocessConfig | null; description?: string; tta?: boolean }): Model {
+    return new Model({ kind: 'module', module, classes: o.classes, preprocess: o.preprocess, description: o.description ?? module.config.name, ...(o.tta ? { tta: true } : {}) });
+  }
+
+  /** Whether evaluate and predict average each image with its mirror image unless told otherwise. */
+  get tta(): boolean {
+    return this.#tta;
   }
 
   /** The trained network; an architecture not yet trained has none. */
@@ -177,12 +185,12 @@ export class Model implements ImagePredictor {
    * @example
    * const { accuracy } = await m.evaluate('mnist:test');
    */
-  async evaluate(data: string | Dataset, o: { batchSize?: number; onBadImage?: 'error' | 'skip'; log?: (line: string) => void } = {}): Promise<Evaluation> {
+  async evaluate(data: string | Dataset, o: { batchSize?: number; onBadImage?: 'error' | 'skip'; log?: (line: string) => void; tta?: boolean } = {}): Promise<Evaluation> {
     const module = this.module;
     const how = { ...(o.onBadImage ? { onBadImage: o.onBadImage } : {}), ...(o.log ? { log: o.log } : {}), ...(this.#preprocess ? { preprocess: this.#preprocess } : {}) };
     const ds = typeof data === 'string' ? alignToModelClasses(await loadForModel(data, module, how), this.#classes) : data;
     const options = resolveTrainOptions(this.#settings);
-    const { result, plan } = await evaluateOn(module, ds, this.#evalPlan, options, this.#classes, { ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }) });
+    const { result, plan } = await evaluateOn(module, ds, this.#evalPlan, options, this.#classes, { ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }), tta: o.tta ?? this.#tta });
     this.#evalPlan = plan;
     const file = (index: number): string | undefined => (isFileDataset(ds) ? ds.files.paths[ds.fileIds[index]!] : undefined);
     return { ...result, worst: result.worst.map((w) => ({ ...w, ...(file(w.index) === undefined ? {} : { file: file(w.index) }) })) };
@@ -203,9 +211,9 @@ export class Model implements ImagePredictor {
    * folded, as the ONNX export computes, so predict and serve answer what the exported file
    * would (within 1e-4).
    */
-  classify(images: Uint8Array[]): number[][] {
+  classify(images: Uint8Array[], o: { tta?: boolean } = {}): number[][] {
     const module = this.module;
-    return predictImages(module, images, { input: { ...(this.#preprocess ?? module.config), model: module.config.name } });
+    return predictImages(module, images, { input: { ...(this.#preprocess ?? module.config), model: module.config.name }, tta: o.tta ?? this.#tta });
   }
 
   /**
@@ -215,19 +223,19 @@ export class Model implements ImagePredictor {
    * @example
    * const [p] = await m.predict(['cat.jpg'], { topK: 3 });
    */
-  async predict(inputs: PredictInput[] | Tensor, o: { topK?: number; batchSize?: number } = {}): Promise<Prediction[]> {
+  async predict(inputs: PredictInput[] | Tensor, o: { topK?: number; batchSize?: number; tta?: boolean } = {}): Promise<Prediction[]> {
     const k = o.topK ?? 5;
     const batch = o.batchSize ?? 16;
     if (!Array.isArray(inputs)) {
       const [c, h, w] = (this.#preprocess ?? this.module.config).inputSize;
       const px = pixelsOfTensor(inputs, [c, h, w]);
-      return this.classify(px).map((p, i) => describePrediction(`tensor[${i}]`, p, this.#classes, k));
+      return this.classify(px, o).map((p, i) => describePrediction(`tensor[${i}]`, p, this.#classes, k));
     }
     const out: Prediction[] = [];
     for (let at = 0; at < inputs.length; at += batch) {
       const part = inputs.slice(at, at + batch).map((x, i) => (typeof x === 'string' ? x : x instanceof Uint8Array ? { bytes: x, name: `input[${at + i}]` } : x));
       const px = await Promise.all(part.map((x) => this.pixels(x)));
-      this.classify(px).forEach((p, i) => out.push(describePrediction(typeof part[i] === 'string' ? part[i] : part[i]!.name, p, this.#classes, k)));
+      this.classify(px, o).forEach((p, i) => out.push(describePrediction(typeof part[i] === 'string' ? part[i] : part[i]!.name, p, this.#classes, k)));
     }
     return out;
   }
@@ -269,7 +277,7 @@ export class Model implements ImagePredictor {
    * m.save('runs/mine', { provenance: { note: 'trained by hand' } });
    */
   save(dir: string, o: { provenance?: Record<string, unknown> } = {}): void {
-    saveModelFolder(dir, this.module, { classes: this.#classes, preprocess: this.#preprocess, provenance: o.provenance ?? {} });
+    saveModelFolder(dir, this.module, { classes: this.#classes, preprocess: this.#preprocess, provenance: o.provenance ?? {}, ...(this.#tta ? { tta: true } : {}) });
   }
 
   dispose(): void {

@@ -2,7 +2,7 @@
 import { F, inferenceMode, noGrad, tidy } from '../tensor/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import { MetricsAccumulator, type EvaluationResult } from '../metrics/index.js';
-import { foldedForPlan, layOutForPlan, planForward, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
+import { foldedForPlan, layOutForPlan, planForward, ttaProbabilities, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
 import { forEachBatch, isBatchSource, type BatchSource, type DataInput } from './batches.js';
 import type { TrainOptions } from './options.js';
 import { loaderFor } from './setup.js';
@@ -11,6 +11,8 @@ export interface EvaluateOptions {
   plan: ExecutionPlan;
   classNames: string[];
   keepWorst?: number;
+  /** Test-time augmentation: each image's probabilities averaged with its mirror image's. */
+  tta?: boolean;
 }
 
 /**
@@ -32,9 +34,14 @@ export async function evaluateModel(model: ClassifierModel, source: BatchSource,
     const n = batch.y.size(0);
     const [probs, targets, loss] = inferenceMode(() =>
       tidy(() => {
+        const targets = Int32Array.from(batch.y.toFlatArray());
+        if (o.tta === true) {
+          const probs = ttaProbabilities((x) => planForward(model, x, o.plan, { folded }), batch.x, true);
+          return [probs.toTypedArray() as Float32Array, targets, F.nllLoss(probs.clamp(1e-12, 1).log(), batch.y, { reduction: 'sum' }).item()] as const;
+        }
         const logits = planForward(model, batch.x, o.plan, { folded });
         const l = F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
-        return [F.softmax(logits, 1).toTypedArray() as Float32Array, Int32Array.from(batch.y.toFlatArray()), l] as const;
+        return [F.softmax(logits, 1).toTypedArray() as Float32Array, targets, l] as const;
       }),
     );
     lossSum += loss;
@@ -82,6 +89,8 @@ export interface EvaluateDataOptions {
   batchSize?: number;
   /** Class names of the result (default: the Learner's, else the dataset's). */
   classNames?: string[];
+  /** Test-time augmentation (see EvaluateOptions). */
+  tta?: boolean;
 }
 
 /** Evaluates with `plan`, or with an inference plan timed on the data's first batch. */
@@ -91,5 +100,5 @@ export async function evaluateOn(model: ClassifierModel, data: DataInput, plan: 
     plan ?? (await tunePlanOn(source, { model, stages: model.stages(), frozenStages: 0, train: false, precision: o.precision, channelsLast: o.channelsLast, device: o.device }));
   layOutForPlan(model, chosen);
   const classNames = e.classNames ?? classes ?? (isBatchSource(data) ? Array.from({ length: model.numClasses }, (_, i) => String(i)) : data.classes);
-  return { result: await evaluateModel(model, source, { plan: chosen, classNames }), plan: chosen };
+  return { result: await evaluateModel(model, source, { plan: chosen, classNames, ...(e.tta ? { tta: true } : {}) }), plan: chosen };
 }

@@ -19,6 +19,9 @@ export { fitHeadOn, type FewShotHeadRequest } from './few-shot.js';
 export { Dann, type DannEpochStats } from './dann.js';
 export { TargetEvaluation } from './target-eval.js';
 export { measureStepMemory, type StepMemory } from './step-memory.js';
+export { ModelSnapshot } from './model-snapshot.js';
+export { ModelEma, DEFAULT_EMA_DECAY } from './ema.js';
+export { lrFind, valleySuggestion, type LrFindOptions, type LrFindResult } from './lr-find.js';
 export {
   AUTO_BATCH_CAP,
   MIN_AUTO_STEPS,

@@ -10,6 +10,7 @@
  */
 import { F, cpuMemoryCache, releaseCpuMemoryCache, tidy, zeros, type Tensor } from '../tensor/index.js';
 import { Dropout, StochasticDepth, type Module } from '../nn/index.js';
+import { ModelSnapshot } from './model-snapshot.js';
 
 /** A training step's peak memory in use, as `fixedBytes + perImageBytes × batch`. */
 export interface StepMemory {
@@ -65,10 +66,8 @@ export function measureStepMemory(model: Module & { forward(x: Tensor): Tensor }
   // Batches of 2 and 3: the measurement must not itself cost more than the batch it chooses
   // (BatchNorm in training mode needs 2 images where a layer's output is 1x1).
   const [small, large] = o.batches ?? [2, 3];
-  const modes = new Map([...modules(model)].map((m) => [m, m.training]));
-  // The running statistics a train-mode forward updates, put back afterwards.
-  const buffers = [...model.namedBuffers().values()];
-  const saved = buffers.map((b) => b.clone());
+  // The running statistics a train-mode forward updates, and the modes, put back afterwards.
+  const snapshot = new ModelSnapshot(model, { weights: false });
   try {
     model.train(true);
     for (const m of modules(model)) if (m instanceof Dropout || m instanceof StochasticDepth) m.training = false;
@@ -83,9 +82,7 @@ export function measureStepMemory(model: Module & { forward(x: Tensor): Tensor }
     const grads = params.filter((p) => p.requiresGrad).reduce((s, p) => s + p.numel * 4, 0);
     return { perImageBytes: perImage, fixedBytes: grads + Math.max(0, a.saved - perImage * small), method: 'saved' };
   } finally {
-    buffers.forEach((buf, i) => buf.copy_(saved[i]!));
-    for (const s of saved) s.dispose();
-    for (const [m, on] of modes) m.training = on;
+    snapshot.restore();
     // The passes' blocks are of sizes the run will not ask for again.
     releaseCpuMemoryCache();
   }
