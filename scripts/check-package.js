@@ -138,6 +138,9 @@ const packages = {
   ...Object.fromEntries(closure([...Object.keys(own.dependencies), ...devTools])),
 };
 writeFileSync(join(project, 'package-lock.json'), `${JSON.stringify({ name: 'tlcv-consumer', lockfileVersion: 3, requires: true, packages }, null, 2)}\n`);
+// onnxruntime-node (tlcv's second inference engine) would fetch CUDA providers at install: a
+// project installing tlcv says to skip that, as this repository's .npmrc does (docs/development.md).
+writeFileSync(join(project, '.npmrc'), 'onnxruntime-node-install=skip\n');
 // The tarball sits beside the project: `file:` specs are relative to it.
 writeFileSync(join(project, pack.filename), readFileSync(tarball));
 

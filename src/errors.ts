@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'DISPOSED'
   | 'NATIVE_LOAD'
   | 'TRAINING'
-  | 'DISTRIBUTED';
+  | 'DISTRIBUTED'
+  | 'ENGINE';
 
 export class TlcvError extends Error {
   readonly code: ErrorCode;

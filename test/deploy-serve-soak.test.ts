@@ -66,7 +66,9 @@ function postOnce(agent: Agent, url: URL, body: Uint8Array): Promise<number> {
 }
 
 test('under constant load RSS stays flat, and within 30 s of the load stopping it is back within 1.5x of its figure before the load', { timeout: 150_000 }, async () => {
-  server = await startServe(folder, ['--idle-release-s', '2']);
+  // libtorch: the engine whose CPU cache and glibc heaps grow under load (onnxruntime's arena
+  // grows less than 1.5x here, so the check below could not be made with it).
+  server = await startServe(folder, ['--idle-release-s', '2', '--engine', 'libtorch']);
   const s = server;
   await new Promise((r) => setTimeout(r, 1000));
   const idle = s.rssBytes();

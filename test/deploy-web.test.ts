@@ -169,6 +169,8 @@ async function classifiesLikePredict(page: Page, expected: Map<string, string>):
 for (const [label, model, opts] of [
   ['seed-cnn 1x28x28', 'seed-cnn', {}],
   ['mobilenet_v2_035 3x96x96 crop_pct 0.875', 'mobilenet_v2_035', { inputSize: [96, 96] as [number, number], preprocess: (c: ModelStats) => photo(c, 'bilinear') }],
+  // Squeeze-excitation, Hardswish and Hardsigmoid through onnxruntime-web.
+  ['mobilenet_v3_small 3x96x96 crop_pct 0.875', 'mobilenet_v3_small', { inputSize: [96, 96] as [number, number], preprocess: (c: ModelStats) => photo(c, 'bilinear') }],
 ] as const) {
   test(`${label}: the exported page, offline in chromium from a server and from disk (file://), gets tlcv predict's top-1 for chosen, dropped and pasted images`, async () => {
     const folder = join(root, label.replace(/ /g, '-'));

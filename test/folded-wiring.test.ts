@@ -155,7 +155,8 @@ test('the classifier behind predict and serve runs folded and frees its view wit
   const expected = unfoldedLogits(model, ds);
   model.dispose();
   const live = liveTensors().count;
-  const clf = await load(dir);
+  // libtorch's path (auto may pick onnxruntime, which runs no libtorch op at all).
+  const clf = await load(dir, { engine: 'libtorch' });
   const batch = [ds.images.subarray(0, 3072), ds.images.subarray(3072)];
   // The first call makes the view (one traced forward finds the pairs); the next ones only use it.
   clf.classify(batch);

@@ -176,7 +176,8 @@ test('MetricsLog writes metrics.jsonl after every epoch; save and load round-tri
   Model.wrap(model, { classes: learn.classes!, preprocess: legacyPreprocess(model.config) }).save(dir);
   const images = [0, 1, 2].map((i) => tinyDataset(3).images.subarray(i * 64, (i + 1) * 64));
   registerModel(TINY_CONFIG, (c) => new TinyNet(c));
-  const loaded = await load(dir, { precision: 'fp32' });
+  // Bit-for-bit against the trained module's libtorch forward: the libtorch engine (onnxruntime agrees within 1e-4, engine-parity.test.ts).
+  const loaded = await load(dir, { precision: 'fp32', engine: 'libtorch' });
   assert.deepEqual(loaded.classes, ['a', 'b', 'c']);
   assert.deepEqual(loaded.classify(images), predictImages(model, images, { plan }));
   const ev = await loaded.evaluate(tinyDataset(9));

@@ -1,3 +1,4 @@
+import { ENGINES } from '../deploy/index.js';
 import { formatEvaluation } from '../metrics/index.js';
 import { load } from '../runs/index.js';
 import { defineCommand } from './command.js';
@@ -15,12 +16,13 @@ export const evaluateCommand = defineCommand({
     'channels-last': { kind: 'string', help: 'channels-last memory format', choices: ['auto', 'on', 'off'], default: 'auto' },
     device: { kind: 'string', help: 'cpu, cuda or cuda:N', default: 'cpu' },
     'on-bad-image': { kind: 'string', help: 'unreadable images in folders', choices: ['error', 'skip'], default: 'error' },
+    engine: { kind: 'string', help: 'inference engine: auto times libtorch against onnxruntime on the first batch of each size (cached per model, batch, threads and CPU)', choices: ENGINES, default: 'auto' },
     threads: { kind: 'int', help: 'CPU threads', min: 1, placeholder: 'N' },
   },
   async run({ flags: f }) {
     applyThreads(f.threads);
     const cl = f['channels-last'];
-    const m = await load(f.model, { precision: f.precision, channelsLast: cl === 'auto' ? 'auto' : cl === 'on', device: f.device });
+    const m = await load(f.model, { precision: f.precision, channelsLast: cl === 'auto' ? 'auto' : cl === 'on', device: f.device, engine: f.engine });
     try {
       // The folder's own preprocessing: evaluation sees images exactly as predict and serve do.
       const result = await m.evaluate(f.data, { batchSize: f['batch-size'], onBadImage: f['on-bad-image'], log: (line) => console.error(line) });

@@ -1,22 +1,23 @@
 import { TlcvError } from '../errors.js';
-import type { PredictionReport } from '../deploy/index.js';
+import { ENGINES, type PredictionReport } from '../deploy/index.js';
 import { load } from '../runs/index.js';
 import { defineCommand } from './command.js';
 import { applyThreads } from './common.js';
 
 export const predictCommand = defineCommand({
   name: 'predict',
-  usage: 'tlcv predict --model DIR FILE... [--top-k K] [--json]',
+  usage: 'tlcv predict --model DIR FILE... [--top-k K] [--json] [--engine auto|libtorch|onnxruntime]',
   flags: {
     model: { kind: 'string', help: 'model folder', placeholder: 'DIR', required: true },
     'top-k': { kind: 'int', help: 'how many classes to show per image', min: 1, default: 3, placeholder: 'K' },
     json: { kind: 'bool', help: 'print one JSON document: {"classes": [...], "predictions": [{"file", "probabilities" (class order), "top"}]}' },
+    engine: { kind: 'string', help: 'inference engine: auto times libtorch against onnxruntime on the first batch of each size (cached per model, batch, threads and CPU)', choices: ENGINES, default: 'auto' },
     threads: { kind: 'int', help: 'CPU threads', min: 1, placeholder: 'N' },
   },
   async run({ flags: f, positional: files }) {
     applyThreads(f.threads);
     if (files.length === 0) throw new TlcvError('ARGUMENT', 'give one or more image files after the flags (see tlcv predict --help)');
-    const m = await load(f.model);
+    const m = await load(f.model, { engine: f.engine, log: (line) => console.error(line) });
     let report: PredictionReport;
     try {
       // A few images per forward: memory stays at one batch whatever the number of files.

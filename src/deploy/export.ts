@@ -30,11 +30,23 @@ export interface ExportRequest {
   overwrite?: boolean;
 }
 
+/**
+ * Why a model has no ONNX form, before walking it (null: none known; the walk may still find an
+ * unsupported module).
+ *
+ * @example
+ * onnxRefusal(model); // 'its knn head has no ONNX form in tlcv' after a knn transfer
+ */
+export function onnxRefusal(module: ClassifierModel): string | null {
+  // Votes of the k nearest stored features (top-k, scatter-add) are not among the emitted ONNX ops.
+  return headRecord(module)?.kind === 'knn' ? 'its knn head has no ONNX form in tlcv' : null;
+}
+
 function optionsOf(s: ExportSource): OnnxExportOptions {
   checkImageInput(s.module.config.name, s.module.config.inputSize);
-  if (headRecord(s.module)?.kind === 'knn') {
-    // Votes of the k nearest stored features (top-k, scatter-add) are not among the emitted ONNX ops.
-    throw new TlcvError('MODEL', `cannot export ${s.where}: its knn head has no ONNX form in tlcv; serve it with \`tlcv serve\`, or fit an exportable head with \`tlcv transfer --mode ncm\` or \`--mode probe\``);
+  const refusal = onnxRefusal(s.module);
+  if (refusal !== null) {
+    throw new TlcvError('MODEL', `cannot export ${s.where}: ${refusal}; serve it with \`tlcv serve\`, or fit an exportable head with \`tlcv transfer --mode ncm\` or \`--mode probe\``);
   }
   return { classes: s.classes, preprocessing: s.preprocess };
 }

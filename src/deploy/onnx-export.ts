@@ -61,6 +61,34 @@ function normalize(g: GraphBuilder, image: string, mean: number[], std: number[]
   return { name: g.node('Add', [scaled, shift], 'normalize'), rank: 4 };
 }
 
+/** How the graph's input comes: pixels in [0, 255] normalised inside the graph, or normalised already. */
+type GraphInput = { kind: 'pixels'; mean: number[]; std: number[] } | { kind: 'normalized' };
+
+/** The model's ONNX graph (nodes, weights, the input and both outputs). */
+function graphOf(model: ClassifierModel, input: GraphInput): onnxProto.onnx.IGraphProto {
+  const [c, h, w] = model.config.inputSize;
+  const g = new GraphBuilder();
+  const name = g.fresh(input.kind === 'pixels' ? 'image' : 'input');
+  const first = input.kind === 'pixels' ? normalize(g, name, input.mean, input.std) : { name, rank: 4 };
+  const logits = emitModule(g, model, first);
+  if (logits.rank !== 2) throw new TlcvError('MODEL', `internal: ${model.config.name} exported to a rank-${logits.rank} output, expected logits [N, classes]`);
+  g.renameOutput(logits.name, 'logits');
+  g.nodes.push({ opType: 'Softmax', name: 'probabilities/Softmax', input: ['logits'], output: ['probabilities'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });
+  const k = model.numClasses;
+  return {
+    name: model.config.name,
+    node: g.nodes,
+    initializer: g.initializers,
+    input: [valueInfo(name, ['N', c, h, w])],
+    output: [valueInfo('logits', ['N', k]), valueInfo('probabilities', ['N', k])],
+  };
+}
+
+function encode(graph: onnxProto.onnx.IGraphProto, more: Partial<onnxProto.onnx.IModelProto> = {}): Uint8Array {
+  const proto: onnxProto.onnx.IModelProto = { irVersion: IR_VERSION, opsetImport: [{ domain: '', version: ONNX_OPSET }], producerName: 'tlcv', producerVersion: tlcvVersion(), graph, ...more };
+  return onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish();
+}
+
 /**
  * Encodes a model (in eval mode, float32 weights) as an ONNX file's bytes.
  *
@@ -76,29 +104,23 @@ export function exportOnnx(model: ClassifierModel, o: OnnxExportOptions): Uint8A
   }
   const perChannel = (v: number[]): number[] => Array.from({ length: c }, (_, i) => v[v.length === 1 ? 0 : i]!);
   if (o.classes.length !== model.numClasses) throw new TlcvError('MODEL', `${o.classes.length} class names for a model with ${model.numClasses} outputs`);
-  const g = new GraphBuilder();
-  const image = g.fresh('image');
-  const logits = emitModule(g, model, normalize(g, image, perChannel(p.mean), perChannel(p.std)));
-  if (logits.rank !== 2) throw new TlcvError('MODEL', `internal: ${model.config.name} exported to a rank-${logits.rank} output, expected logits [N, classes]`);
-  g.renameOutput(logits.name, 'logits');
-  g.nodes.push({ opType: 'Softmax', name: 'probabilities/Softmax', input: ['logits'], output: ['probabilities'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });
-  const k = model.numClasses;
-  const graph: onnxProto.onnx.IGraphProto = {
-    name: model.config.name,
-    node: g.nodes,
-    initializer: g.initializers,
-    input: [valueInfo(image, ['N', c, h, w])],
-    output: [valueInfo('logits', ['N', k]), valueInfo('probabilities', ['N', k])],
-  };
+  const graph = graphOf(model, { kind: 'pixels', mean: perChannel(p.mean), std: perChannel(p.std) });
   const metadataProps = Object.entries(exportMetadata(model, o)).map(([key, value]) => ({ key, value }));
-  const proto: onnxProto.onnx.IModelProto = {
-    irVersion: IR_VERSION,
-    opsetImport: [{ domain: '', version: ONNX_OPSET }],
-    producerName: 'tlcv',
-    producerVersion: tlcvVersion(),
-    graph,
+  return encode(graph, {
     metadataProps,
     docString: `${model.config.name} exported by tlcv: input "image" float32 [N, ${c}, ${h}, ${w}] in [0, 255] (see metadata_props for the resize and crop); outputs "logits" and "probabilities".`,
-  };
-  return onnx.ModelProto.encode(onnx.ModelProto.create(proto)).finish();
+  });
+}
+
+/**
+ * The graph tlcv's onnxruntime engine runs: the exported file's nodes and weights, but its input
+ * `input` is normalised already (as the data loader and the engine's pixel path make it), so one
+ * session serves evaluation's batches and predict's images alike. No metadata: it never leaves
+ * the process.
+ *
+ * @example
+ * const session = new OrtSession(engineOnnx(model), engineSessionOptions(getNumThreads()));
+ */
+export function engineOnnx(model: ClassifierModel): Uint8Array {
+  return encode(graphOf(model, { kind: 'normalized' }));
 }

@@ -10,6 +10,7 @@ import { foldConvBn } from '../nn/fold.js';
 import { describesForward, type ForwardStep } from '../models/index.js';
 import { tidy, type F } from '../tensor/index.js';
 import type { GraphBuilder, Value } from './onnx-builder.js';
+import { CNN_EMITTERS, type EmitChild } from './onnx-cnn-ops.js';
 
 /** One step of a chain: a module with its dotted path, or a functional step. */
 type Item = { module: Module; path: string } | { op: 'globalAvgPool' | 'flatten' } | { residual: Item[]; shortcut: Item[]; path: string };
@@ -19,13 +20,19 @@ const pair = (p: Pair): [number, number] => (typeof p === 'number' ? [p, p] : p)
 /** torch's symmetric [padH, padW] as ONNX's [top, left, bottom, right]. */
 const pads = (p: [number, number]): number[] => [p[0], p[1], p[0], p[1]];
 
-type Emitter<M extends Module> = (g: GraphBuilder, m: M, path: string, x: Value) => Value;
+type Emitter<M extends Module> = (g: GraphBuilder, m: M, path: string, x: Value, emitChild: EmitChild) => Value;
 
 function emitConv(g: GraphBuilder, conv: Conv2d, path: string, x: Value, bn?: BatchNorm2d): Value {
   const inputs = tidy(() => {
     if (bn !== undefined) {
+      // foldConvBn's tensors outlive tidy (they are kept for its callers): freed here once copied.
       const { weight, bias } = foldConvBn(conv, bn);
-      return [g.addTensor(`${path}.weight`, weight), g.addTensor(`${path}.bias`, bias)];
+      try {
+        return [g.addTensor(`${path}.weight`, weight), g.addTensor(`${path}.bias`, bias)];
+      } finally {
+        weight.dispose();
+        bias.dispose();
+      }
     }
     const b = conv.bias;
     return [g.addTensor(`${path}.weight`, conv.weight), ...(b === null ? [] : [g.addTensor(`${path}.bias`, b)])];
@@ -104,6 +111,7 @@ const EMITTERS: [abstract new (...args: never[]) => Module, Emitter<never>][] = 
   [Linear, emitLinear],
   [Dropout, passThrough],
   [Identity, passThrough],
+  ...CNN_EMITTERS,
 ];
 
 const join = (path: string, name: string): string => (path === '' ? name : `${path}.${name}`);
@@ -130,7 +138,7 @@ function emitLeaf(g: GraphBuilder, m: Module, path: string, x: Value): Value {
   if (entry === undefined) {
     throw new TlcvError('MODEL', `cannot export ${path || 'the model'}: no ONNX form for a ${m.constructor.name} (give the class a forwardSpec(), see src/models/forward-spec.ts)`);
   }
-  return (entry[1] as Emitter<Module>)(g, m, path, x);
+  return (entry[1] as Emitter<Module>)(g, m, path, x, (child, childPath, v) => emitChain(g, itemsOf(child, childPath), v));
 }
 
 /** Emits a chain of items, folding each Conv2d + BatchNorm2d pair. */

@@ -52,4 +52,9 @@ export interface ImagePredictor {
   classify(images: Uint8Array[]): number[][];
   /** The offline web page's files for this model (its ONNX export and the page). */
   webFiles(): WebFile[];
+  /**
+   * Frees what inference keeps between batches (onnxruntime's session and its memory arena,
+   * libtorch's folded weights); the next batch makes them again. For a server going idle.
+   */
+  releaseMemory?(): void;
 }

@@ -14,7 +14,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { Server as NetServer, type AddressInfo } from 'node:net';
 import { extname } from 'node:path';
 import { TlcvError } from '../errors.js';
-import { cpuMemoryCache } from '../tensor/index.js';
+import { cpuMemoryCache, releaseFreeMemory } from '../tensor/index.js';
 import { MicroBatcher } from './batcher.js';
 import { IdleMemoryRelease } from './idle-memory.js';
 import { describePrediction, type ImagePredictor, type PredictionReport } from './prediction.js';
@@ -117,7 +117,12 @@ export async function startServer(predictor: ImagePredictor, options: ServeOptio
   const o = { ...SERVE_DEFAULTS, ...given };
   const log = o.log ?? (() => {});
   const batcher = new MicroBatcher((images: Uint8Array[]) => predictor.classify(images), { maxBatch: o.maxBatch, maxWaitMs: o.maxWaitMs, wait: o.batchWait });
-  const idle = new IdleMemoryRelease(o.idleReleaseMs);
+  // Idle, the engine's own held memory goes too (onnxruntime's session and arena, libtorch's
+  // folded weights), then the CPU cache's blocks and malloc's free pages.
+  const idle = new IdleMemoryRelease(o.idleReleaseMs, () => {
+    predictor.releaseMemory?.();
+    releaseFreeMemory();
+  });
   let inFlight = 0;
   let closing = false;
   let drained: (() => void) | null = null;

@@ -6,12 +6,10 @@
  * that a second run with the same seed takes the same plan and gives the same metrics.
  */
 import { cpus } from 'node:os';
-import { dirname, join } from 'node:path';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { F, cpuHasFastBf16, getNumThreads, noGrad, runtimeInfo, tidy, type Tensor } from '../tensor/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
-import { cacheDir } from '../io/cache.js';
+import { planCachePath, readPlanCache, writePlanCache } from './plan-cache.js';
+import { bestSeconds, fastestBeyondMargin, performanceClock, timeInterleaved, trialBatchSize, type Clock } from './timed-choice.js';
 import { cloneState, disposeState } from './state-copy.js';
 import { planForward, setTrainingMode } from './forward.js';
 import { foldedForPlan } from './folded.js';
@@ -30,33 +28,8 @@ export interface TuneRequest {
   channelsLast: boolean | 'auto';
   device: string;
   log?: (message: string) => void;
-}
-
-/** TLCV_PLAN_CACHE names the cache file ('off': every run times again); else plans/plans.json under the cache root. */
-export function planCachePath(): string | null {
-  const v = process.env.TLCV_PLAN_CACHE;
-  if (v === 'off') return null;
-  return v ?? join(cacheDir('plans'), 'plans.json');
-}
-
-function readCache(path: string | null): Record<string, ExecutionPlan> {
-  if (path === null || !existsSync(path)) return {};
-  try {
-    const data = JSON.parse(readFileSync(path, 'utf8')) as unknown;
-    return data !== null && typeof data === 'object' ? (data as Record<string, ExecutionPlan>) : {};
-  } catch {
-    return {}; // a damaged cache only costs a new timing
-  }
-}
-
-function writeCache(path: string | null, key: string, plan: ExecutionPlan): void {
-  if (path === null) return;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileAtomic(path, `${JSON.stringify({ ...readCache(path), [key]: plan }, null, 1)}\n`);
-  } catch {
-    // A read-only home must not stop training; the plan is then timed again next run.
-  }
+  /** What times the steps (tests pass a fake; default performance.now). */
+  clock?: Clock;
 }
 
 // The candidates are part of the key: a run pinned to fp32 must not decide for a later auto run.
@@ -88,28 +61,11 @@ function restoreBuffers(model: ClassifierModel, saved: Map<string, Tensor>): voi
   disposeState(saved);
 }
 
-// Two warm-up steps (oneDNN builds and caches its primitives and weight reorders on the first
-// calls), then the best of at least three, and of as many as fit in half a second for small
-// models: the minimum is what a burst of load elsewhere disturbs least.
-const WARMUP = 2;
-const TIMED = 3;
-const TIMED_SECONDS = 0.35;
-const MAX_TIMED = 30;
-// Batches beyond this many pixels (64 images at 32x32) add time to the trial, not information.
-const TRIAL_PIXELS = 64 * 32 * 32;
-// Candidates are timed in turn, three times over, each round starting with another candidate,
-// and each keeps its best round: the first steps of a process run slower (allocator growth,
-// library set-up), and a burst of load elsewhere hits one round, not every round of one plan.
-const ROUNDS = 3;
-// The static plan (precision.ts) stays unless another is clearly faster: a near tie is noise,
-// and switching on noise would make the cached choice differ from machine to machine.
-const SWITCH_MARGIN = 1.05;
-
 /**
  * Seconds of one step (forward, and backward when training), as the passes that use the plan
  * run it: inference folded (evaluate, predict and serve do), training with its frozen prefix folded.
  */
-function timeStep(r: TuneRequest, plan: ExecutionPlan, warmup: number): number {
+function timeStep(r: TuneRequest, plan: ExecutionPlan, warmup: number, clock: Clock): number {
   r.model.to({ memoryFormat: plan.channelsLast ? 'channelsLast' : 'contiguous' });
   const params = r.model.parameters({ trainableOnly: true });
   const folded = !r.train ? foldedForPlan(r.model, plan) : r.frozenStages > 0 ? foldedForPlan(r.model, plan, { stages: r.stages, to: r.frozenStages }) : null;
@@ -122,17 +78,7 @@ function timeStep(r: TuneRequest, plan: ExecutionPlan, warmup: number): number {
     });
   const step = r.train ? pass : (): void => noGrad(pass);
   try {
-    for (let i = 0; i < warmup; i += 1) step();
-    let best = Infinity;
-    let spent = 0;
-    for (let i = 0; i < TIMED || (spent < TIMED_SECONDS * 1000 && i < MAX_TIMED); i += 1) {
-      const t0 = performance.now();
-      step();
-      const ms = performance.now() - t0;
-      best = Math.min(best, ms);
-      spent += ms;
-    }
-    return best / 1000;
+    return bestSeconds(step, warmup, clock);
   } finally {
     folded?.dispose();
   }
@@ -150,26 +96,20 @@ export function tunePlan(r: TuneRequest): ExecutionPlan {
   if (candidates.length === 1) return candidates[0]!;
   const path = planCachePath();
   const key = cacheKey(r);
-  const cached = readCache(path)[key];
+  const cached = readPlanCache(path)[key] as ExecutionPlan | undefined;
   const known = candidates.find((c) => cached !== undefined && c.bf16 === cached.bf16 && c.channelsLast === cached.channelsLast);
   if (known !== undefined) {
     r.model.to({ memoryFormat: known.channelsLast ? 'channelsLast' : 'contiguous' });
     return known;
   }
   const saved = cloneState(r.model.namedBuffers());
-  const pixels = r.x.ndim === 4 ? r.x.size(2) * r.x.size(3) : 1;
-  const n = Math.min(r.x.size(0), Math.max(8, Math.floor(TRIAL_PIXELS / pixels)));
+  const n = Math.min(r.x.size(0), r.x.ndim === 4 ? trialBatchSize(r.x.size(2), r.x.size(3)) : trialBatchSize(1, 1));
   const trial = { ...r, x: r.x.narrow(0, 0, n).keep(), y: r.y.narrow(0, 0, n).keep() };
   const preferred = planExecution(r);
-  const seconds = new Map<ExecutionPlan, number>();
+  let seconds: Map<ExecutionPlan, number>;
   try {
     setTrainingMode(r.model, r.stages, r.frozenStages, r.train);
-    for (let round = 0; round < ROUNDS; round += 1) {
-      for (let k = 0; k < candidates.length; k += 1) {
-        const plan = candidates[(round + k) % candidates.length]!;
-        seconds.set(plan, Math.min(seconds.get(plan) ?? Infinity, timeStep(trial, plan, round === 0 ? WARMUP : 1)));
-      }
-    }
+    seconds = timeInterleaved(candidates, (plan, warmup) => timeStep(trial, plan, warmup, r.clock ?? performanceClock));
   } finally {
     restoreBuffers(r.model, saved);
     trial.x.dispose();
@@ -177,11 +117,10 @@ export function tunePlan(r: TuneRequest): ExecutionPlan {
   }
   const timings = candidates.map((c) => `${describePlan(c)} ${(n / seconds.get(c)!).toFixed(0)}/s`);
   const staticPlan = candidates.find((c) => c.bf16 === preferred.bf16 && c.channelsLast === preferred.channelsLast);
-  let best = staticPlan ?? candidates[0]!;
-  for (const c of candidates) if (seconds.get(c)! * SWITCH_MARGIN < seconds.get(best)!) best = c;
+  const best = fastestBeyondMargin(candidates, seconds, staticPlan ?? candidates[0]!);
   r.model.to({ memoryFormat: best.channelsLast ? 'channelsLast' : 'contiguous' });
   r.log?.(`timed ${r.train ? 'training' : 'inference'} plans (images/s): ${timings.join(', ')}; using ${describePlan(best)}`);
-  writeCache(path, key, best);
+  writePlanCache(path, key, best);
   return best;
 }
 
@@ -192,13 +131,13 @@ export interface SampleSource {
 }
 
 /**
- * tunePlan on the first batch of a batch source, read through its async iterator when it has
- * one (the static plan if it yields nothing).
+ * The first batch of a batch source, read through its async iterator when it has one (null if
+ * it yields nothing, or cannot be iterated); the caller disposes it.
  *
  * @example
- * const plan = await tunePlanOn(new DataLoader(ds, { batchSize: 64, mean, std }), { model, stages, frozenStages: 0, train: false, precision: 'auto', channelsLast: 'auto', device: 'cpu' });
+ * const sample = await firstBatchOf(loader);
  */
-export async function tunePlanOn(batches: SampleSource, r: Omit<TuneRequest, 'x' | 'y'>): Promise<ExecutionPlan> {
+export async function firstBatchOf(batches: SampleSource): Promise<{ x: Tensor; y: Tensor } | null> {
   let first: IteratorResult<{ x: Tensor; y: Tensor }>;
   const asyncIt = batches[Symbol.asyncIterator]?.bind(batches);
   const syncIt = batches[Symbol.iterator]?.bind(batches);
@@ -211,14 +150,24 @@ export async function tunePlanOn(batches: SampleSource, r: Omit<TuneRequest, 'x'
     first = it.next();
     it.return?.();
   } else {
-    return planExecution(r);
+    return null;
   }
-  if (first.done === true) return planExecution(r);
-  const { x, y } = first.value;
+  return first.done === true ? null : first.value;
+}
+
+/**
+ * tunePlan on the first batch of a batch source (the static plan if it yields nothing).
+ *
+ * @example
+ * const plan = await tunePlanOn(new DataLoader(ds, { batchSize: 64, mean, std }), { model, stages, frozenStages: 0, train: false, precision: 'auto', channelsLast: 'auto', device: 'cpu' });
+ */
+export async function tunePlanOn(batches: SampleSource, r: Omit<TuneRequest, 'x' | 'y'>): Promise<ExecutionPlan> {
+  const first = await firstBatchOf(batches);
+  if (first === null) return planExecution(r);
   try {
-    return tunePlan({ ...r, x, y });
+    return tunePlan({ ...r, ...first });
   } finally {
-    x.dispose();
-    y.dispose();
+    first.x.dispose();
+    first.y.dispose();
   }
 }

@@ -5,7 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fromTypedArray, type Tensor } from '../tensor/index.js';
+import { fromTypedArray, tidy, type Tensor } from '../tensor/index.js';
 import type { DType } from '../tensor/dtype.js';
 
 export interface PeerResult {
@@ -57,7 +57,8 @@ export function writePeerInput(dir: string, tensors: Record<string, Tensor>, met
   const index: { tensors: Record<string, IndexEntry>; meta: Record<string, unknown> } = { tensors: {}, meta };
   Object.entries(tensors).forEach(([name, t], i) => {
     const file = `t${i}.bin`;
-    const a = t.contiguous().toTypedArray();
+    // contiguous() is a new handle even when it is t's own storage: freed with the scope.
+    const a = tidy(() => t.contiguous().toTypedArray());
     writeFileSync(join(dir, file), new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
     index.tensors[name] = { shape: t.shape, dtype: t.dtype, file };
   });

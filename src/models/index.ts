@@ -4,6 +4,9 @@ export { createModel, getModelConfig, listModels, registerModel, resolveConfig, 
 export { SeedCnn, SEED_CNN_CONFIG } from './seed-cnn.js';
 export { ResNet, BasicBlock, Bottleneck, RESNET_CONFIGS } from './resnet.js';
 export { MobileNetV2, InvertedResidual, makeDivisible, MOBILENET_V2_CONFIGS } from './mobilenet-v2.js';
+export { EfficientNet, MBConv, FusedMBConv, EFFICIENTNET_CONFIGS } from './efficientnet.js';
+export { MobileNetV3, InvertedResidualV3, MOBILENET_V3_CONFIGS } from './mobilenet-v3.js';
+export { RegNet, ResBottleneckBlock, regnetStages, REGNET_CONFIGS, type RegNetParams, type RegNetStages } from './regnet.js';
 export { describesForward, residual, FLATTEN, GLOBAL_AVG_POOL, type DescribesForward, type ForwardStep } from './forward-spec.js';
 export { adaptInputConv, loadPretrained, loadWeightsFile, readWeightsFile, type PretrainedReport } from './pretrained.js';
 export { defaultWeightsDir, downloadVerified, resolvePretrained, sha256Matches, type ResolveOptions } from './weights-cache.js';

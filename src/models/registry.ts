@@ -5,7 +5,10 @@
  */
 import { TlcvError, argumentError } from '../errors.js';
 import type { ClassifierModel, ModelConfig } from './classifier.js';
+import { EfficientNet, EFFICIENTNET_CONFIGS } from './efficientnet.js';
 import { MobileNetV2, MOBILENET_V2_CONFIGS } from './mobilenet-v2.js';
+import { MobileNetV3, MOBILENET_V3_CONFIGS } from './mobilenet-v3.js';
+import { RegNet, REGNET_CONFIGS } from './regnet.js';
 import { ResNet, RESNET_CONFIGS } from './resnet.js';
 import { SeedCnn, SEED_CNN_CONFIG } from './seed-cnn.js';
 
@@ -24,6 +27,11 @@ export interface CreateModelOptions {
   alpha?: number;
   /** Dropout probability before the last layer. */
   dropout?: number;
+  /**
+   * Stochastic depth (EfficientNet): the drop probability of the last residual block, the
+   * others' growing linearly to it (torchvision's stochastic_depth_prob; default 0.2).
+   */
+  stochasticDepthProb?: number;
   /** seed-cnn: width of the classifier's hidden layer (0: none, one layer on the conv features). */
   hidden?: number;
 }
@@ -100,8 +108,14 @@ export function resolveConfig(name: string, o: CreateModelOptions = {}): ModelCo
     c.options.hidden = o.hidden;
   }
   if (o.dropout !== undefined) {
+    if (!('dropout' in c.options)) throw new TlcvError('ARGUMENT', `dropout applies to models with a dropout layer, not to ${name}; received ${o.dropout}`);
     if (!(o.dropout >= 0 && o.dropout < 1)) throw argumentError('dropout', 'a probability in [0, 1)', o.dropout);
     c.options.dropout = o.dropout;
+  }
+  if (o.stochasticDepthProb !== undefined) {
+    if (!('stochasticDepthProb' in c.options)) throw new TlcvError('ARGUMENT', `stochasticDepthProb applies to models with stochastic depth, not to ${name}; received ${o.stochasticDepthProb}`);
+    if (!(o.stochasticDepthProb >= 0 && o.stochasticDepthProb <= 1)) throw argumentError('stochasticDepthProb', 'a probability in [0, 1]', o.stochasticDepthProb);
+    c.options.stochasticDepthProb = o.stochasticDepthProb;
   }
   return c;
 }
@@ -120,3 +134,6 @@ export function createModel(name: string, o: CreateModelOptions = {}): Classifie
 registerModel(SEED_CNN_CONFIG, (c) => new SeedCnn(c));
 for (const c of RESNET_CONFIGS) registerModel(c, (cfg) => new ResNet(cfg));
 for (const c of MOBILENET_V2_CONFIGS) registerModel(c, (cfg) => new MobileNetV2(cfg));
+for (const c of EFFICIENTNET_CONFIGS) registerModel(c, (cfg) => new EfficientNet(cfg));
+for (const c of MOBILENET_V3_CONFIGS) registerModel(c, (cfg) => new MobileNetV3(cfg));
+for (const c of REGNET_CONFIGS) registerModel(c, (cfg) => new RegNet(cfg));

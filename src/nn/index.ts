@@ -13,3 +13,6 @@ export { Sequential } from './sequential.js';
 export { CrossEntropyLoss, type CrossEntropyLossOptions } from './losses.js';
 export * as init from './init.js';
 export { StochasticDepth, type StochasticDepthMode } from './stochastic-depth.js';
+export { Sigmoid, SiLU, Hardsigmoid, Hardswish, InplaceActivation } from './sigmoid-activations.js';
+export { SqueezeExcitation, type SqueezeExcitationOptions } from './squeeze-excitation.js';
+export { conv2dNormActivation, type ConvNormActivationOptions } from './conv-norm-activation.js';

@@ -10,17 +10,17 @@ import { TlcvError } from '../errors.js';
 import { isFileDataset, preprocessImageFile, type Dataset, type ImageSource, type PreprocessConfig } from '../data/index.js';
 import type { ClassifierModel } from '../models/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
-import { predictImages, type ExecutionPlan } from '../execution/index.js';
+import { releaseFoldedView, type ExecutionPlan } from '../execution/index.js';
 import type { Tensor } from '../tensor/index.js';
 import { evaluateOn, resolveTrainOptions, type Precision } from '../train/index.js';
 import { HEAD_MODES, type HeadMode } from '../transfer/heads/index.js';
-import { SERVE_DEFAULTS, describePrediction, exportModel, startServer, webFilesOf, type ExportRequest, type ExportSource, type ImagePredictor, type Prediction, type RunningServer, type ServeOptions, type WebFile } from '../deploy/index.js';
+import { InferenceEngine, SERVE_DEFAULTS, describePrediction, exportModel, startServer, webFilesOf, type EngineRequest, type ExportRequest, type ExportSource, type ImagePredictor, type Prediction, type RunningServer, type ServeOptions, type WebFile } from '../deploy/index.js';
 import { alignToModelClasses, loadForModel } from './data-prep.js';
 import { openModel, type OpenOptions, type Opened } from './open.js';
 import { saveModelFolder } from './model-folder.js';
 import { headRun, pretrainRun, transferRun, type HeadRunOptions, type RunOutcome, type TrainRunOptions, type TransferRunOptions } from './train-runs.js';
 import { adaptRun, type AdaptRunOptions, type AdaptRunOutcome } from './adapt-run.js';
-import { pixelsOfTensor, type PredictInput } from './predict-input.js';
+import { mirrorPixels, pixelsOfTensor, type PredictInput } from './predict-input.js';
 
 export interface LoadModelOptions extends OpenOptions {
   /** Where evaluate and predict run: cpu, cuda or cuda:N (default cpu). */
@@ -29,6 +29,14 @@ export interface LoadModelOptions extends OpenOptions {
   precision?: Precision;
   /** Evaluation's memory format: auto times channels-last against contiguous (default auto). */
   channelsLast?: 'auto' | boolean;
+  /**
+   * What runs inference (classify, so predict and serve, and evaluate): libtorch, onnxruntime on
+   * the model's ONNX graph, or auto (default), which times both on the first batch of a size and
+   * caches the choice per model, batch, threads and CPU.
+   */
+  engine?: EngineRequest;
+  /** Where the engine's timing and fallback lines go (default: nowhere). */
+  log?: (line: string) => void;
 }
 
 /** `transfer`'s request: a training mode (Learner) or a training-free head. */
@@ -63,12 +71,16 @@ export class Model implements ImagePredictor {
   #evalPlan: ExecutionPlan | null = null;
   /** Test-time augmentation by default in evaluate and predict (a folder written by fit may ask for it). */
   #tta = false;
+  readonly #engine: InferenceEngine;
+  readonly #log: (line: string) => void;
 
   /** Use `load(source)`, or `Model.wrap(module, ...)` for a module trained in code. */
   constructor(opened: Opened, o: LoadModelOptions = {}, source = opened.description) {
     this.#settings = { device: o.device ?? 'cpu', precision: o.precision ?? 'auto', channelsLast: o.channelsLast ?? 'auto' };
     this.#description = opened.description;
     this.#source = source;
+    this.#log = o.log ?? (() => {});
+    this.#engine = new InferenceEngine({ ...(o.engine === undefined ? {} : { engine: o.engine }), where: source, log: (line) => this.#log(line) });
     if (opened.kind === 'module') {
       this.#module = opened.module;
       this.#arch = null;
@@ -90,13 +102,24 @@ export class Model implements ImagePredictor {
    * const m = Model.wrap(learn.model, { classes: train.classes, preprocess: train.preprocess });
    * m.save('runs/mine');
    */
-  static wrap(module: ClassifierModel, o: { classes: string[]; preprocess: PreprocessConfig | null; description?: string; tta?: boolean }): Model {
-    return new Model({ kind: 'module', module, classes: o.classes, preprocess: o.preprocess, description: o.description ?? module.config.name, ...(o.tta ? { tta: true } : {}) });
+  static wrap(module: ClassifierModel, o: { classes: string[]; preprocess: PreprocessConfig | null; description?: string; tta?: boolean } & Omit<LoadModelOptions, keyof OpenOptions>): Model {
+    const { classes, preprocess, description, tta, ...rest } = o;
+    return new Model({ kind: 'module', module, classes, preprocess, description: description ?? module.config.name, ...(tta === true ? { tta: true } : {}) }, rest);
   }
 
   /** Whether evaluate and predict average each image with its mirror image unless told otherwise. */
   get tta(): boolean {
     return this.#tta;
+  }
+
+  /** What runs inference: the engine asked for (auto, libtorch or onnxruntime). */
+  get engine(): EngineRequest {
+    return this.#engine.request;
+  }
+
+  /** The engine that ran the last batch (classify or evaluate), once one has run. */
+  get lastEngine(): 'libtorch' | 'onnxruntime' | null {
+    return this.#engine.lastEngine;
   }
 
   /** The trained network; an architecture not yet trained has none. */
@@ -190,7 +213,8 @@ export class Model implements ImagePredictor {
     const how = { ...(o.onBadImage ? { onBadImage: o.onBadImage } : {}), ...(o.log ? { log: o.log } : {}), ...(this.#preprocess ? { preprocess: this.#preprocess } : {}) };
     const ds = typeof data === 'string' ? alignToModelClasses(await loadForModel(data, module, how), this.#classes) : data;
     const options = resolveTrainOptions(this.#settings);
-    const { result, plan } = await evaluateOn(module, ds, this.#evalPlan, options, this.#classes, { ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }), tta: o.tta ?? this.#tta });
+    const engine = (plan: ExecutionPlan, sample: () => Promise<Tensor | null>, step: (x: Tensor) => void) => this.#engine.evaluationForward(module, plan, sample, step, o.log);
+    const { result, plan } = await evaluateOn(module, ds, this.#evalPlan, options, this.#classes, { ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }), engine, tta: o.tta ?? this.#tta });
     this.#evalPlan = plan;
     const file = (index: number): string | undefined => (isFileDataset(ds) ? ds.files.paths[ds.fileIds[index]!] : undefined);
     return { ...result, worst: result.worst.map((w) => ({ ...w, ...(file(w.index) === undefined ? {} : { file: file(w.index) }) })) };
@@ -207,13 +231,30 @@ export class Model implements ImagePredictor {
   }
 
   /**
-   * Class probabilities for a batch of uint8 CHW pixels, in one forward: fp32 with conv+BN
-   * folded, as the ONNX export computes, so predict and serve answer what the exported file
-   * would (within 1e-4).
+   * Class probabilities for a batch of uint8 CHW pixels, in one forward on the model's engine:
+   * libtorch fp32 with conv+BN folded, or onnxruntime on the ONNX graph, so predict and serve
+   * answer what the exported file would (within 1e-4).
    */
   classify(images: Uint8Array[], o: { tta?: boolean } = {}): number[][] {
     const module = this.module;
-    return predictImages(module, images, { input: { ...(this.#preprocess ?? module.config), model: module.config.name }, tta: o.tta ?? this.#tta });
+    const input = { ...(this.#preprocess ?? module.config), model: module.config.name };
+    const probs = this.#engine.classify(module, images, input);
+    if (!(o.tta ?? this.#tta)) return probs;
+    // Test-time augmentation on the pixels, so that either engine runs it.
+    const mirrored = this.#engine.classify(module, mirrorPixels(images, input.inputSize), input);
+    return probs.map((p, i) => p.map((v, k) => (v + mirrored[i]![k]!) / 2));
+  }
+
+  /**
+   * Frees what inference keeps between calls (onnxruntime's session and arena, libtorch's
+   * folded weights); the next forward makes them again. For a server going idle.
+   *
+   * @example
+   * m.releaseMemory();
+   */
+  releaseMemory(): void {
+    this.#engine.release();
+    if (this.#module !== null) releaseFoldedView(this.#module);
   }
 
   /**
@@ -266,8 +307,13 @@ export class Model implements ImagePredictor {
    * const server = await m.serve({ port: 0 });
    */
   serve(o: Partial<ServeOptions> = {}): Promise<RunningServer> {
-    this.#record();
-    return startServer(this, { ...SERVE_DEFAULTS, ...o });
+    const [c, h, w] = this.#record().inputSize;
+    const options = { ...SERVE_DEFAULTS, ...o };
+    // The engine is chosen (auto) and its session made before the first request, for a lone
+    // client and for a full batch: no request waits for a timing. Other batch sizes are timed
+    // when they first come (once per machine: the choice is cached).
+    if (this.#engine.request !== 'libtorch') for (const n of new Set([1, options.maxBatch])) this.classify(Array.from({ length: n }, () => new Uint8Array(c * h * w).fill(128)));
+    return startServer(this, options);
   }
 
   /**
@@ -281,6 +327,7 @@ export class Model implements ImagePredictor {
   }
 
   dispose(): void {
+    this.#engine.dispose();
     this.#module?.dispose();
     this.#module = null;
   }

@@ -98,6 +98,27 @@ export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => invoke('leaky_relu
 export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor =>
   invoke('gelu', [x, checkOneOf('approximate', approximate, ['none', 'tanh'])]) as Tensor;
 export const sigmoid = (x: Tensor): Tensor => invoke('sigmoid', [x]) as Tensor;
+/** x * sigmoid(x) (Swish), as EfficientNet uses it. */
+export const silu = (x: Tensor): Tensor => invoke('silu', [x]) as Tensor;
+/** In place, as torchvision's SiLU(inplace=True): for a tensor nothing else reads. */
+export const silu_ = (x: Tensor): Tensor => {
+  invokeInPlace('silu_', [x]);
+  return x;
+};
+/** x * relu6(x + 3) / 6, MobileNetV3's piecewise-linear Swish. */
+export const hardswish = (x: Tensor): Tensor => invoke('hardswish', [x]) as Tensor;
+/** In place, as torchvision's Hardswish(inplace=True). */
+export const hardswish_ = (x: Tensor): Tensor => {
+  invokeInPlace('hardswish_', [x]);
+  return x;
+};
+/** relu6(x + 3) / 6, MobileNetV3's piecewise-linear sigmoid. */
+export const hardsigmoid = (x: Tensor): Tensor => invoke('hardsigmoid', [x]) as Tensor;
+/** In place, as torchvision's Hardsigmoid(inplace=True). */
+export const hardsigmoid_ = (x: Tensor): Tensor => {
+  invokeInPlace('hardsigmoid_', [x]);
+  return x;
+};
 export const tanh = (x: Tensor): Tensor => invoke('tanh', [x]) as Tensor;
 export const softmax = (x: Tensor, dim: number): Tensor => invoke('softmax.int', [x, dim]) as Tensor;
 export const logSoftmax = (x: Tensor, dim: number): Tensor => invoke('log_softmax.int', [x, dim]) as Tensor;

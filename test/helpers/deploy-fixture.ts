@@ -56,6 +56,8 @@ export async function writeModelFolder(
   photos: string[],
   o: CreateModelOptions & { seed?: number; logitStd?: number; preprocess?: (c: { inputSize: [number, number, number]; mean: number[]; std: number[] }) => PreprocessConfig } = {},
 ): Promise<void> {
+  // saveModelFolder no longer makes its folder (since f1d67fd); the fixtures' folders are new.
+  mkdirSync(dir, { recursive: true });
   manualSeed(o.seed ?? 1);
   const model = createModel(name, { numClasses: CLASSES.length, ...o });
   model.eval();

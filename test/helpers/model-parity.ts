@@ -15,9 +15,30 @@ export interface ParityCase {
   batch: number;
   numClasses: number;
   seed: number;
+  /**
+   * EfficientNet's stochastic depth probability on both sides (torchvision's
+   * stochastic_depth_prob, tlcv's stochasticDepthProb): 0 turns it off, so the train-mode
+   * forward draws only dropout's mask, which both sides draw alike.
+   */
+  stochasticDepthProb?: number;
+  /** Compare every parameter's gradient, not a sample of seven. */
+  allGrads?: boolean;
 }
 
 const maxAbs = (t: Tensor): number => tidy(() => t.abs().max().item());
+const maxDiff = (a: Tensor, b: Tensor): number => tidy(() => a.sub(b).abs().max().item());
+
+/** The worst differences seen (after every assertion passed), for the tests to report. */
+export interface ParityFigures {
+  /** The largest |eval logit| torchvision gave: freshly initialised classifiers give small ones. */
+  logitScale: number;
+  evalLogits: number;
+  trainLogits: number;
+  /** max |grad - torch's| / max |torch's| over the compared parameters, and where. */
+  gradient: number;
+  gradientWhere: string;
+  gradsCompared: number;
+}
 
 function withPrefix(all: Map<string, Tensor>, prefix: string): Map<string, Tensor> {
   const out = new Map<string, Tensor>();
@@ -25,9 +46,10 @@ function withPrefix(all: Map<string, Tensor>, prefix: string): Map<string, Tenso
   return out;
 }
 
-export function checkModelParity(c: ParityCase): void {
+export function checkModelParity(c: ParityCase): ParityFigures {
   const [ch, h, w] = c.input;
-  const peer = runPeer('models_parity.py', [c.model, ch, h, w, c.batch, c.numClasses, c.seed, getNumThreads()].map(String));
+  const extra = [c.stochasticDepthProb === undefined ? '-' : String(c.stochasticDepthProb), c.allGrads === true ? 'all' : 'some'];
+  const peer = runPeer('models_parity.py', [...[c.model, ch, h, w, c.batch, c.numClasses, c.seed, getNumThreads()].map(String), ...extra]);
   const t = peer.tensors;
   const get = (k: string): Tensor => {
     const v = t.get(k);
@@ -36,7 +58,7 @@ export function checkModelParity(c: ParityCase): void {
   };
   const sd = withPrefix(t, 'sd.');
   manualSeed(c.seed);
-  const model = createModel(c.model, { numClasses: c.numClasses, inChannels: ch, inputSize: [h, w] });
+  const model = createModel(c.model, { numClasses: c.numClasses, inChannels: ch, inputSize: [h, w], ...(c.stochasticDepthProb === undefined ? {} : { stochasticDepthProb: c.stochasticDepthProb }) });
   try {
     // Same seed, same construction order: conv and linear weights equal PyTorch's own init.
     const bnPrefixes = [...model.namedModules()].filter(([, m]) => m instanceof BatchNorm2d).map(([p]) => `${p}.`);
@@ -52,7 +74,12 @@ export function checkModelParity(c: ParityCase): void {
     const x = get('x');
     const y = get('y');
     model.eval();
-    tidy(() => assertClose(model.forward(x), get('eval.logits'), { rtol: 1e-4, atol: 1e-4, what: `${c.model} eval logits` }));
+    const figures: ParityFigures = { logitScale: maxAbs(get('eval.logits')), evalLogits: 0, trainLogits: 0, gradient: 0, gradientWhere: '', gradsCompared: 0 };
+    tidy(() => {
+      const logits = model.forward(x);
+      assertClose(logits, get('eval.logits'), { rtol: 1e-4, atol: 1e-4, what: `${c.model} eval logits` });
+      figures.evalLogits = maxDiff(logits, get('eval.logits'));
+    });
 
     model.train();
     tidy(() => {
@@ -60,16 +87,22 @@ export function checkModelParity(c: ParityCase): void {
       const logits = model.forward(x);
       const loss = F.crossEntropy(logits, y);
       assertClose(logits, get('train.logits'), { rtol: 1e-4, atol: 1e-4, what: `${c.model} train logits` });
+      figures.trainLogits = maxDiff(logits, get('train.logits'));
       assertClose(loss, get('train.loss'), { rtol: 1e-5, atol: 1e-6, what: `${c.model} train loss` });
       loss.backward();
     });
     const params = model.namedParameters();
-    for (const name of peer.meta.grad_names as string[]) {
+    const gradNames = peer.meta.grad_names as string[];
+    if (c.allGrads === true) assert.deepEqual(gradNames, [...params.keys()], 'the peer sent every parameter\'s gradient');
+    for (const name of gradNames) {
       tidy(() => {
         const expected = get(`grad.${name}`);
         const grad = params.get(name)!.grad;
         assert.ok(grad !== null, `${name} has a gradient`);
         assertClose(grad, expected, { rtol: 1e-4, atol: 1e-4 * maxAbs(expected), what: `grad of ${name}` });
+        const rel = maxDiff(grad, expected) / Math.max(maxAbs(expected), 1e-30);
+        if (rel > figures.gradient || figures.gradientWhere === '') [figures.gradient, figures.gradientWhere] = [rel, name];
+        figures.gradsCompared += 1;
       });
     }
     const state = model.stateDict();
@@ -80,6 +113,7 @@ export function checkModelParity(c: ParityCase): void {
       assert.equal(state.get(`${bn}.num_batches_tracked`)!.item(), get(`after.${bn}.num_batches_tracked`).item());
     }
     model.zeroGrad();
+    return figures;
   } finally {
     model.dispose();
     disposeAll(t);

@@ -1,9 +1,11 @@
 """Forward/backward parity fixtures for the model zoo.
 
-usage: models_parity.py OUT_DIR MODEL C H W BATCH NUM_CLASSES SEED THREADS
+usage: models_parity.py OUT_DIR MODEL C H W BATCH NUM_CLASSES SEED THREADS [SD_PROB [GRADS]]
 
 THREADS is tlcv's intra-op thread count: parallel reductions then split the same way on
-both sides, so float rounding agrees as well as the maths.
+both sides, so float rounding agrees as well as the maths. SD_PROB ("-" for the model's
+default) is EfficientNet's stochastic_depth_prob: 0 turns stochastic depth off, whose draws
+tlcv does not share with torch. GRADS "all" saves every parameter's gradient, not a few.
 
 Builds MODEL with torchvision 0.14 (seed-cnn: the spec's CustomModel, written out below) right
 after torch.manual_seed(SEED), so its conv/linear weights are PyTorch's own init for that seed.
@@ -45,10 +47,13 @@ class CustomModel(nn.Module):
         return self.classifier(torch.flatten(self.features(x), 1))
 
 
-def build(name, c, h, w, n):
+def build(name, c, h, w, n, sd_prob):
     if name == "seed-cnn":
         return CustomModel(c, h, w, n)
-    if name.startswith("resnet"):
+    if name.startswith("efficientnet"):
+        extra = {} if sd_prob is None else {"stochastic_depth_prob": sd_prob}
+        return getattr(torchvision.models, name)(num_classes=n, **extra)
+    if name.startswith(("resnet", "mobilenet_v3", "regnet")):
         return getattr(torchvision.models, name)(num_classes=n)
     if name.startswith("mobilenet_v2"):
         alpha = 0.35 if name == "mobilenet_v2_035" else 1.0
@@ -59,9 +64,11 @@ def build(name, c, h, w, n):
 def main():
     out, name = sys.argv[1], sys.argv[2]
     c, h, w, batch, n, seed, threads = (int(v) for v in sys.argv[3:10])
+    sd_prob = float(sys.argv[10]) if len(sys.argv) > 10 and sys.argv[10] != "-" else None
+    all_grads = len(sys.argv) > 11 and sys.argv[11] == "all"
     torch.set_num_threads(threads)
     torch.manual_seed(seed)
-    model = build(name, c, h, w, n)
+    model = build(name, c, h, w, n, sd_prob)
 
     g = torch.Generator().manual_seed(seed + 100)
     bns = [(k, m) for k, m in model.named_modules() if isinstance(m, nn.BatchNorm2d)]
@@ -89,7 +96,7 @@ def main():
     tensors["train.logits"], tensors["train.loss"] = logits, loss
 
     params = list(model.named_parameters())
-    picks = sorted({0, 1, len(params) // 3, len(params) // 2, len(params) - 3, len(params) - 2, len(params) - 1})
+    picks = range(len(params)) if all_grads else sorted({0, 1, len(params) // 3, len(params) // 2, len(params) - 3, len(params) - 2, len(params) - 1})
     grad_names = [params[i][0] for i in picks]
     for k in grad_names:
         tensors[f"grad.{k}"] = dict(params)[k].grad
