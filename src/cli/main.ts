@@ -25,6 +25,11 @@ const COMMANDS: Entry[] = [
     summary: 'Adapt a source model to unlabelled target images: adabn, dann or pseudo-label (target labels are never read).',
     load: async () => (await import('./adapt.js')).adaptCommand,
   },
+  {
+    name: 'fit',
+    summary: 'The best model a time budget buys: training-free heads, feature extraction, fine-tuning, each only when it fits; a leaderboard.',
+    load: async () => (await import('./fit.js')).fitCommand,
+  },
   { name: 'evaluate', summary: 'Score a model folder on a (target-domain) dataset: accuracy, top-5, per-class P/R/F1, confusion.', load: async () => (await import('./evaluate.js')).evaluateCommand },
   { name: 'predict', summary: 'Classify image files with a model folder.', load: async () => (await import('./predict.js')).predictCommand },
   {

@@ -1,0 +1,330 @@
+/**
+ * `fit`: the best model a wall-time budget buys on this machine. It measures each candidate
+ * backbone's forward time, then climbs the ladder (ladder.ts): training-free heads (ncm, knn,
+ * probe) on each pretrained backbone, feature extraction, fine-tuning with a head stage, and a
+ * longer fine-tuning that fills the time left (from scratch for a backbone without pretrained
+ * weights); each rung only when the cost model predicts it fits. Every rung is scored on the
+ * same validation images: a stratified hold-out, or stratified k-fold on small data. The best
+ * is written as an ordinary model folder, with fit.json and report.md holding the leaderboard.
+ *
+ * A function here rather than a method of Model: it tries several models and returns one, and
+ * Model keeps one module (a method would have to replace its own module by another backbone's).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inferenceMode, tidy, zeros } from '../../tensor/index.js';
+import { classCounts, describeData, isFileDataset, loadDataset, type Dataset } from '../../data/index.js';
+import { createModel, resolveConfig, type ClassifierModel } from '../../models/index.js';
+import { chooseBatchSize, chooseEpochs, type Callback, type LearnerView } from '../../train/index.js';
+import { load, type Model } from '../model.js';
+import { alignToModelClasses, loadForModel, runPreprocess, splitValidation, type DataChoices } from '../data-prep.js';
+import { chooseCandidates, type FitCandidate } from './candidates.js';
+import { CostModel, type FitDataSize } from './cost.js';
+import { climb, leaderboardMarkdown, type LeaderboardEntry, type Rung, type RungContext, type RungResult } from './ladder.js';
+
+/** Fewer images than this in the smallest class: k-fold rather than one hold-out. */
+export const KFOLD_BELOW_PER_CLASS = 20;
+/** Folds on small data: every image validates once; 5 would cost 5/3 as much of the budget. */
+export const KFOLDS = 3;
+/** The hold-out fraction otherwise. */
+export const HOLDOUT = 0.2;
+/** Of the budget, kept for writing the model and report (at least 2 s). */
+export const RESERVE_FRACTION = 0.05;
+
+export interface FitOptions {
+  /** 'auto' (default), a model folder, a weights file (with `arch`) or a zoo name. */
+  model?: string;
+  arch?: string;
+  /** Wall time in seconds for the whole fit. */
+  budget: number;
+  /** The model folder to write. */
+  out: string;
+  seed?: number;
+  choices?: DataChoices;
+  maxMemory?: number;
+  /** Seconds on a monotonic clock (default performance.now()/1000). */
+  clock?: () => number;
+  /** Aborted: no further rung starts, and a training rung stops at its epoch's end; the best so far is written. */
+  signal?: AbortSignal;
+  log?: (line: string) => void;
+}
+
+/** Where fit's validation images come from: `val` is the run's --val (a fraction or `fold:0/K`) with `seed`. */
+export interface FitValidation {
+  kind: 'holdout' | 'kfold';
+  /** The split of the kept model (fold 0 with k-fold). */
+  val: string;
+  seed: number;
+  folds: number;
+}
+
+export interface FitOutcome {
+  /** The kept model (null when no rung ran to its end). */
+  model: Model | null;
+  kept: LeaderboardEntry | null;
+  board: LeaderboardEntry[];
+  why: string;
+  validation: FitValidation;
+  seconds: number;
+  interrupted: boolean;
+}
+
+/** Stops a training rung at the end of the epoch in which its deadline passes or the user interrupts. */
+class FitDeadline implements Callback {
+  readonly order = 5;
+  constructor(
+    readonly deadline: number,
+    readonly clock: () => number,
+    readonly signal?: AbortSignal,
+  ) {}
+  afterBatch(learn: LearnerView): void {
+    if (this.signal?.aborted === true) learn.requestStop('fit: interrupted');
+    else if (this.clock() >= this.deadline) learn.requestStop('fit: the budget');
+  }
+}
+
+/** Seconds one image's forward takes through `module` (eval mode, batch 8, after a warm-up). */
+function forwardSecondsPerImage(module: ClassifierModel): number {
+  const [c, h, w] = module.config.inputSize;
+  const batch = 8;
+  module.eval();
+  const once = (): number => {
+    const t0 = performance.now();
+    inferenceMode(() => tidy(() => void module.forward(zeros([batch, c, h, w])).sum().item()));
+    return (performance.now() - t0) / 1000;
+  };
+  once();
+  return Math.min(once(), once()) / batch;
+}
+
+/**
+ * Fits the best model `budget` seconds buy (see the file comment) and writes it to `out`.
+ *
+ * @example
+ * const r = await fit('folder:photos', { budget: 300, out: 'runs/best' });
+ * console.log(r.kept?.strategy, r.kept?.score);
+ */
+export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
+  const clock = o.clock ?? ((): number => performance.now() / 1000);
+  const start = clock();
+  const log = o.log ?? ((): void => undefined);
+  const seed = o.seed ?? 0;
+  const { candidates, why } = chooseCandidates(o.model ?? 'auto', o.arch === undefined ? {} : { arch: o.arch });
+  log(`fit: candidates: ${why}`);
+  const raw = await loadDataset(data, { stream: true, cacheImages: 'off', ...(o.choices?.onBadImage ? { onBadImage: o.choices.onBadImage } : {}) });
+  const smallest = Math.min(...classCounts(raw));
+  const kfold = smallest < KFOLD_BELOW_PER_CLASS;
+  const folds = kfold ? KFOLDS : 1;
+  const validation: FitValidation = kfold ? { kind: 'kfold', val: `fold:0/${KFOLDS}`, seed, folds } : { kind: 'holdout', val: String(HOLDOUT), seed, folds };
+  const size: FitDataSize = kfold ? { train: Math.round((raw.n * (KFOLDS - 1)) / KFOLDS), val: Math.round(raw.n / KFOLDS), folds } : { train: Math.round(raw.n * (1 - HOLDOUT)), val: Math.round(raw.n * HOLDOUT), folds };
+  log(
+    kfold
+      ? `fit: ${raw.n} images, ${smallest} in the smallest class (under ${KFOLD_BELOW_PER_CLASS}): ${KFOLDS}-fold stratified validation, each rung scored on every image`
+      : `fit: ${raw.n} images: a stratified ${HOLDOUT * 100}% validation hold-out`,
+  );
+  const cost = new CostModel();
+  for (const c of candidates) cost.setForward(c.backbone, await measureCandidate(c, raw, o));
+  const epochs = chooseEpochs({ trainImages: size.train, batchSize: chooseBatchSize({ trainImages: size.train }).batchSize });
+  const ctx: RungEnv = { data, o, seed, validation, clock, cost, size, epochs };
+  const rungs = ladderFor(candidates, ctx);
+  const budget = o.budget;
+  const reserve = Math.max(2, budget * RESERVE_FRACTION);
+  const { board, best } = await climb(rungs, { budget, reserve, clock, start, release: (m) => m.dispose(), log, interrupted: () => o.signal?.aborted === true });
+  const kept = best?.entry ?? null;
+  const model = best?.result.model ?? null;
+  const outcome: FitOutcome = { model, kept, board, why, validation, seconds: 0, interrupted: o.signal?.aborted === true };
+  // Issue 23 plugs in here (afterSelection): the kept model and its validation split (outcome.validation,
+  // see validationData) are at hand for a data check's report, temperature scaling and an "unknown" threshold.
+  outcome.seconds = clock() - start;
+  writeFitFolder(o.out, data, outcome, budget);
+  return outcome;
+}
+
+interface RungEnv {
+  data: string;
+  o: FitOptions;
+  seed: number;
+  validation: FitValidation;
+  clock: () => number;
+  cost: CostModel;
+  size: FitDataSize;
+  /** Epochs of a feature-extraction or fine-tuning rung (Part A's rule for the data's size). */
+  epochs: number;
+}
+
+/** Seconds per image of `c`'s forward, at the input size its run will use. */
+async function measureCandidate(c: FitCandidate, raw: Dataset, o: FitOptions): Promise<number> {
+  if (c.kind === 'pretrained') {
+    const m = await load(c.source, c.arch === undefined ? {} : { arch: c.arch });
+    try {
+      return forwardSecondsPerImage(m.module);
+    } finally {
+      m.dispose();
+    }
+  }
+  const summary = describeData(raw);
+  const cfg = runPreprocess(resolveConfig(c.source, { inChannels: summary.channels }), summary, isFileDataset(raw), o.choices ?? {});
+  const [ch, h, w] = cfg.inputSize;
+  const module = createModel(c.source, { numClasses: raw.classes.length, inChannels: ch, inputSize: [h, w] });
+  try {
+    return forwardSecondsPerImage(module);
+  } finally {
+    module.dispose();
+  }
+}
+
+/** Runs `train` once per fold, scores the mean of the folds' validation accuracies, keeps fold 0's model. */
+async function overFolds(env: RungEnv, ctx: RungContext | null, train: (val: string, deadline: number | null) => Promise<{ model: Model; accuracy: number }>, note: string): Promise<RungResult<Model>> {
+  const scores: number[] = [];
+  let kept: Model | null = null;
+  try {
+    for (let i = 0; i < env.validation.folds; i += 1) {
+      if (i > 0 && env.o.signal?.aborted === true) break;
+      // Each fold gets its share of what is left, so a slow first fold does not eat the last's time.
+      const deadline = ctx === null ? null : env.clock() + (ctx.deadline - env.clock()) / (env.validation.folds - i);
+      const r = await train(env.validation.kind === 'kfold' ? `fold:${i}/${env.validation.folds}` : env.validation.val, deadline);
+      scores.push(r.accuracy);
+      if (kept === null) kept = r.model;
+      else r.model.dispose();
+    }
+  } catch (e) {
+    kept?.dispose();
+    throw e;
+  }
+  const score = scores.reduce((a, b) => a + b, 0) / scores.length;
+  const folds = env.validation.kind === 'kfold' ? `; ${scores.length} folds: ${scores.map((s) => (s * 100).toFixed(1)).join(', ')}%` : '';
+  return { score, model: kept!, note: `${note}${folds}` };
+}
+
+/**
+ * The validation images of a model fit made (or of any model trained with `--val v.val` and
+ * `--seed v.seed` on `data`), read with the model's own record as evaluate reads them: the
+ * split is drawn from the labels alone, so it is the one the run held out. What issue 23's
+ * calibration and "unknown" threshold fit on.
+ *
+ * @example
+ * const val = await validationData(r.model!, 'folder:photos', r.validation);
+ * const { accuracy } = await r.model!.evaluate(val);
+ */
+export async function validationData(model: Model, data: string, v: Pick<FitValidation, 'val' | 'seed'>): Promise<Dataset> {
+  const module = model.module;
+  const all = alignToModelClasses(await loadForModel(data, module, model.preprocess === null ? {} : { preprocess: model.preprocess }), model.classes);
+  const { val } = await splitValidation(all, v.val, v.seed, () => Promise.reject(new Error('fit: the validation is a split of the data')));
+  return val!;
+}
+
+/** The rungs for the candidates, in the order they are climbed. */
+function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
+  const { o, cost, size } = env;
+  const common = (deadline: number | null) => ({
+    options: { seed: env.seed },
+    quiet: true,
+    ...(o.choices ? { choices: o.choices } : {}),
+    ...(o.maxMemory === undefined ? {} : { maxMemory: o.maxMemory }),
+    ...(deadline === null ? {} : { callbacks: [new FitDeadline(deadline, env.clock, o.signal)] }),
+  });
+  const open = (c: FitCandidate): Promise<Model> => load(c.source, { ...(c.arch === undefined ? {} : { arch: c.arch }), ...(c.kind === 'scratch' ? { pretrained: false } : {}) });
+  const trained = async (c: FitCandidate, val: string, run: (m: Model) => Promise<{ evaluation: { accuracy: number } | null }>): Promise<{ model: Model; accuracy: number }> => {
+    const m = await open(c);
+    try {
+      // A run without an out folder reports no evaluation for a training mode: scored here, on the same split.
+      const r = await run(m);
+      const accuracy = r.evaluation?.accuracy ?? (await m.evaluate(await validationData(m, env.data, { val, seed: env.seed }), { tta: false })).accuracy;
+      return { model: m, accuracy };
+    } catch (e) {
+      m.dispose();
+      throw e;
+    }
+  };
+  const learn = (backbone: string) => (seconds: number, predicted: number) => cost.observe(backbone, seconds, predicted);
+  const rungs: Rung<Model>[] = [];
+  const pretrained = candidates.filter((c) => c.kind === 'pretrained');
+  for (const c of pretrained) {
+    for (const mode of ['ncm', 'knn', 'probe'] as const) {
+      rungs.push({
+        strategy: mode,
+        backbone: c.backbone,
+        predict: () => cost.head(c.backbone, size),
+        measured: learn(c.backbone),
+        run: () => overFolds(env, null, (val) => trained(c, val, (m) => m.transfer(env.data, { mode, val, ...common(null), options: { seed: env.seed, augment: 'none' } })), `${mode} head`),
+      });
+    }
+  }
+  // A training rung asks for its least useful length, and takes what fits up to its full length.
+  const sized = (kind: 'frozen' | 'train', backbone: string, ctx: RungContext, least: number, most: number): number =>
+    Math.max(least, Math.min(most, cost.epochsWithin(kind, backbone, size, ctx.seconds)));
+  const fe = env.epochs;
+  const leastFe = Math.max(1, Math.ceil(fe / 4));
+  for (const c of pretrained) {
+    rungs.push({
+      strategy: 'feature-extraction',
+      backbone: c.backbone,
+      predict: () => cost.featureExtraction(c.backbone, size, leastFe),
+      measured: learn(c.backbone),
+      run: (ctx) => {
+        const epochs = sized('frozen', c.backbone, ctx, leastFe, fe);
+        return overFolds(env, ctx, (val, deadline) => trained(c, val, (m) => m.transfer(env.data, { mode: 'feature-extraction', val, ...common(deadline), options: { seed: env.seed, epochs } })), `${epochs} epochs`);
+      },
+    });
+  }
+  const headEpochs = Math.max(1, Math.round(env.epochs / 5));
+  const fineTune = (c: FitCandidate, epochs: number, ctx: RungContext) =>
+    overFolds(
+      env,
+      ctx,
+      (val, deadline) =>
+        trained(c, val, (m) =>
+          c.kind === 'scratch'
+            ? m.fit(env.data, { val, ...common(deadline), options: { seed: env.seed, epochs } })
+            : m.transfer(env.data, { mode: 'fine-tune', val, headEpochs, ...common(deadline), options: { seed: env.seed, epochs } }),
+        ),
+      c.kind === 'scratch' ? `${epochs} epochs from seeded weights` : `${headEpochs} epoch(s) on the head, then ${epochs} with every layer`,
+    );
+  // The head stage's epochs count in the cost like the others (an upper bound: the body is frozen then).
+  const extra = (c: FitCandidate): number => (c.kind === 'scratch' ? 0 : headEpochs);
+  const least = Math.max(1, Math.ceil(env.epochs / 4));
+  for (const c of candidates) {
+    rungs.push({
+      strategy: c.kind === 'scratch' ? 'scratch' : 'fine-tune',
+      backbone: c.backbone,
+      predict: () => cost.training(c.backbone, size, least + extra(c)),
+      measured: learn(c.backbone),
+      run: (ctx) => fineTune(c, sized('train', c.backbone, ctx, least + extra(c), env.epochs + extra(c)) - extra(c), ctx),
+    });
+  }
+  // Longer training fills the time left: at least twice the first's epochs, at most four times.
+  for (const c of candidates) {
+    rungs.push({
+      strategy: c.kind === 'scratch' ? 'scratch, longer' : 'fine-tune, longer',
+      backbone: c.backbone,
+      predict: () => cost.training(c.backbone, size, 2 * env.epochs + extra(c)),
+      measured: learn(c.backbone),
+      run: (ctx) => fineTune(c, sized('train', c.backbone, ctx, 2 * env.epochs + extra(c), 4 * env.epochs + extra(c)) - extra(c), ctx),
+    });
+  }
+  return rungs;
+}
+
+/** fit.json and report.md beside the kept model (an ordinary model folder). */
+function writeFitFolder(out: string, data: string, r: FitOutcome, budget: number): void {
+  mkdirSync(out, { recursive: true });
+  if (r.model !== null && r.kept !== null) {
+    r.model.save(out, { provenance: { command: 'fit', data, strategy: r.kept.strategy, backbone: r.kept.backbone, validation: r.validation } });
+  }
+  const json = { data, budgetSeconds: budget, seconds: Number(r.seconds.toFixed(2)), interrupted: r.interrupted, candidates: r.why, validation: r.validation, kept: r.kept, leaderboard: r.board };
+  writeFileSync(join(out, 'fit.json'), `${JSON.stringify(json, null, 2)}\n`);
+  const kept = r.kept === null ? 'No rung finished within the budget: no model was written.' : `Kept: **${r.kept.strategy}** on ${r.kept.backbone}, validation accuracy ${(r.kept.score! * 100).toFixed(1)}%.`;
+  const how = r.validation.kind === 'kfold' ? `${r.validation.folds}-fold stratified cross-validation (the kept model is fold 0's)` : `a stratified ${HOLDOUT * 100}% hold-out`;
+  const lines = [
+    `# tlcv fit on ${data}`,
+    '',
+    `Budget ${budget}s, took ${r.seconds.toFixed(1)}s${r.interrupted ? ' (interrupted: the best so far was kept)' : ''}. Candidates: ${r.why}.`,
+    `Validation: ${how}, seed ${r.validation.seed}.`,
+    '',
+    kept,
+    '',
+    leaderboardMarkdown(r.board, r.kept ?? undefined),
+    '',
+  ];
+  writeFileSync(join(out, 'report.md'), lines.join('\n'));
+}
