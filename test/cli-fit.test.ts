@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './helpers/cli.js';
 import { writeShapeFolder } from './helpers/shape-photos.js';
+import { load, validationData, validationLogits } from '../src/runs/index.js';
+import { liveTensors } from '../src/tensor/index.js';
 
 const root = mkdtempSync(join(tmpdir(), 'tlcv-cli-fit-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -67,6 +69,34 @@ test('tlcv fit --model DIR --budget 20s: a model folder that evaluates and predi
   const pr = runCli(['predict', '--model', out, file, '--json', '--engine', 'libtorch']);
   assert.equal(pr.code, 0, pr.stderr);
   assert.match(pr.stdout, /"probability"|"prob"|"label"|"class"/);
+});
+
+test('the kept model\'s validation split and its logits, for the steps after fit (issue 23)', async () => {
+  const out = join(root, 'fit');
+  const fitJson = JSON.parse(readFileSync(join(out, 'fit.json'), 'utf8')) as { validation: { val: string; seed: number }; tta: { without: number; with: number; used: boolean } };
+  const live = liveTensors();
+  const m = await load(out, { engine: 'libtorch' });
+  try {
+    assert.equal(m.tta, fitJson.tta.used);
+    const val = await validationData(m, `folder:${photos}`, fitJson.validation);
+    // Fold 0 of 3 over 3 classes of 6: 2 images a class.
+    assert.equal(val.n, 6);
+    const { logits, labels, classes } = await validationLogits(m, val);
+    assert.equal(classes, 3);
+    assert.equal(logits.length, val.n * classes);
+    let right = 0;
+    for (let i = 0; i < val.n; i += 1) {
+      const row = Array.from(logits.subarray(i * classes, (i + 1) * classes));
+      if (row.indexOf(Math.max(...row)) === labels[i]) right += 1;
+    }
+    // The logits give the accuracy evaluate gives on the same images (and fit reported).
+    const ev = await m.evaluate(val);
+    assert.equal(right / val.n, ev.accuracy);
+    assert.equal(ev.accuracy, fitJson.tta.used ? fitJson.tta.with : fitJson.tta.without);
+  } finally {
+    m.dispose();
+  }
+  assert.equal(liveTensors().count, live.count);
 });
 
 test('tlcv fit: a bad --budget or a non-empty --out is one line and exit 2', () => {

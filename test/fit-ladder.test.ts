@@ -97,11 +97,17 @@ test('CostModel: strategies cost what they push through the backbone, folds mult
   assert.equal(c.epochsWithin('train', 'r', d, 28), 10);
   assert.equal(c.epochsWithin('train', 'r', d, 27.9), 9);
   assert.equal(c.epochsWithin('train', 'r', d, 1), 0);
-  // A rung that took twice its prediction doubles what the next is predicted to take.
-  c.observe('r', 6, 3);
+  // A rung that took twice its prediction doubles what the next of its family is predicted to
+  // take, and what a family not yet measured is predicted to take (the heads hold the machine's load).
+  c.observe('r', 'head', 6, 3);
   assert.ok(Math.abs(c.head('r', d) - 6) < 1e-9);
-  c.observe('r', 6, 6);
+  assert.ok(Math.abs(c.training('r', d, 10) - 56) < 1e-9);
+  c.observe('r', 'head', 6, 6);
   assert.ok(Math.abs(c.correction('r') - 2) < 1e-9);
+  // The probe's own cost (its L2 sweep) does not spill into training's predictions.
+  c.observe('r', 'probe', 60, 6);
+  assert.ok(Math.abs(c.correction('r', 'probe') - 8) < 1e-9, 'capped');
+  assert.ok(Math.abs(c.correction('r', 'train') - 2) < 1e-9);
   assert.throws(() => c.head('unmeasured', d), /no forward time/);
 });
 

@@ -30,6 +30,7 @@ const COMMANDS: Entry[] = [
     summary: 'The best model a time budget buys: training-free heads, feature extraction, fine-tuning, each only when it fits; a leaderboard.',
     load: async () => (await import('./fit.js')).fitCommand,
   },
+  { name: 'lr-find', summary: "fastai's learning-rate finder: a short sweep of rising rates, the loss plotted, a rate suggested.", load: async () => (await import('./lr-find.js')).lrFindCommand },
   { name: 'evaluate', summary: 'Score a model folder on a (target-domain) dataset: accuracy, top-5, per-class P/R/F1, confusion.', load: async () => (await import('./evaluate.js')).evaluateCommand },
   { name: 'predict', summary: 'Classify image files with a model folder.', load: async () => (await import('./predict.js')).predictCommand },
   {

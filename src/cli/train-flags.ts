@@ -37,6 +37,7 @@ export const TRAIN_FLAGS = {
   precision: { kind: 'string', help: 'numeric precision: auto picks bf16 autocast on CPUs with native bf16', choices: ['auto', 'fp32', 'bf16'], default: 'auto' },
   'channels-last': { kind: 'string', help: 'channels-last memory format', choices: ['auto', 'on', 'off'], default: 'auto' },
   'drop-last': { kind: 'bool', help: 'drop the last incomplete batch' },
+  ema: { kind: 'bool', help: "keep an exponential moving average of the weights (timm's ModelEmaV2, decay 0.999 warmed up as (1+t)/(10+t)) and end with it" },
   patience: { kind: 'int', help: 'early stopping: epochs without a better validation accuracy (0 = off); the best model is kept', min: 0, default: 0 },
   device: { kind: 'string', help: 'cpu, cuda or cuda:N', default: 'cpu' },
   'on-bad-image': { kind: 'string', help: 'what to do with unreadable images in folders', choices: ['error', 'skip'], default: 'error' },

@@ -3,6 +3,7 @@ import { checkRunFolder } from '../io/run-folder.js';
 import { parseUnfreeze } from '../transfer/strategy.js';
 import { HEAD_MODES } from '../transfer/heads/index.js';
 import { load } from '../runs/index.js';
+import { ModelEma } from '../train/index.js';
 import { defineCommand } from './command.js';
 import { TRAIN_FLAGS, dataChoicesFrom, parseMemorySize, trainOptionsFrom } from './train-flags.js';
 import { applyThreads, pct, sourceFlags } from './common.js';
@@ -84,6 +85,7 @@ export const transferCommand = defineCommand({
           out: { dir: f.out, resume: f.resume, overwrite: f.overwrite, checkpointEvery: f['checkpoint-every'], keepCheckpoint: f['keep-checkpoint'] },
           group,
           quiet: f.quiet,
+          ...(f.ema ? { callbacks: [new ModelEma()] } : {}),
           ...(maxMemory === undefined ? {} : { maxMemory }),
           log,
         });

@@ -10,7 +10,9 @@ export { adaptModel, ADAPT_METHODS, ADAPT_BATCH_CAP, ADAPT_TRAIN_DEFAULTS, PSEUD
 export { splitValidation, loadForModel, loadInMemoryForModel, recordForModel, prepareScratch, prepareTransfer, runPreprocess, alignToModelClasses, type Prepared, type DataChoices } from './data-prep.js';
 export { folderRunCallbacks, type FolderRunOptions } from './run-callbacks.js';
 export { writeResultFolder } from './result-folder.js';
-export { fit, validationData, KFOLD_BELOW_PER_CLASS, KFOLDS, HOLDOUT, type FitOptions, type FitOutcome, type FitValidation } from './fit/fit.js';
+export { fit, KFOLD_BELOW_PER_CLASS, KFOLDS, HOLDOUT, type FitOptions, type FitOutcome, type FitValidation } from './fit/fit.js';
 export { climb, leaderboardMarkdown, type Rung, type RungContext, type RungResult, type LeaderboardEntry, type LadderOptions, type LadderOutcome } from './fit/ladder.js';
-export { CostModel, type FitDataSize } from './fit/cost.js';
+export { CostModel, type CostFamily, type FitDataSize } from './fit/cost.js';
 export { chooseCandidates, cachedZooWeights, type FitCandidate } from './fit/candidates.js';
+export { lrFindRun, lrFindOn, writeLrFindReport, type LrFindRunOptions, type LrFindOutcome } from './lr-find-run.js';
+export { validationData, validationLogits } from './fit/validation.js';

@@ -111,6 +111,10 @@ export class Model implements ImagePredictor {
   get tta(): boolean {
     return this.#tta;
   }
+  /** Whether evaluate and predict use test-time augmentation by default (saved with the folder). */
+  set tta(on: boolean) {
+    this.#tta = on;
+  }
 
   /** What runs inference: the engine asked for (auto, libtorch or onnxruntime). */
   get engine(): EngineRequest {

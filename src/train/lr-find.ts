@@ -47,7 +47,7 @@ export interface LrFindResult {
  * rate a little past its first third, where the loss falls steadily and has not turned yet.
  *
  * @example
- * valleySuggestion([1e-5, 1e-4, 1e-3, 1e-2, 1e-1], [2.3, 2.2, 1.5, 1.2, 9]); // 1e-4
+ * valleySuggestion([1e-5, 1e-4, 1e-3, 1e-2, 1e-1], [2.3, 2.2, 1.5, 1.2, 9]); // 1e-5 (the fall starts at once)
  */
 export function valleySuggestion(lrs: number[], losses: number[]): number {
   const n = losses.length;

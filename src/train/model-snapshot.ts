@@ -20,7 +20,15 @@ export class ModelSnapshot {
   constructor(model: Module, o: { weights: boolean }) {
     this.#model = model;
     const live = o.weights ? [...model.stateDict().values()] : [...model.namedBuffers().values()];
-    this.#saved = noGrad(() => live.map((t) => [t, t.detach().clone()] as [Tensor, Tensor]));
+    this.#saved = noGrad(() =>
+      live.map((t) => {
+        // The detached view is a handle of its own: freed once cloned.
+        const view = t.detach();
+        const copy = view.clone();
+        view.dispose();
+        return [t, copy] as [Tensor, Tensor];
+      }),
+    );
     this.#modes = [...model.namedModules().values()].map((m) => [m, m.training]);
   }
 

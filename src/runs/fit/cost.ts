@@ -2,9 +2,14 @@
  * What each rung of `tlcv fit` is predicted to cost on this machine: from one backbone's
  * forward time per image, measured before the ladder (plan timing's first batches), and the
  * images each strategy pushes through it; after each rung the ratio of what it took to what
- * was predicted corrects that backbone's later predictions (image decoding, plan timing and
- * the loaders' overhead are in what it took). Pure: the measurements are passed in.
+ * was predicted corrects that backbone's later predictions of the same family (image decoding,
+ * plan timing and the loaders' overhead are in what it took). Families: the ncm/knn heads, the
+ * probe (its L2 sweep grows with the feature width, not the images) and training; one not yet
+ * measured takes the heads' correction, which already holds the machine's load and decoding.
+ * Pure: the measurements are passed in.
  */
+
+export type CostFamily = 'head' | 'probe' | 'train';
 
 /** The data's size as the ladder sees it. */
 export interface FitDataSize {
@@ -32,22 +37,22 @@ export class CostModel {
     this.#forward.set(backbone, secondsPerImage);
   }
 
-  /** The correction learnt so far for `backbone` (1 before any rung ran). */
-  correction(backbone: string): number {
-    return this.#correction.get(backbone) ?? 1;
+  /** The correction learnt so far for `backbone`'s `family` (the heads', else 1, before one of its rungs ran). */
+  correction(backbone: string, family: CostFamily = 'head'): number {
+    return this.#correction.get(`${backbone}\0${family}`) ?? this.#correction.get(`${backbone}\0head`) ?? 1;
   }
 
-  /** Learns from a rung that took `seconds` where `predicted` was said. */
-  observe(backbone: string, seconds: number, predicted: number): void {
+  /** Learns from a rung of `family` that took `seconds` where `predicted` was said. */
+  observe(backbone: string, family: CostFamily, seconds: number, predicted: number): void {
     if (!(predicted > 0 && seconds > 0)) return;
-    const ratio = (seconds / predicted) * this.correction(backbone);
-    this.#correction.set(backbone, Math.min(MAX_CORRECTION, Math.max(MIN_CORRECTION, ratio)));
+    const ratio = (seconds / predicted) * this.correction(backbone, family);
+    this.#correction.set(`${backbone}\0${family}`, Math.min(MAX_CORRECTION, Math.max(MIN_CORRECTION, ratio)));
   }
 
-  #seconds(backbone: string, d: FitDataSize, forwards: number): number {
+  #seconds(backbone: string, d: FitDataSize, forwards: number, family: CostFamily): number {
     const f = this.#forward.get(backbone);
     if (f === undefined) throw new Error(`CostModel: no forward time measured for ${backbone}`);
-    return d.folds * (RUN_OVERHEAD_SECONDS + forwards * f) * this.correction(backbone);
+    return d.folds * (RUN_OVERHEAD_SECONDS + forwards * f) * this.correction(backbone, family);
   }
 
   /**
@@ -56,18 +61,23 @@ export class CostModel {
    * @example
    * const s = cost.head('resnet18', { train: 400, val: 100, folds: 1 });
    */
-  head(backbone: string, d: FitDataSize): number {
-    return this.#seconds(backbone, d, d.train + d.val);
+  head(backbone: string, d: FitDataSize, family: 'head' | 'probe' = 'head'): number {
+    return this.#seconds(backbone, d, d.train + d.val, family);
   }
 
   /** `epochs` of feature extraction (the backbone frozen) with validation each epoch. */
   featureExtraction(backbone: string, d: FitDataSize, epochs: number): number {
-    return this.#seconds(backbone, d, epochs * (d.train * FROZEN_STEP_FORWARDS + d.val));
+    return this.#seconds(backbone, d, epochs * (d.train * FROZEN_STEP_FORWARDS + d.val), 'train');
   }
 
   /** `epochs` of training every layer (fine-tuning, or from scratch) with validation each epoch. */
   training(backbone: string, d: FitDataSize, epochs: number): number {
-    return this.#seconds(backbone, d, epochs * (d.train * TRAIN_STEP_FORWARDS + d.val));
+    return this.#seconds(backbone, d, epochs * (d.train * TRAIN_STEP_FORWARDS + d.val), 'train');
+  }
+
+  /** A learning-rate sweep of `steps` training steps at `batch` (once per backbone, not per fold). */
+  lrFind(backbone: string, d: FitDataSize, steps: number, batch: number): number {
+    return this.#seconds(backbone, { ...d, folds: 1 }, steps * batch * TRAIN_STEP_FORWARDS, 'train');
   }
 
   /** The most epochs of `kind` that fit in `seconds` (0 if none does). */

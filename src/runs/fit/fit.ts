@@ -17,9 +17,13 @@ import { classCounts, describeData, isFileDataset, loadDataset, type Dataset } f
 import { createModel, resolveConfig, type ClassifierModel } from '../../models/index.js';
 import { chooseBatchSize, chooseEpochs, type Callback, type LearnerView } from '../../train/index.js';
 import { load, type Model } from '../model.js';
-import { alignToModelClasses, loadForModel, runPreprocess, splitValidation, type DataChoices } from '../data-prep.js';
+import { runPreprocess, type DataChoices } from '../data-prep.js';
+import { validationData, type FitValidation } from './validation.js';
+
+export type { FitValidation };
+import { lrFindRun } from '../lr-find-run.js';
 import { chooseCandidates, type FitCandidate } from './candidates.js';
-import { CostModel, type FitDataSize } from './cost.js';
+import { CostModel, type CostFamily, type FitDataSize } from './cost.js';
 import { climb, leaderboardMarkdown, type LeaderboardEntry, type Rung, type RungContext, type RungResult } from './ladder.js';
 
 /** Fewer images than this in the smallest class: k-fold rather than one hold-out. */
@@ -28,6 +32,8 @@ export const KFOLD_BELOW_PER_CLASS = 20;
 export const KFOLDS = 3;
 /** The hold-out fraction otherwise. */
 export const HOLDOUT = 0.2;
+/** Steps of the learning-rate sweep before a backbone's first fine-tuning (fastai's default). */
+export const LR_FIND_STEPS = 100;
 /** Of the budget, kept for writing the model and report (at least 2 s). */
 export const RESERVE_FRACTION = 0.05;
 
@@ -49,15 +55,6 @@ export interface FitOptions {
   log?: (line: string) => void;
 }
 
-/** Where fit's validation images come from: `val` is the run's --val (a fraction or `fold:0/K`) with `seed`. */
-export interface FitValidation {
-  kind: 'holdout' | 'kfold';
-  /** The split of the kept model (fold 0 with k-fold). */
-  val: string;
-  seed: number;
-  folds: number;
-}
-
 export interface FitOutcome {
   /** The kept model (null when no rung ran to its end). */
   model: Model | null;
@@ -67,6 +64,8 @@ export interface FitOutcome {
   validation: FitValidation;
   seconds: number;
   interrupted: boolean;
+  /** The kept model's accuracy on its validation split without and with test-time augmentation, and whether it uses it. */
+  tta: { without: number; with: number; used: boolean } | null;
 }
 
 /** Stops a training rung at the end of the epoch in which its deadline passes or the user interrupts. */
@@ -128,16 +127,31 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
   const ctx: RungEnv = { data, o, seed, validation, clock, cost, size, epochs };
   const rungs = ladderFor(candidates, ctx);
   const budget = o.budget;
-  const reserve = Math.max(2, budget * RESERVE_FRACTION);
+  // Kept back: writing the model, and after the choice two passes over the validation images (with and without TTA).
+  const reserve = Math.max(budget * RESERVE_FRACTION, ...candidates.map((c) => 2 * cost.head(c.backbone, { train: 0, val: size.val, folds: 1 })));
   const { board, best } = await climb(rungs, { budget, reserve, clock, start, release: (m) => m.dispose(), log, interrupted: () => o.signal?.aborted === true });
   const kept = best?.entry ?? null;
   const model = best?.result.model ?? null;
-  const outcome: FitOutcome = { model, kept, board, why, validation, seconds: 0, interrupted: o.signal?.aborted === true };
-  // Issue 23 plugs in here (afterSelection): the kept model and its validation split (outcome.validation,
-  // see validationData) are at hand for a data check's report, temperature scaling and an "unknown" threshold.
+  const outcome: FitOutcome = { model, kept, board, why, validation, seconds: 0, interrupted: o.signal?.aborted === true, tta: null };
+  if (model !== null && !outcome.interrupted) outcome.tta = await afterSelection(model, data, validation, log);
   outcome.seconds = clock() - start;
   writeFitFolder(o.out, data, outcome, budget);
   return outcome;
+}
+
+/**
+ * What follows the choice, on the kept model's validation split (fold 0 with k-fold): test-time
+ * augmentation where it validates better. Issue 23 plugs in here: the data check's report, and
+ * temperature scaling plus an "unknown" threshold fitted on validationLogits(model, val).
+ */
+async function afterSelection(model: Model, data: string, validation: FitValidation, log: (line: string) => void): Promise<FitOutcome['tta']> {
+  const val = await validationData(model, data, validation);
+  const without = (await model.evaluate(val, { tta: false })).accuracy;
+  const flipped = (await model.evaluate(val, { tta: true })).accuracy;
+  const used = flipped > without;
+  model.tta = used;
+  log(`fit: test-time augmentation (mirror): ${(flipped * 100).toFixed(1)}% against ${(without * 100).toFixed(1)}% on the kept model's validation split: ${used ? 'used' : 'not used'}`);
+  return { without, with: flipped, used };
 }
 
 interface RungEnv {
@@ -155,7 +169,7 @@ interface RungEnv {
 /** Seconds per image of `c`'s forward, at the input size its run will use. */
 async function measureCandidate(c: FitCandidate, raw: Dataset, o: FitOptions): Promise<number> {
   if (c.kind === 'pretrained') {
-    const m = await load(c.source, c.arch === undefined ? {} : { arch: c.arch });
+    const m = await load(c.source, { engine: 'libtorch', ...(c.arch === undefined ? {} : { arch: c.arch }) });
     try {
       return forwardSecondsPerImage(m.module);
     } finally {
@@ -196,23 +210,6 @@ async function overFolds(env: RungEnv, ctx: RungContext | null, train: (val: str
   return { score, model: kept!, note: `${note}${folds}` };
 }
 
-/**
- * The validation images of a model fit made (or of any model trained with `--val v.val` and
- * `--seed v.seed` on `data`), read with the model's own record as evaluate reads them: the
- * split is drawn from the labels alone, so it is the one the run held out. What issue 23's
- * calibration and "unknown" threshold fit on.
- *
- * @example
- * const val = await validationData(r.model!, 'folder:photos', r.validation);
- * const { accuracy } = await r.model!.evaluate(val);
- */
-export async function validationData(model: Model, data: string, v: Pick<FitValidation, 'val' | 'seed'>): Promise<Dataset> {
-  const module = model.module;
-  const all = alignToModelClasses(await loadForModel(data, module, model.preprocess === null ? {} : { preprocess: model.preprocess }), model.classes);
-  const { val } = await splitValidation(all, v.val, v.seed, () => Promise.reject(new Error('fit: the validation is a split of the data')));
-  return val!;
-}
-
 /** The rungs for the candidates, in the order they are climbed. */
 function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
   const { o, cost, size } = env;
@@ -223,7 +220,8 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
     ...(o.maxMemory === undefined ? {} : { maxMemory: o.maxMemory }),
     ...(deadline === null ? {} : { callbacks: [new FitDeadline(deadline, env.clock, o.signal)] }),
   });
-  const open = (c: FitCandidate): Promise<Model> => load(c.source, { ...(c.arch === undefined ? {} : { arch: c.arch }), ...(c.kind === 'scratch' ? { pretrained: false } : {}) });
+  // libtorch: rungs evaluate once each, where timing onnxruntime against it would cost more than it saves.
+  const open = (c: FitCandidate): Promise<Model> => load(c.source, { engine: 'libtorch', ...(c.arch === undefined ? {} : { arch: c.arch }), ...(c.kind === 'scratch' ? { pretrained: false } : {}) });
   const trained = async (c: FitCandidate, val: string, run: (m: Model) => Promise<{ evaluation: { accuracy: number } | null }>): Promise<{ model: Model; accuracy: number }> => {
     const m = await open(c);
     try {
@@ -236,7 +234,7 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
       throw e;
     }
   };
-  const learn = (backbone: string) => (seconds: number, predicted: number) => cost.observe(backbone, seconds, predicted);
+  const learn = (backbone: string, family: CostFamily) => (seconds: number, predicted: number) => cost.observe(backbone, family, seconds, predicted);
   const rungs: Rung<Model>[] = [];
   const pretrained = candidates.filter((c) => c.kind === 'pretrained');
   for (const c of pretrained) {
@@ -244,8 +242,8 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
       rungs.push({
         strategy: mode,
         backbone: c.backbone,
-        predict: () => cost.head(c.backbone, size),
-        measured: learn(c.backbone),
+        predict: () => cost.head(c.backbone, size, mode === 'probe' ? 'probe' : 'head'),
+        measured: learn(c.backbone, mode === 'probe' ? 'probe' : 'head'),
         run: () => overFolds(env, null, (val) => trained(c, val, (m) => m.transfer(env.data, { mode, val, ...common(null), options: { seed: env.seed, augment: 'none' } })), `${mode} head`),
       });
     }
@@ -260,7 +258,7 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
       strategy: 'feature-extraction',
       backbone: c.backbone,
       predict: () => cost.featureExtraction(c.backbone, size, leastFe),
-      measured: learn(c.backbone),
+      measured: learn(c.backbone, 'train'),
       run: (ctx) => {
         const epochs = sized('frozen', c.backbone, ctx, leastFe, fe);
         return overFolds(env, ctx, (val, deadline) => trained(c, val, (m) => m.transfer(env.data, { mode: 'feature-extraction', val, ...common(deadline), options: { seed: env.seed, epochs } })), `${epochs} epochs`);
@@ -268,18 +266,46 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
     });
   }
   const headEpochs = Math.max(1, Math.round(env.epochs / 5));
-  const fineTune = (c: FitCandidate, epochs: number, ctx: RungContext) =>
-    overFolds(
+  // The learning rate of a backbone's training: fastai's lr_find valley, swept once on the first
+  // split's training images and kept for its longer training (the default rate if the sweep fails).
+  const lrs = new Map<string, number | null>();
+  const batch = chooseBatchSize({ trainImages: size.train }).batchSize;
+  const sweepCost = (c: FitCandidate): number => (lrs.has(c.backbone) ? 0 : cost.lrFind(c.backbone, size, LR_FIND_STEPS, batch));
+  const lrFor = async (c: FitCandidate): Promise<number | null> => {
+    if (!lrs.has(c.backbone)) {
+      try {
+        const r = await lrFindRun(c.source, env.data, {
+          mode: c.kind === 'scratch' ? 'scratch' : 'fine-tune',
+          ...(c.arch === undefined ? {} : { arch: c.arch }),
+          val: env.validation.val,
+          options: { seed: env.seed },
+          iterations: LR_FIND_STEPS,
+          ...(o.choices ? { choices: o.choices } : {}),
+          ...(o.maxMemory === undefined ? {} : { maxMemory: o.maxMemory }),
+        });
+        lrs.set(c.backbone, r.suggestion);
+        o.log?.(`fit: lr-find on ${c.backbone}: ${r.suggestion.toExponential(1)} (valley of ${r.lrs.length} steps at batch ${r.batchSize}, ${r.seconds.toFixed(1)}s)`);
+      } catch (e) {
+        lrs.set(c.backbone, null);
+        o.log?.(`fit: lr-find on ${c.backbone} failed (${e instanceof Error ? e.message : String(e)}): the default learning rate`);
+      }
+    }
+    return lrs.get(c.backbone) ?? null;
+  };
+  const fineTune = async (c: FitCandidate, epochs: number, ctx: RungContext): Promise<RungResult<Model>> => {
+    const lr = await lrFor(c);
+    const options = { seed: env.seed, epochs, ...(lr === null ? {} : { lr }) };
+    const rate = lr === null ? 'the default learning rate' : `learning rate ${lr.toExponential(1)} (lr-find)`;
+    return overFolds(
       env,
       ctx,
       (val, deadline) =>
         trained(c, val, (m) =>
-          c.kind === 'scratch'
-            ? m.fit(env.data, { val, ...common(deadline), options: { seed: env.seed, epochs } })
-            : m.transfer(env.data, { mode: 'fine-tune', val, headEpochs, ...common(deadline), options: { seed: env.seed, epochs } }),
+          c.kind === 'scratch' ? m.fit(env.data, { val, ...common(deadline), options }) : m.transfer(env.data, { mode: 'fine-tune', val, headEpochs, ...common(deadline), options }),
         ),
-      c.kind === 'scratch' ? `${epochs} epochs from seeded weights` : `${headEpochs} epoch(s) on the head, then ${epochs} with every layer`,
+      c.kind === 'scratch' ? `${epochs} epochs from seeded weights, ${rate}` : `${headEpochs} epoch(s) on the head, then ${epochs} with every layer, ${rate}`,
     );
+  };
   // The head stage's epochs count in the cost like the others (an upper bound: the body is frozen then).
   const extra = (c: FitCandidate): number => (c.kind === 'scratch' ? 0 : headEpochs);
   const least = Math.max(1, Math.ceil(env.epochs / 4));
@@ -287,9 +313,12 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
     rungs.push({
       strategy: c.kind === 'scratch' ? 'scratch' : 'fine-tune',
       backbone: c.backbone,
-      predict: () => cost.training(c.backbone, size, least + extra(c)),
-      measured: learn(c.backbone),
-      run: (ctx) => fineTune(c, sized('train', c.backbone, ctx, least + extra(c), env.epochs + extra(c)) - extra(c), ctx),
+      predict: () => sweepCost(c) + cost.training(c.backbone, size, least + extra(c)),
+      measured: learn(c.backbone, 'train'),
+      run: (ctx) => {
+        const swept = { ...ctx, seconds: ctx.seconds - sweepCost(c) };
+        return fineTune(c, sized('train', c.backbone, swept, least + extra(c), env.epochs + extra(c)) - extra(c), ctx);
+      },
     });
   }
   // Longer training fills the time left: at least twice the first's epochs, at most four times.
@@ -297,8 +326,8 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
     rungs.push({
       strategy: c.kind === 'scratch' ? 'scratch, longer' : 'fine-tune, longer',
       backbone: c.backbone,
-      predict: () => cost.training(c.backbone, size, 2 * env.epochs + extra(c)),
-      measured: learn(c.backbone),
+      predict: () => sweepCost(c) + cost.training(c.backbone, size, 2 * env.epochs + extra(c)),
+      measured: learn(c.backbone, 'train'),
       run: (ctx) => fineTune(c, sized('train', c.backbone, ctx, 2 * env.epochs + extra(c), 4 * env.epochs + extra(c)) - extra(c), ctx),
     });
   }
@@ -311,7 +340,7 @@ function writeFitFolder(out: string, data: string, r: FitOutcome, budget: number
   if (r.model !== null && r.kept !== null) {
     r.model.save(out, { provenance: { command: 'fit', data, strategy: r.kept.strategy, backbone: r.kept.backbone, validation: r.validation } });
   }
-  const json = { data, budgetSeconds: budget, seconds: Number(r.seconds.toFixed(2)), interrupted: r.interrupted, candidates: r.why, validation: r.validation, kept: r.kept, leaderboard: r.board };
+  const json = { data, budgetSeconds: budget, seconds: Number(r.seconds.toFixed(2)), interrupted: r.interrupted, candidates: r.why, validation: r.validation, kept: r.kept, tta: r.tta, leaderboard: r.board };
   writeFileSync(join(out, 'fit.json'), `${JSON.stringify(json, null, 2)}\n`);
   const kept = r.kept === null ? 'No rung finished within the budget: no model was written.' : `Kept: **${r.kept.strategy}** on ${r.kept.backbone}, validation accuracy ${(r.kept.score! * 100).toFixed(1)}%.`;
   const how = r.validation.kind === 'kfold' ? `${r.validation.folds}-fold stratified cross-validation (the kept model is fold 0's)` : `a stratified ${HOLDOUT * 100}% hold-out`;
@@ -322,6 +351,7 @@ function writeFitFolder(out: string, data: string, r: FitOutcome, budget: number
     `Validation: ${how}, seed ${r.validation.seed}.`,
     '',
     kept,
+    ...(r.tta === null ? [] : [`Test-time augmentation (mirror) on its validation split: ${(r.tta.with * 100).toFixed(1)}% against ${(r.tta.without * 100).toFixed(1)}%: ${r.tta.used ? 'used by evaluate and predict' : 'not used'}.`]),
     '',
     leaderboardMarkdown(r.board, r.kept ?? undefined),
     '',
