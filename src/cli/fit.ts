@@ -57,6 +57,8 @@ export const fitCommand = defineCommand({
         model: f.model,
         ...(f.arch === undefined ? {} : { arch: f.arch }),
         budget,
+        // The budget counts from the process's start (performance.now() is 0 there), as the user's stopwatch does.
+        start: 0,
         out: f.out,
         seed: f.seed,
         choices: { onBadImage: f['on-bad-image'] },

@@ -50,6 +50,8 @@ export interface FitOptions {
   maxMemory?: number;
   /** Seconds on a monotonic clock (default performance.now()/1000). */
   clock?: () => number;
+  /** The clock's value when the budget began (default: when fit is called; the CLI gives its process's start). */
+  start?: number;
   /** Aborted: no further rung starts, and a training rung stops at its epoch's end; the best so far is written. */
   signal?: AbortSignal;
   log?: (line: string) => void;
@@ -105,7 +107,7 @@ function forwardSecondsPerImage(module: ClassifierModel): number {
  */
 export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
   const clock = o.clock ?? ((): number => performance.now() / 1000);
-  const start = clock();
+  const start = o.start ?? clock();
   const log = o.log ?? ((): void => undefined);
   const seed = o.seed ?? 0;
   const { candidates, why } = chooseCandidates(o.model ?? 'auto', o.arch === undefined ? {} : { arch: o.arch });
@@ -128,12 +130,18 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
   const rungs = ladderFor(candidates, ctx);
   const budget = o.budget;
   // Kept back: writing the model, and after the choice two passes over the validation images (with and without TTA).
-  const reserve = Math.max(budget * RESERVE_FRACTION, ...candidates.map((c) => 2 * cost.head(c.backbone, { train: 0, val: size.val, folds: 1 })));
+  const reserve = Math.max(budget * RESERVE_FRACTION, ...candidates.map((c) => 1 + 2 * cost.head(c.backbone, { train: 0, val: size.val, folds: 1 })));
   const { board, best } = await climb(rungs, { budget, reserve, clock, start, release: (m) => m.dispose(), log, interrupted: () => o.signal?.aborted === true });
   const kept = best?.entry ?? null;
   const model = best?.result.model ?? null;
   const outcome: FitOutcome = { model, kept, board, why, validation, seconds: 0, interrupted: o.signal?.aborted === true, tta: null };
-  if (model !== null && !outcome.interrupted) outcome.tta = await afterSelection(model, data, validation, log);
+  if (model !== null && !outcome.interrupted) {
+    // Two passes over the validation images, as the heads' rungs measured them on this machine.
+    const left = start + budget - clock();
+    const needs = 2 * cost.head(kept!.backbone, { train: 0, val: size.val, folds: 1 }) + 1;
+    if (needs < left) outcome.tta = await afterSelection(model, data, validation, log);
+    else log(`fit: test-time augmentation not tried: its check would take about ${needs.toFixed(1)}s, ${left.toFixed(1)}s left`);
+  }
   outcome.seconds = clock() - start;
   writeFitFolder(o.out, data, outcome, budget);
   return outcome;
@@ -169,7 +177,7 @@ interface RungEnv {
 /** Seconds per image of `c`'s forward, at the input size its run will use. */
 async function measureCandidate(c: FitCandidate, raw: Dataset, o: FitOptions): Promise<number> {
   if (c.kind === 'pretrained') {
-    const m = await load(c.source, { engine: 'libtorch', ...(c.arch === undefined ? {} : { arch: c.arch }) });
+    const m = await load(c.source, { engine: 'libtorch', precision: 'fp32', channelsLast: false, ...(c.arch === undefined ? {} : { arch: c.arch }) });
     try {
       return forwardSecondsPerImage(m.module);
     } finally {
@@ -221,7 +229,7 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
     ...(deadline === null ? {} : { callbacks: [new FitDeadline(deadline, env.clock, o.signal)] }),
   });
   // libtorch: rungs evaluate once each, where timing onnxruntime against it would cost more than it saves.
-  const open = (c: FitCandidate): Promise<Model> => load(c.source, { engine: 'libtorch', ...(c.arch === undefined ? {} : { arch: c.arch }), ...(c.kind === 'scratch' ? { pretrained: false } : {}) });
+  const open = (c: FitCandidate): Promise<Model> => load(c.source, { engine: 'libtorch', precision: 'fp32', channelsLast: false, ...(c.arch === undefined ? {} : { arch: c.arch }), ...(c.kind === 'scratch' ? { pretrained: false } : {}) });
   const trained = async (c: FitCandidate, val: string, run: (m: Model) => Promise<{ evaluation: { accuracy: number } | null }>): Promise<{ model: Model; accuracy: number }> => {
     const m = await open(c);
     try {
