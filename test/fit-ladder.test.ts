@@ -77,6 +77,15 @@ test('climb: a failing rung is on the board and the ladder goes on; an interrupt
   assert.deepEqual(s.released, ['a']);
 });
 
+test('climb: time kept back for what follows the best so far shortens what later rungs may take', async () => {
+  const s = setup();
+  const rungs = [s.rung('a', 10, 10, 0.5), s.rung('b', 30, 30, 0.6)];
+  // Without the reserve b fits (35 s left after a); keeping back a's 10 s leaves 25.
+  const r = await climb(rungs, { budget: 50, reserve: 5, clock: s.clock, release: s.release, reserveFor: (best) => best?.seconds ?? 0 });
+  assert.deepEqual(s.ran, ['a']);
+  assert.match(r.board[1]!.note!, /would take about 30s, 25s left/);
+});
+
 test('climb: with no rung that fits, nothing runs and nothing is kept', async () => {
   const s = setup();
   const r = await climb([s.rung('a', 50, 50, 1)], { budget: 40, reserve: 2, clock: s.clock, release: s.release });
@@ -98,16 +107,23 @@ test('CostModel: strategies cost what they push through the backbone, folds mult
   assert.equal(c.epochsWithin('train', 'r', d, 27.9), 9);
   assert.equal(c.epochsWithin('train', 'r', d, 1), 0);
   // A rung that took twice its prediction doubles what the next of its family is predicted to
-  // take, and what a family not yet measured is predicted to take (the heads hold the machine's load).
+  // take, and what training (not yet measured) is predicted to take: the heads hold the machine's load.
   c.observe('r', 'head', 6, 3);
   assert.ok(Math.abs(c.head('r', d) - 6) < 1e-9);
   assert.ok(Math.abs(c.training('r', d, 10) - 56) < 1e-9);
-  c.observe('r', 'head', 6, 6);
-  assert.ok(Math.abs(c.correction('r') - 2) < 1e-9);
+  // A later observation is averaged in (geometric mean): 8 seen against 2 known gives 4.
+  c.observe('r', 'head', 24, 6);
+  assert.ok(Math.abs(c.correction('r') - 4) < 1e-9);
+  // Heads faster than predicted never make training's prediction smaller than the model's own.
+  const fast = new CostModel();
+  fast.setForward('r', 0.01);
+  fast.observe('r', 'head', 1, 4);
+  assert.equal(fast.correction('r', 'head'), 0.25);
+  assert.equal(fast.correction('r', 'train'), 1);
   // The probe's own cost (its L2 sweep) does not spill into training's predictions.
-  c.observe('r', 'probe', 60, 6);
+  c.observe('r', 'probe', 600, 6);
   assert.ok(Math.abs(c.correction('r', 'probe') - 8) < 1e-9, 'capped');
-  assert.ok(Math.abs(c.correction('r', 'train') - 2) < 1e-9);
+  assert.ok(Math.abs(c.correction('r', 'train') - 4) < 1e-9);
   assert.throws(() => c.head('unmeasured', d), /no forward time/);
 });
 

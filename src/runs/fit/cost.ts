@@ -5,7 +5,10 @@
  * was predicted corrects that backbone's later predictions of the same family (image decoding,
  * plan timing and the loaders' overhead are in what it took). Families: the ncm/knn heads, the
  * probe (its L2 sweep grows with the feature width, not the images) and training; one not yet
- * measured takes the heads' correction, which already holds the machine's load and decoding.
+ * measured takes the heads' correction (never below 1 for training: an overrun costs the budget,
+ * a skipped rung only a chance), which already holds the machine's load and decoding. Each
+ * observation moves a correction half-way (in log terms) to what it says: one rung's first-run
+ * costs (a dataset read the first time) do not swing the next prediction by their whole size.
  * Pure: the measurements are passed in.
  */
 
@@ -39,14 +42,20 @@ export class CostModel {
 
   /** The correction learnt so far for `backbone`'s `family` (the heads', else 1, before one of its rungs ran). */
   correction(backbone: string, family: CostFamily = 'head'): number {
-    return this.#correction.get(`${backbone}\0${family}`) ?? this.#correction.get(`${backbone}\0head`) ?? 1;
+    const own = this.#correction.get(`${backbone}\0${family}`);
+    if (own !== undefined) return own;
+    const heads = this.#correction.get(`${backbone}\0head`) ?? 1;
+    return family === 'train' ? Math.max(1, heads) : heads;
   }
 
   /** Learns from a rung of `family` that took `seconds` where `predicted` was said. */
   observe(backbone: string, family: CostFamily, seconds: number, predicted: number): void {
     if (!(predicted > 0 && seconds > 0)) return;
-    const ratio = (seconds / predicted) * this.correction(backbone, family);
-    this.#correction.set(`${backbone}\0${family}`, Math.min(MAX_CORRECTION, Math.max(MIN_CORRECTION, ratio)));
+    const old = this.correction(backbone, family);
+    const seen = (seconds / predicted) * old;
+    // The first observation of a family stands alone; later ones are averaged in (geometric mean).
+    const next = this.#correction.has(`${backbone}\0${family}`) ? Math.sqrt(old * seen) : seen;
+    this.#correction.set(`${backbone}\0${family}`, Math.min(MAX_CORRECTION, Math.max(MIN_CORRECTION, next)));
   }
 
   #seconds(backbone: string, d: FitDataSize, forwards: number, family: CostFamily): number {

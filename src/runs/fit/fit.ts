@@ -34,6 +34,8 @@ export const KFOLDS = 3;
 export const HOLDOUT = 0.2;
 /** Steps of the learning-rate sweep before a backbone's first fine-tuning (fastai's default). */
 export const LR_FIND_STEPS = 100;
+/** A refit on every image takes about this much of one fold's time (k/(k-1) of its images, and a margin). */
+export const REFIT_SHARE = 1.75;
 /** Of the budget, kept for writing the model and report (at least 2 s). */
 export const RESERVE_FRACTION = 0.05;
 
@@ -68,6 +70,12 @@ export interface FitOutcome {
   interrupted: boolean;
   /** The kept model's accuracy on its validation split without and with test-time augmentation, and whether it uses it. */
   tta: { without: number; with: number; used: boolean } | null;
+  /**
+   * k-fold only: the kept model was trained again on every image with the chosen recipe, so
+   * `validation`'s split is inside its training data (the steps of issue 23 then need out-of-fold
+   * logits); false: the kept model is fold 0's, and that split is its validation.
+   */
+  refit: boolean;
 }
 
 /** Stops a training rung at the end of the epoch in which its deadline passes or the user interrupts. */
@@ -131,16 +139,32 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
   const budget = o.budget;
   // Kept back: writing the model, and after the choice two passes over the validation images (with and without TTA).
   const reserve = Math.max(budget * RESERVE_FRACTION, ...candidates.map((c) => 1 + 2 * cost.head(c.backbone, { train: 0, val: size.val, folds: 1 })));
-  const { board, best } = await climb(rungs, { budget, reserve, clock, start, release: (m) => m.dispose(), log, interrupted: () => o.signal?.aborted === true });
+  // With k-fold, the best recipe is trained again on every image at the end: time for that is kept back.
+  const refitSeconds = (e: LeaderboardEntry | null): number => (kfold && e !== null ? (e.seconds / folds) * REFIT_SHARE : 0);
+  const interrupted = (): boolean => o.signal?.aborted === true;
+  const { board, best } = await climb(rungs, { budget, reserve, reserveFor: refitSeconds, clock, start, release: (m) => m.dispose(), log, interrupted });
   const kept = best?.entry ?? null;
-  const model = best?.result.model ?? null;
-  const outcome: FitOutcome = { model, kept, board, why, validation, seconds: 0, interrupted: o.signal?.aborted === true, tta: null };
-  if (model !== null && !outcome.interrupted) {
+  let model = best?.result.model ?? null;
+  const outcome: FitOutcome = { model, kept, board, why, validation, seconds: 0, interrupted: interrupted(), tta: null, refit: false };
+  if (model !== null && !interrupted()) {
     // Two passes over the validation images, as the heads' rungs measured them on this machine.
-    const left = start + budget - clock();
+    const left = start + budget - clock() - refitSeconds(kept);
     const needs = 2 * cost.head(kept!.backbone, { train: 0, val: size.val, folds: 1 }) + 1;
     if (needs < left) outcome.tta = await afterSelection(model, data, validation, log);
     else log(`fit: test-time augmentation not tried: its check would take about ${needs.toFixed(1)}s, ${left.toFixed(1)}s left`);
+  }
+  if (model !== null && kfold && best?.result.refit && !interrupted()) {
+    const end = start + budget - reserve;
+    const needs = refitSeconds(kept);
+    if (needs <= end - clock()) {
+      const all = await best.result.refit(end);
+      all.tta = model.tta;
+      model.dispose();
+      model = all;
+      outcome.model = all;
+      outcome.refit = true;
+      log(`fit: ${kept!.strategy} on ${kept!.backbone} trained again on all ${raw.n} images (k-fold chose the recipe; the kept model is this one)`);
+    } else log(`fit: not trained again on every image (about ${needs.toFixed(1)}s, ${(end - clock()).toFixed(1)}s left): the kept model is fold 0's`);
   }
   outcome.seconds = clock() - start;
   writeFitFolder(o.out, data, outcome, budget);
@@ -215,7 +239,7 @@ async function overFolds(env: RungEnv, ctx: RungContext | null, train: (val: str
   }
   const score = scores.reduce((a, b) => a + b, 0) / scores.length;
   const folds = env.validation.kind === 'kfold' ? `; ${scores.length} folds: ${scores.map((s) => (s * 100).toFixed(1)).join(', ')}%` : '';
-  return { score, model: kept!, note: `${note}${folds}` };
+  return { score, model: kept!, note: `${note}${folds}`, refit: async (deadline) => (await train('none', deadline)).model };
 }
 
 /** The rungs for the candidates, in the order they are climbed. */
@@ -235,6 +259,7 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
     try {
       // A run without an out folder reports no evaluation for a training mode: scored here, on the same split.
       const r = await run(m);
+      if (val === 'none') return { model: m, accuracy: NaN };
       const accuracy = r.evaluation?.accuracy ?? (await m.evaluate(await validationData(m, env.data, { val, seed: env.seed }), { tta: false })).accuracy;
       return { model: m, accuracy };
     } catch (e) {
@@ -348,10 +373,10 @@ function writeFitFolder(out: string, data: string, r: FitOutcome, budget: number
   if (r.model !== null && r.kept !== null) {
     r.model.save(out, { provenance: { command: 'fit', data, strategy: r.kept.strategy, backbone: r.kept.backbone, validation: r.validation } });
   }
-  const json = { data, budgetSeconds: budget, seconds: Number(r.seconds.toFixed(2)), interrupted: r.interrupted, candidates: r.why, validation: r.validation, kept: r.kept, tta: r.tta, leaderboard: r.board };
+  const json = { data, budgetSeconds: budget, seconds: Number(r.seconds.toFixed(2)), interrupted: r.interrupted, candidates: r.why, validation: r.validation, kept: r.kept, refit: r.refit, tta: r.tta, leaderboard: r.board };
   writeFileSync(join(out, 'fit.json'), `${JSON.stringify(json, null, 2)}\n`);
   const kept = r.kept === null ? 'No rung finished within the budget: no model was written.' : `Kept: **${r.kept.strategy}** on ${r.kept.backbone}, validation accuracy ${(r.kept.score! * 100).toFixed(1)}%.`;
-  const how = r.validation.kind === 'kfold' ? `${r.validation.folds}-fold stratified cross-validation (the kept model is fold 0's)` : `a stratified ${HOLDOUT * 100}% hold-out`;
+  const how = r.validation.kind === 'kfold' ? `${r.validation.folds}-fold stratified cross-validation (${r.refit ? 'the kept model trained again on every image with the chosen recipe' : "the kept model is fold 0's"})` : `a stratified ${HOLDOUT * 100}% hold-out`;
   const lines = [
     `# tlcv fit on ${data}`,
     '',

@@ -20,6 +20,8 @@ export interface RungResult<T> {
   model: T;
   /** One line on what it did (epochs, learning rate, folds). */
   note?: string;
+  /** The same recipe trained on every image (after k-fold scoring); the caller decides whether to. */
+  refit?: (deadline: number) => Promise<T>;
 }
 
 export interface Rung<T> {
@@ -52,6 +54,8 @@ export interface LadderOptions<T> {
   budget: number;
   /** Seconds kept back at the end for writing the model and report. */
   reserve: number;
+  /** More seconds kept back for what follows the best so far (refitting it on every image). */
+  reserveFor?: (best: LeaderboardEntry | null) => number;
   /** Seconds on some monotonic clock (performance.now()/1000 in the CLI). */
   clock: () => number;
   /** The clock's value when the budget started (default: its value at the call). */
@@ -79,7 +83,7 @@ const fmt = (s: number): string => `${s.toFixed(s < 10 ? 1 : 0)}s`;
  */
 export async function climb<T>(rungs: Rung<T>[], o: LadderOptions<T>): Promise<LadderOutcome<T>> {
   const start = o.start ?? o.clock();
-  const end = start + o.budget - o.reserve;
+  const fixedEnd = start + o.budget - o.reserve;
   const board: LeaderboardEntry[] = [];
   let best: LadderOutcome<T>['best'] = null;
   for (const rung of rungs) {
@@ -94,6 +98,7 @@ export async function climb<T>(rungs: Rung<T>[], o: LadderOptions<T>): Promise<L
       continue;
     }
     const now = o.clock();
+    const end = fixedEnd - (o.reserveFor?.(best?.entry ?? null) ?? 0);
     const left = end - now;
     if (predicted > left) {
       board.push({ ...row, score: null, seconds: 0, predicted, status: 'skipped', note: `would take about ${fmt(predicted)}, ${fmt(Math.max(0, left))} left` });

@@ -21,7 +21,8 @@ export interface FitValidation {
  * The validation images of a model fit made (or of any model trained with `--val v.val` and
  * `--seed v.seed` on `data`), read with the model's own record as evaluate reads them: the
  * split is drawn from the labels alone, so it is the one the run held out. What issue 23's
- * calibration and "unknown" threshold fit on.
+ * calibration and "unknown" threshold fit on (unless fit trained the kept model again on every
+ * image: FitOutcome.refit, when the split is inside its training data).
  *
  * @example
  * const val = await validationData(r.model!, 'folder:photos', r.validation);
