@@ -220,7 +220,15 @@ async function measureCandidate(c: FitCandidate, raw: Dataset, o: FitOptions): P
 }
 
 /** Runs `train` once per fold, scores the mean of the folds' validation accuracies, keeps fold 0's model. */
-async function overFolds(env: RungEnv, ctx: RungContext | null, train: (val: string, deadline: number | null) => Promise<{ model: Model; accuracy: number }>, note: string): Promise<RungResult<Model>> {
+/** A training rung's own part of the time it is given: with k-fold, the rest is its refit on every image. */
+function ownPart(env: RungEnv, ctx: RungContext): RungContext {
+  const folds = env.validation.folds;
+  const share = env.validation.kind === 'kfold' ? folds / (folds + REFIT_SHARE) : 1;
+  return { seconds: ctx.seconds * share, deadline: ctx.deadline - ctx.seconds * (1 - share) };
+}
+
+async function overFolds(env: RungEnv, whole: RungContext | null, train: (val: string, deadline: number | null) => Promise<{ model: Model; accuracy: number }>, note: string): Promise<RungResult<Model>> {
+  const ctx = whole === null ? null : ownPart(env, whole);
   const scores: number[] = [];
   let kept: Model | null = null;
   try {
@@ -283,7 +291,7 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
   }
   // A training rung asks for its least useful length, and takes what fits up to its full length.
   const sized = (kind: 'frozen' | 'train', backbone: string, ctx: RungContext, least: number, most: number): number =>
-    Math.max(least, Math.min(most, cost.epochsWithin(kind, backbone, size, ctx.seconds)));
+    Math.max(least, Math.min(most, cost.epochsWithin(kind, backbone, size, ownPart(env, ctx).seconds)));
   const fe = env.epochs;
   const leastFe = Math.max(1, Math.ceil(fe / 4));
   for (const c of pretrained) {
