@@ -44,7 +44,7 @@ test('tlcv fit --model DIR --budget 20s: a model folder that evaluates and predi
   assert.equal(fitJson.validation.kind, 'kfold');
   assert.deepEqual(
     fitJson.leaderboard.map((e) => e.strategy),
-    ['ncm', 'knn', 'probe', 'feature-extraction', 'fine-tune', 'fine-tune, longer'],
+    ['ncm', 'knn', 'probe', 'feature-extraction', 'fine-tune', 'fine-tune, lr-find', 'fine-tune, longer'],
   );
   const done = fitJson.leaderboard.filter((e) => e.status === 'done');
   assert.ok(done.length >= 1, JSON.stringify(fitJson.leaderboard));

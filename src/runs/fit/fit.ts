@@ -10,8 +10,6 @@
  * A function here rather than a method of Model: it tries several models and returns one, and
  * Model keeps one module (a method would have to replace its own module by another backbone's).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { inferenceMode, tidy, zeros } from '../../tensor/index.js';
 import { classCounts, describeData, isFileDataset, loadDataset, type Dataset } from '../../data/index.js';
 import { createModel, resolveConfig, type ClassifierModel } from '../../models/index.js';
@@ -19,12 +17,13 @@ import { chooseBatchSize, chooseEpochs, type Callback, type LearnerView } from '
 import { load, type Model } from '../model.js';
 import { runPreprocess, type DataChoices } from '../data-prep.js';
 import { validationData, type FitValidation } from './validation.js';
+import { writeFitFolder, type FitOutcome } from './fit-report.js';
 
-export type { FitValidation };
+export type { FitValidation, FitOutcome };
 import { lrFindRun } from '../lr-find-run.js';
 import { chooseCandidates, type FitCandidate } from './candidates.js';
 import { CostModel, type CostFamily, type FitDataSize } from './cost.js';
-import { climb, leaderboardMarkdown, type LeaderboardEntry, type Rung, type RungContext, type RungResult } from './ladder.js';
+import { climb, type LeaderboardEntry, type Rung, type RungContext, type RungResult } from './ladder.js';
 
 /** Fewer images than this in the smallest class: k-fold rather than one hold-out. */
 export const KFOLD_BELOW_PER_CLASS = 20;
@@ -57,25 +56,6 @@ export interface FitOptions {
   /** Aborted: no further rung starts, and a training rung stops at its epoch's end; the best so far is written. */
   signal?: AbortSignal;
   log?: (line: string) => void;
-}
-
-export interface FitOutcome {
-  /** The kept model (null when no rung ran to its end). */
-  model: Model | null;
-  kept: LeaderboardEntry | null;
-  board: LeaderboardEntry[];
-  why: string;
-  validation: FitValidation;
-  seconds: number;
-  interrupted: boolean;
-  /** The kept model's accuracy on its validation split without and with test-time augmentation, and whether it uses it. */
-  tta: { without: number; with: number; used: boolean } | null;
-  /**
-   * k-fold only: the kept model was trained again on every image with the chosen recipe, so
-   * `validation`'s split is inside its training data (the steps of issue 23 then need out-of-fold
-   * logits); false: the kept model is fold 0's, and that split is its validation.
-   */
-  refit: boolean;
 }
 
 /** Stops a training rung at the end of the epoch in which its deadline passes or the user interrupts. */
@@ -167,7 +147,7 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
     } else log(`fit: not trained again on every image (about ${needs.toFixed(1)}s, ${(end - clock()).toFixed(1)}s left): the kept model is fold 0's`);
   }
   outcome.seconds = clock() - start;
-  writeFitFolder(o.out, data, outcome, budget);
+  writeFitFolder(o.out, data, outcome, budget, HOLDOUT);
   return outcome;
 }
 
@@ -307,8 +287,7 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
     });
   }
   const headEpochs = Math.max(1, Math.round(env.epochs / 5));
-  // The learning rate of a backbone's training: fastai's lr_find valley, swept once on the first
-  // split's training images and kept for its longer training (the default rate if the sweep fails).
+  // fastai's lr_find valley, swept once a backbone on the first split's training images.
   const lrs = new Map<string, number | null>();
   const batch = chooseBatchSize({ trainImages: size.train }).batchSize;
   const sweepCost = (c: FitCandidate): number => (lrs.has(c.backbone) ? 0 : cost.lrFind(c.backbone, size, LR_FIND_STEPS, batch));
@@ -333,8 +312,7 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
     }
     return lrs.get(c.backbone) ?? null;
   };
-  const fineTune = async (c: FitCandidate, epochs: number, ctx: RungContext): Promise<RungResult<Model>> => {
-    const lr = await lrFor(c);
+  const fineTune = async (c: FitCandidate, epochs: number, ctx: RungContext, lr: number | null): Promise<RungResult<Model>> => {
     const options = { seed: env.seed, epochs, ...(lr === null ? {} : { lr }) };
     const rate = lr === null ? 'the default learning rate' : `learning rate ${lr.toExponential(1)} (lr-find)`;
     return overFolds(
@@ -350,52 +328,50 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
   // The head stage's epochs count in the cost like the others (an upper bound: the body is frozen then).
   const extra = (c: FitCandidate): number => (c.kind === 'scratch' ? 0 : headEpochs);
   const least = Math.max(1, Math.ceil(env.epochs / 4));
+  const first = (c: FitCandidate, ctx: RungContext, lr: number | null): Promise<RungResult<Model>> =>
+    fineTune(c, sized('train', c.backbone, ctx, least + extra(c), env.epochs + extra(c)) - extra(c), ctx, lr);
+  // Validation decides the rate: the default, then lr-find's; the longer training takes the better.
+  const scored = new Map<string, { plain?: number; swept?: number }>();
+  const note = (c: FitCandidate, key: 'plain' | 'swept', r: RungResult<Model>): RungResult<Model> => {
+    scored.set(c.backbone, { ...scored.get(c.backbone), [key]: r.score });
+    return r;
+  };
+  const better = (c: FitCandidate): number | null => {
+    const s = scored.get(c.backbone);
+    return s?.swept !== undefined && (s.plain === undefined || s.swept > s.plain) ? (lrs.get(c.backbone) ?? null) : null;
+  };
+  const name = (c: FitCandidate): string => (c.kind === 'scratch' ? 'scratch' : 'fine-tune');
   for (const c of candidates) {
     rungs.push({
-      strategy: c.kind === 'scratch' ? 'scratch' : 'fine-tune',
+      strategy: name(c),
+      backbone: c.backbone,
+      predict: () => cost.training(c.backbone, size, least + extra(c)),
+      measured: learn(c.backbone, 'train'),
+      run: async (ctx) => note(c, 'plain', await first(c, ctx, null)),
+    });
+    rungs.push({
+      strategy: `${name(c)}, lr-find`,
       backbone: c.backbone,
       predict: () => sweepCost(c) + cost.training(c.backbone, size, least + extra(c)),
       measured: learn(c.backbone, 'train'),
-      run: (ctx) => {
-        const swept = { ...ctx, seconds: ctx.seconds - sweepCost(c) };
-        return fineTune(c, sized('train', c.backbone, swept, least + extra(c), env.epochs + extra(c)) - extra(c), ctx);
+      run: async (ctx) => {
+        const t0 = env.clock();
+        const lr = await lrFor(c);
+        if (lr === null) throw new Error('lr-find gave no rate');
+        const left = { seconds: ctx.seconds - (env.clock() - t0), deadline: ctx.deadline };
+        return note(c, 'swept', await first(c, left, lr));
       },
     });
   }
   // Longer training fills the time left: at least twice the first's epochs, at most four times.
   for (const c of candidates) {
     rungs.push({
-      strategy: c.kind === 'scratch' ? 'scratch, longer' : 'fine-tune, longer',
+      strategy: `${name(c)}, longer`,
       backbone: c.backbone,
-      predict: () => sweepCost(c) + cost.training(c.backbone, size, 2 * env.epochs + extra(c)),
+      predict: () => cost.training(c.backbone, size, 2 * env.epochs + extra(c)),
       measured: learn(c.backbone, 'train'),
-      run: (ctx) => fineTune(c, sized('train', c.backbone, ctx, 2 * env.epochs + extra(c), 4 * env.epochs + extra(c)) - extra(c), ctx),
+      run: (ctx) => fineTune(c, sized('train', c.backbone, ctx, 2 * env.epochs + extra(c), 4 * env.epochs + extra(c)) - extra(c), ctx, better(c)),
     });
   }
   return rungs;
-}
-
-/** fit.json and report.md beside the kept model (an ordinary model folder). */
-function writeFitFolder(out: string, data: string, r: FitOutcome, budget: number): void {
-  mkdirSync(out, { recursive: true });
-  if (r.model !== null && r.kept !== null) {
-    r.model.save(out, { provenance: { command: 'fit', data, strategy: r.kept.strategy, backbone: r.kept.backbone, validation: r.validation } });
-  }
-  const json = { data, budgetSeconds: budget, seconds: Number(r.seconds.toFixed(2)), interrupted: r.interrupted, candidates: r.why, validation: r.validation, kept: r.kept, refit: r.refit, tta: r.tta, leaderboard: r.board };
-  writeFileSync(join(out, 'fit.json'), `${JSON.stringify(json, null, 2)}\n`);
-  const kept = r.kept === null ? 'No rung finished within the budget: no model was written.' : `Kept: **${r.kept.strategy}** on ${r.kept.backbone}, validation accuracy ${(r.kept.score! * 100).toFixed(1)}%.`;
-  const how = r.validation.kind === 'kfold' ? `${r.validation.folds}-fold stratified cross-validation (${r.refit ? 'the kept model trained again on every image with the chosen recipe' : "the kept model is fold 0's"})` : `a stratified ${HOLDOUT * 100}% hold-out`;
-  const lines = [
-    `# tlcv fit on ${data}`,
-    '',
-    `Budget ${budget}s, took ${r.seconds.toFixed(1)}s${r.interrupted ? ' (interrupted: the best so far was kept)' : ''}. Candidates: ${r.why}.`,
-    `Validation: ${how}, seed ${r.validation.seed}.`,
-    '',
-    kept,
-    ...(r.tta === null ? [] : [`Test-time augmentation (mirror) on its validation split: ${(r.tta.with * 100).toFixed(1)}% against ${(r.tta.without * 100).toFixed(1)}%: ${r.tta.used ? 'used by evaluate and predict' : 'not used'}.`]),
-    '',
-    leaderboardMarkdown(r.board, r.kept ?? undefined),
-    '',
-  ];
-  writeFileSync(join(out, 'report.md'), lines.join('\n'));
 }
