@@ -16,6 +16,7 @@ import torchvision
 
 import speed_jobs  # peers/speed_jobs.py, beside this script
 from seed_cnn import SeedCnn  # peers/seed_cnn.py
+from dinov2_reference import Attention, DinoV2  # peers/dinov2_reference.py
 
 # ---------------------------------------------------------------- models (tlcv's zoo names)
 
@@ -28,6 +29,12 @@ def build(name, input_size, num_classes):
         return torchvision.models.resnet18(num_classes=num_classes)
     if name == "mobilenet_v2_035":
         return torchvision.models.mobilenet_v2(width_mult=0.35, num_classes=num_classes)
+    if name.startswith("dinov2_"):
+        return DinoV2(name, num_classes, in_chans=c)
+    if name.startswith("vit_"):
+        return getattr(torchvision.models, name)(num_classes=num_classes, image_size=h)
+    if hasattr(torchvision.models, name):  # efficientnet, mobilenet_v3, convnext, regnet as torchvision builds them
+        return getattr(torchvision.models, name)(num_classes=num_classes)
     raise ValueError(f"unknown model {name}")
 
 
@@ -147,17 +154,24 @@ def throughput(job):
 
 
 def flops(job):
-    """Forward multiply-adds x2 per image, counted on conv and linear layers."""
+    """Forward multiply-adds x2 per image, counted on conv and linear layers and attention
+    (torchvision's MultiheadAttention applies its projections without calling its modules)."""
     model = build(job["model"], job["inputSize"], job["numClasses"]).eval()
     total = [0]
 
     def hook(m, inp, out):
         if isinstance(m, nn.Conv2d):
             total[0] += out.numel() * (m.in_channels // m.groups) * m.kernel_size[0] * m.kernel_size[1]
-        else:
+        elif isinstance(m, nn.Linear):
             total[0] += out.numel() * m.in_features
+        elif isinstance(m, nn.MultiheadAttention):
+            b, t, e = out[0].shape
+            total[0] += b * t * 4 * e * e + 2 * b * t * t * e
+        else:  # the DINOv2 reference's attention: Q K^T and A V (qkv and proj are Linear)
+            b, t, e = out.shape
+            total[0] += 2 * b * t * t * e
     for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
+        if isinstance(m, (nn.Conv2d, nn.Linear, nn.MultiheadAttention, Attention)):
             m.register_forward_hook(hook)
     with torch.no_grad():
         model(torch.zeros(1, *job["inputSize"]))

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkTargets, figure, median, renderMarkdown, rssGrowth, runBench, throughputRatios, type BenchConfig, type BenchReport } from '../src/bench/index.js';
 import { liveTensors } from '../src/tensor/index.js';
+import { readMeasuredSpeeds } from '../src/models/index.js';
 import { runCli } from './helpers/cli.js';
 
 const once = { warmup: 1, iters: 1, minSeconds: 0, maxIters: 1 };
@@ -40,7 +41,21 @@ test('median and ratios come from the samples', () => {
 
 test('a tiny bench runs every section and its report follows from what it measured', async () => {
   const live = liveTensors().count;
-  const r: BenchReport = await runBench({ config: tiny, command: 'test' });
+  // The throughput rows' speeds go to the cache that `tlcv models` reads: a temporary one here.
+  const cache = mkdtempSync(join(tmpdir(), 'tlcv-bench-cache-'));
+  const previous = process.env.TLCV_CACHE;
+  process.env.TLCV_CACHE = cache;
+  let r: BenchReport;
+  try {
+    r = await runBench({ config: tiny, command: 'test' });
+  } finally {
+    if (previous === undefined) delete process.env.TLCV_CACHE;
+    else process.env.TLCV_CACHE = previous;
+  }
+  const speeds = readMeasuredSpeeds(join(cache, 'models'));
+  rmSync(cache, { recursive: true, force: true });
+  assert.deepEqual(speeds.map((s) => `${s.model} ${s.mode}`).sort(), ['seed-cnn infer', 'seed-cnn train']);
+  for (const s of speeds) assert.equal(s.imagesPerSecond, r.throughput.find((t) => t.mode === s.mode)!.tlcv.auto!.median, 'the figure kept is the row\'s median');
   assert.deepEqual(r.errors, {});
   assert.equal(liveTensors().count, live, 'the harness process keeps no tensors');
   assert.equal(r.machine.threads, 1);
@@ -109,7 +124,7 @@ test('--cpu-time: each worker reports its CPU seconds, and the rows are rates pe
   const dir = mkdtempSync(join(tmpdir(), 'tlcv-bench-cpu-'));
   try {
     const data = writeImageSet(dir, 'x', syntheticImages(4, [1, 28, 28], 10, 0));
-    const own = throughput({ kind: 'throughput', name: 'fp32', precision: 'fp32', bf16: false, channelsLast: false, mode: 'infer', model: 'seed-cnn', inputSize: [1, 28, 28], numClasses: 10, batch: 4, images: data.images, labels: data.labels, warmup: 1, iters: 3, minSeconds: 0.2, maxIters: 1000 });
+    const own = await throughput({ kind: 'throughput', name: 'fp32', precision: 'fp32', bf16: false, channelsLast: false, mode: 'infer', model: 'seed-cnn', inputSize: [1, 28, 28], numClasses: 10, batch: 4, images: data.images, labels: data.labels, warmup: 1, iters: 3, minSeconds: 0.2, maxIters: 1000 });
     positive(own.cpuSeconds, 'tlcv CPU seconds');
     // One thread and the main thread's bookkeeping: CPU time cannot run far ahead of the wall clock.
     assert.ok(own.cpuSeconds <= 2 * own.seconds + 0.05, `CPU ${own.cpuSeconds} s over ${own.seconds} s of wall time`);

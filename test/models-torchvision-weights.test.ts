@@ -36,7 +36,7 @@ for (const name of MODELS) {
     assert.equal(c.pretrained?.url, w.url);
     assert.equal(c.pretrained.file, basename(w.url));
     const hex = c.pretrained.file.slice(-12, -4);
-    if (FULL_SHA256.has(name)) assert.match(c.pretrained.sha256, /^[0-9a-f]{64}$/);
+    if (FULL_SHA256.has(name)) assert.match(c.pretrained.sha256 ?? '', /^[0-9a-f]{64}$/);
     else assert.equal(c.pretrained.sha256, hex, 'the 8-hex prefix in the file name');
     assert.deepEqual(c.inputSize, [3, w.crop, w.crop]);
     assert.equal(c.cropPct, w.crop / w.resize);

@@ -19,7 +19,7 @@ test('zoo entries name torchvision\'s URLs, with the hash prefix of their file n
     const p = getModelConfig(name).pretrained!;
     assert.match(p.url, /^https:\/\/download\.pytorch\.org\/models\/[a-z0-9_]+-[0-9a-f]{8}\.pth$/);
     assert.ok(p.url.endsWith(`/${p.file}`));
-    assert.ok(p.sha256.startsWith(p.file.slice(-12, -4)), `${name}: sha256 ${p.sha256} starts with the file's hash prefix`);
+    assert.ok(p.sha256 !== null && p.sha256.startsWith(p.file.slice(-12, -4)), `${name}: sha256 ${p.sha256} starts with the file's hash prefix`);
   }
   assert.equal(getModelConfig('seed-cnn').pretrained, undefined);
 });

@@ -1,79 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createModel, getModelConfig, listModels, type ClassifierModel } from '../src/models/index.js';
+import { createModel, getModelConfig, listModels } from '../src/models/index.js';
 import { TlcvError } from '../src/errors.js';
-import { disposeAll, keep, liveTensors, manualSeed, noGrad, randn, tidy, type Tensor } from '../src/tensor/index.js';
-import { assertClose } from './helpers/assert-close.js';
+import { liveTensors, randn, tidy } from '../src/tensor/index.js';
+import { sweepModel } from './helpers/zoo-sweep.js';
 
-const under = (name: string, prefix: string): boolean => name === prefix || name.startsWith(`${prefix}.`);
+// The transformer half of the zoo (ConvNeXt, ViT, DINOv2) is swept in zoo-sweep-transformers.test.ts.
+const TRANSFORMER_ARCHS = ['convnext', 'vit', 'dinov2'];
 
-function sweepInput(name: string): [number, number] {
-  const [, minH, minW] = getModelConfig(name).minInputSize;
-  // seed-cnn's classifier is sized for its input; the others take anything from their minimum.
-  return name === 'seed-cnn' ? [28, 28] : [minH, minW];
-}
-
-function logits(model: ClassifierModel, x: Tensor): Tensor {
-  return noGrad(() => model.forward(x));
-}
-
-for (const name of listModels()) {
-  test(`zoo: ${name} builds, runs, round-trips its state dict and resets its head`, () => {
-    const before = liveTensors().count;
-    const [h, w] = sweepInput(name);
-    manualSeed(1);
-    const model = createModel(name, { numClasses: 5, inputSize: [h, w] });
-    manualSeed(2);
-    const fresh = createModel(name, { numClasses: 5, inputSize: [h, w] });
-    try {
-      model.eval();
-      fresh.eval();
-      tidy(() => {
-        const x = randn([2, model.config.inputSize[0], h, w]);
-        const y = logits(model, x);
-        assert.deepEqual(y.shape, [2, 5]);
-        assert.equal(y.unary('isfinite').sum().item(), 10, 'every logit is finite');
-
-        // Stages, applied in order, are the forward pass.
-        const stages = model.stages();
-        const staged = noGrad(() => stages.reduce((out, s) => s.forward(out), x));
-        assertClose(staged, y, { rtol: 1e-6, atol: 1e-6, what: `${name} stages composed` });
-
-        // Stage prefixes partition the parameters, and the head owns exactly the classifier.
-        const params = [...model.namedParameters().keys()];
-        for (const p of params) {
-          const owners = stages.filter((s) => s.prefixes.some((pre) => under(p, pre)));
-          assert.equal(owners.length, 1, `${p} belongs to exactly one stage`);
-        }
-        const headPrefixes = stages.slice(-model.headStageCount).flatMap((s) => s.prefixes);
-        assert.deepEqual(
-          params.filter((p) => headPrefixes.some((pre) => under(p, pre))),
-          params.filter((p) => under(p, model.config.classifier)),
-        );
-
-        // The state dict round-trips through copies into a differently seeded model.
-        const saved = new Map([...model.stateDict()].map(([k, v]) => [k, keep(v.clone())]));
-        try {
-          assert.notDeepEqual(logits(fresh, x).toFlatArray(), y.toFlatArray());
-          const report = fresh.loadStateDict(saved);
-          assert.deepEqual(report, { missing: [], unexpected: [], mismatched: [] });
-          for (const [k, v] of fresh.stateDict()) assert.deepEqual(v.shape, saved.get(k)!.shape, k);
-          assertClose(logits(fresh, x), y, { rtol: 0, atol: 0, what: `${name} after loadStateDict` });
-        } finally {
-          disposeAll([...saved.values()]);
-        }
-
-        model.resetClassifier(7);
-        assert.equal(model.numClasses, 7);
-        assert.deepEqual(logits(model, x).shape, [2, 7]);
-        assert.equal(model.getSubmodule(model.config.classifier).parameters()[0]!.shape[0], 7);
-      });
-    } finally {
-      model.dispose();
-      fresh.dispose();
-    }
-    assert.equal(liveTensors().count, before, 'no tensor outlives the models');
-  });
+for (const name of listModels().filter((n) => !TRANSFORMER_ARCHS.includes(getModelConfig(n).arch))) {
+  test(`zoo: ${name} builds, runs, round-trips its state dict and resets its head`, () => sweepModel(name));
 }
 
 test('unknown model names and bad options are typed errors that say what was expected', () => {

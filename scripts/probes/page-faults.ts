@@ -22,11 +22,11 @@ try {
   const data = writeImageSet(dir, 'x', syntheticImages(64, shape, 10, 0));
   const base = { kind: 'throughput' as const, warmup: 2, iters: 2, minSeconds: 2, maxIters: 200, model, inputSize: shape, numClasses: 10, batch: 64, images: data.images, labels: data.labels };
   const job = (setting: (typeof TLCV_SETTINGS)[number], m: 'train' | 'infer'): ThroughputJob => ({ ...base, ...setting, mode: m });
-  if (mode === 'bench') for (const s of TLCV_SETTINGS) throughput(job(s, 'train'));
+  if (mode === 'bench') for (const s of TLCV_SETTINGS) await throughput(job(s, 'train'));
   for (let rep = 0; rep < 3; rep += 1) {
     const faults0 = process.resourceUsage().minorPageFault;
     const cpu0 = process.cpuUsage();
-    const r = throughput(job(TLCV_SETTINGS[0]!, 'infer'));
+    const r = await throughput(job(TLCV_SETTINGS[0]!, 'infer'));
     const cpu = process.cpuUsage(cpu0);
     const steps = r.images / base.batch;
     const perImage = (us: number): string => (us / 1000 / r.images).toFixed(2);

@@ -7,6 +7,7 @@ export type { BenchConfig, Preset } from './core/config.js';
 export { renderMarkdown, writeReportJson } from './core/render.js';
 export { checkTargets } from './core/targets.js';
 export { median, figure, type BenchReport, type Figure, type TargetCheck } from './core/report.js';
+export { throughputRows } from './throughput/section.js';
 export { TLCV_SETTINGS, PEER_SETTINGS, throughputRatios, type ModelRow, type ThroughputRow } from './throughput/types.js';
 export type { TransferConfig, TransferFigures } from './transfer/types.js';
 export { rssGrowth } from './memory/types.js';

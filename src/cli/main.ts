@@ -38,7 +38,7 @@ const COMMANDS: Entry[] = [
     summary: "The spec's story on embedded data: Fashion-MNIST source → MNIST digits target, scratch vs feature extraction vs fine-tuning.",
     load: async () => (await import('./demo.js')).demoCommand,
   },
-  { name: 'models', summary: 'List the model zoo: input size, normalization, classifier, layer groups.', load: async () => (await import('./listings.js')).modelsCommand },
+  { name: 'models', summary: 'The model zoo, to choose from: parameters, GFLOPs, input and preprocessing, images/s measured here, weights.', load: async () => (await import('./models.js')).modelsCommand },
   { name: 'datasets', summary: 'List the named datasets, whether they are available, and where they were found.', load: async () => (await import('./listings.js')).datasetsCommand },
   { name: 'augment', summary: 'Write a PNG grid of original and augmented samples, to look at an augmentation setting.', load: async () => (await import('./augment.js')).augmentCommand },
   {

@@ -1,10 +1,10 @@
 import { TlcvError } from '../errors.js';
 import { getModelConfig } from '../models/index.js';
 import { checkRunFolder } from '../io/run-folder.js';
-import { load } from '../runs/index.js';
+import { describeCalibration, load } from '../runs/index.js';
 import { ModelEma } from '../train/index.js';
 import { defineCommand } from './command.js';
-import { TRAIN_FLAGS, dataChoicesFrom, parseMemorySize, trainOptionsFrom } from './train-flags.js';
+import { TRAIN_FLAGS, dataChoicesFrom, parseMemorySize, trainOptionsFrom, unknownFrom } from './train-flags.js';
 import { pct, renamedFlag } from './common.js';
 import { DIST_FLAGS, runDataParallel } from './data-parallel.js';
 
@@ -37,10 +37,11 @@ export const pretrainCommand = defineCommand({
       const log = (m: string): void => void (isMain && console.error(m));
       const m = await load(arch, { pretrained: false, ...(f.alpha === undefined ? {} : { alpha: f.alpha }) });
       try {
-        const r = await m.fit(f.data, { options, val: f.val, choices: { ...choices, log }, out: { dir: f.out, resume: f.resume, overwrite: f.overwrite, checkpointEvery: f['checkpoint-every'], keepCheckpoint: f['keep-checkpoint'] }, group, quiet: f.quiet, ...(f.ema ? { callbacks: [new ModelEma()] } : {}), ...(maxMemory === undefined ? {} : { maxMemory }) });
+        const r = await m.fit(f.data, { ...unknownFrom(f), options, val: f.val, choices: { ...choices, log }, out: { dir: f.out, resume: f.resume, overwrite: f.overwrite, checkpointEvery: f['checkpoint-every'], keepCheckpoint: f['keep-checkpoint'] }, group, quiet: f.quiet, ...(f.ema ? { callbacks: [new ModelEma()] } : {}), ...(maxMemory === undefined ? {} : { maxMemory }) });
         if (!isMain) return 0;
         const ev = r.evaluation;
         console.log(`wrote ${f.out} (${((performance.now() - t0) / 1000).toFixed(1)}s)${ev ? `; ${r.evaluatedOn} accuracy ${pct(ev.accuracy)}` : ''}`);
+        if (r.calibration) console.log(describeCalibration(r.calibration));
       } finally {
         m.dispose();
       }

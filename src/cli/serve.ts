@@ -1,4 +1,4 @@
-import { ENGINES, SERVE_DEFAULTS } from '../deploy/index.js';
+import { ENGINES, parseUnknown, SERVE_DEFAULTS } from '../deploy/index.js';
 import { load } from '../runs/index.js';
 import { defineCommand } from './command.js';
 import { applyThreads } from './common.js';
@@ -20,12 +20,13 @@ export const serveCommand = defineCommand({
     'top-k': { kind: 'int', help: 'classes listed in each answer\'s "top"', min: 1, default: d.topK, placeholder: 'K' },
     'request-timeout-s': { kind: 'number', help: 'a request must arrive whole within this (its headers within 10 s); slower clients get 408 and are cut off', min: 0, exclusiveMin: true, default: d.requestTimeoutMs / 1000, placeholder: 'S' },
     'idle-release-s': { kind: 'number', help: 'free memory goes back to the system after this long without a request (0: never)', min: 0, default: d.idleReleaseMs / 1000, placeholder: 'S' },
+    unknown: { kind: 'string', help: "answer unknown when the largest probability is below the model folder's calibrated threshold (auto; a folder trained without --unknown auto never does), never (off), or below VALUE", default: 'auto', placeholder: 'off|auto|VALUE' },
     engine: { kind: 'string', help: 'inference engine: auto times libtorch against onnxruntime on the first batch of each size (cached per model, batch, threads and CPU)', choices: ENGINES, default: 'auto' },
     threads: { kind: 'int', help: 'CPU threads', min: 1, placeholder: 'N' },
   },
   async run({ flags: f }) {
     applyThreads(f.threads);
-    const m = await load(f.model, { engine: f.engine, log: (line) => console.error(`tlcv serve: ${line}`) });
+    const m = await load(f.model, { unknown: parseUnknown(f.unknown), engine: f.engine, log: (line) => console.error(`tlcv serve: ${line}`) });
     try {
       const server = await m.serve({
         host: f.host,

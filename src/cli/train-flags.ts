@@ -50,6 +50,8 @@ export const TRAIN_FLAGS = {
   'crop-pct': { kind: 'number', help: `photos: evaluation resizes to input / crop-pct, then crops the centre (timm's crop_pct, default ${DEFAULT_CROP_PCT}; transfer from a model folder keeps the source's)`, min: 0, exclusiveMin: true, max: 1, placeholder: 'F' },
   interpolation: { kind: 'string', help: "resampling kernel of the resize (default bilinear; transfer from a model folder keeps the source's)", choices: INTERPOLATIONS },
   'train-crop': { kind: 'string', help: "photos: training draws RandomResizedCrop + flip (random, the default) or takes evaluation's centre crop (center; lets feature extraction cache the frozen layers)", choices: ['random', 'center'] },
+  unknown: { kind: 'string', help: 'auto: once trained, fit temperature scaling and the unknown threshold on the validation split and keep them in --out (predict and serve then answer unknown below it); off: neither', choices: ['off', 'auto'], default: 'off' },
+  'unknown-rate': { kind: 'number', help: 'with --unknown auto: the fraction of known (validation) images the threshold may answer unknown', min: 0, max: 0.5, default: 0.05, placeholder: 'F' },
   'cache-images': { kind: 'string', help: 'photos: keep decoded images in memory (auto: up to 1 GiB)', choices: ['auto', 'on', 'off'], default: 'auto' },
 } as const satisfies FlagSpecs;
 
@@ -113,6 +115,16 @@ export function parseMemorySize(raw: string | undefined): number | undefined {
   const bytes = m ? Number(m[1]) * MEMORY_UNITS[m[2]!.toLowerCase()]! : NaN;
   if (!(bytes >= 2 ** 20)) throw new TlcvError('ARGUMENT', `--max-memory: expected a size of at least 1M such as 2.5G or 800M, got ${JSON.stringify(raw)}`);
   return Math.round(bytes);
+}
+
+/**
+ * What `--unknown` asks of a run: nothing, or calibration on its validation split.
+ *
+ * @example
+ * await m.fit(f.data, { ...unknownFrom(f), out: { dir: f.out } });
+ */
+export function unknownFrom(f: Pick<TrainFlags, 'unknown' | 'unknown-rate'>): { unknown?: { targetRejection: number } } {
+  return f.unknown === 'auto' ? { unknown: { targetRejection: f['unknown-rate'] } } : {};
 }
 
 /**

@@ -2,10 +2,11 @@ import { TlcvError } from '../errors.js';
 import { checkRunFolder } from '../io/run-folder.js';
 import { parseUnfreeze } from '../transfer/strategy.js';
 import { HEAD_MODES } from '../transfer/heads/index.js';
-import { load } from '../runs/index.js';
+import { describeCalibration, load } from '../runs/index.js';
+import type { CalibrationRecord } from '../metrics/index.js';
 import { ModelEma } from '../train/index.js';
 import { defineCommand } from './command.js';
-import { TRAIN_FLAGS, dataChoicesFrom, parseMemorySize, trainOptionsFrom } from './train-flags.js';
+import { TRAIN_FLAGS, dataChoicesFrom, parseMemorySize, trainOptionsFrom, unknownFrom } from './train-flags.js';
 import { applyThreads, pct, sourceFlags } from './common.js';
 import { DIST_FLAGS, runDataParallel } from './data-parallel.js';
 import { isHeadMode, refuseTrainingFlags } from './transfer-head.js';
@@ -36,8 +37,10 @@ export const transferCommand = defineCommand({
     const source = sourceFlags('transfer', f);
     const choices = dataChoicesFrom(f, () => undefined);
     const open = { ...(source.arch === undefined ? {} : { arch: source.arch }), ...(choices.inputSize ? { inputSize: choices.inputSize } : {}) };
-    const wrote = (ev: { accuracy: number } | null, on: string, fit: number): void =>
+    const wrote = (ev: { accuracy: number } | null, on: string, fit: number, cal: CalibrationRecord | null): void => {
       console.log(`wrote ${f.out} (${((performance.now() - t0) / 1000).toFixed(1)}s, fit ${fit.toFixed(1)}s)${ev ? `; ${on} accuracy ${pct(ev.accuracy)}` : ''}`);
+      if (cal) console.log(describeCalibration(cal));
+    };
     if (isHeadMode(f.mode)) {
       // A training-free head takes seconds on one process: there is nothing to share out.
       if ((f.nproc ?? 1) > 1 || (f.nnodes ?? 1) > 1) throw new TlcvError('ARGUMENT', `--nproc and --nnodes apply to training, not --mode ${f.mode} (a training-free head fits in one process)`);
@@ -48,6 +51,7 @@ export const transferCommand = defineCommand({
       const m = await load(source.model, { ...open, log });
       try {
         const r = await m.transfer(f.data, {
+          ...unknownFrom(f),
           mode: f.mode,
           options: trainOptionsFrom(f, { augment: 'none' }),
           val: f.val,
@@ -57,7 +61,7 @@ export const transferCommand = defineCommand({
           ...(f.center === undefined ? {} : { center: f.center }),
           log,
         });
-        wrote(r.evaluation, r.evaluatedOn, r.fitSeconds);
+        wrote(r.evaluation, r.evaluatedOn, r.fitSeconds, r.calibration);
       } finally {
         m.dispose();
       }
@@ -76,6 +80,7 @@ export const transferCommand = defineCommand({
       const m = await load(source.model, { ...open, log });
       try {
         const r = await m.transfer(f.data, {
+          ...unknownFrom(f),
           mode,
           unfreeze,
           headEpochs: f['head-epochs'],
@@ -89,7 +94,7 @@ export const transferCommand = defineCommand({
           ...(maxMemory === undefined ? {} : { maxMemory }),
           log,
         });
-        if (isMain) wrote(r.evaluation, r.evaluatedOn, r.fitSeconds);
+        if (isMain) wrote(r.evaluation, r.evaluatedOn, r.fitSeconds, r.calibration);
       } finally {
         m.dispose();
       }

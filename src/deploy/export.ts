@@ -20,6 +20,10 @@ export interface ExportSource {
   preprocess: PreprocessConfig;
   /** Names the model in messages (a folder, a file). */
   where: string;
+  /** A calibrated folder's temperature: the graph divides its logits by it before the softmax. */
+  temperature?: number;
+  /** The max probability below which the image is unknown (null: none), written to metadata_props. */
+  unknownThreshold?: number | null;
 }
 
 export interface ExportRequest {
@@ -48,7 +52,7 @@ function optionsOf(s: ExportSource): OnnxExportOptions {
   if (refusal !== null) {
     throw new TlcvError('MODEL', `cannot export ${s.where}: ${refusal}; serve it with \`tlcv serve\`, or fit an exportable head with \`tlcv transfer --mode ncm\` or \`--mode probe\``);
   }
-  return { classes: s.classes, preprocessing: s.preprocess };
+  return { classes: s.classes, preprocessing: s.preprocess, ...(s.temperature === undefined ? {} : { temperature: s.temperature }), ...(s.unknownThreshold == null ? {} : { unknownThreshold: s.unknownThreshold }) };
 }
 
 /**

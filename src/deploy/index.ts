@@ -2,7 +2,7 @@
 export { exportOnnx, engineOnnx, exportMetadata, tlcvVersion, ONNX_OPSET, type OnnxExportOptions } from './onnx-export.js';
 export { exportModel, onnxOf, onnxRefusal, webFilesOf, EXPORT_FORMATS, type ExportFormat, type ExportRequest, type ExportSource } from './export.js';
 export { checkImageInput, preprocessingMetadata } from './preprocess.js';
-export { describePrediction, type ImagePredictor, type Prediction, type PredictionReport, type TopClass } from './prediction.js';
+export { describePrediction, parseUnknown, unknownThreshold, withTemperature, type UnknownSetting, type ImagePredictor, type Prediction, type PredictionReport, type TopClass } from './prediction.js';
 export { webBundle, writeWebFolder, prepareWebBundle, EMBED_MODEL_MAX_BYTES, type WebFile } from './web-bundle.js';
 export { startServer, SERVE_DEFAULTS, type RunningServer, type ServeOptions } from './server.js';
 export { IdleMemoryRelease } from './idle-memory.js';

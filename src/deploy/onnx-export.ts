@@ -2,7 +2,9 @@
  * A tlcv model as an ONNX file: input `image` (float32 N x C x H x W, pixels in [0, 255], batch
  * dimension dynamic), the normalisation inside the graph so no runtime can get mean and std
  * wrong, outputs `logits` and `probabilities`, and the preprocessing and class names in
- * metadata_props. Opset 13 (IR version 7), which Debian's onnx 1.12 checker, onnxruntime and
+ * metadata_props. A calibrated model's temperature divides the logits before the softmax (so
+ * `probabilities` are calibrated, `logits` are not) and its unknown threshold is in
+ * metadata_props (`unknown_threshold`, on the largest probability; docs/unknown.md). Opset 13 (IR version 7), which Debian's onnx 1.12 checker, onnxruntime and
  * onnxruntime-web all take.
  */
 import { existsSync, readFileSync } from 'node:fs';
@@ -23,6 +25,10 @@ export interface OnnxExportOptions {
   classes: string[];
   /** The model folder's preprocessing record, written to metadata_props. */
   preprocessing: PreprocessConfig;
+  /** Temperature scaling: `probabilities` is softmax(logits / temperature) (default 1: no Div node). */
+  temperature?: number;
+  /** The largest probability below which the image is unknown, as metadata_props `unknown_threshold`. */
+  unknownThreshold?: number;
 }
 
 let version: string | null = null;
@@ -44,7 +50,10 @@ export function tlcvVersion(): string {
 
 /** The ONNX metadata_props of an export: classes, preprocessing, tlcv version, architecture. */
 export function exportMetadata(model: ClassifierModel, o: OnnxExportOptions): Record<string, string> {
-  return preprocessingMetadata(o.preprocessing, o.classes, { model: model.config.name, tlcv_version: tlcvVersion() });
+  const open: Record<string, string> = {};
+  if (o.temperature !== undefined && o.temperature !== 1) open.temperature = String(o.temperature);
+  if (o.unknownThreshold !== undefined) Object.assign(open, { unknown_score: 'max-softmax', unknown_threshold: String(o.unknownThreshold) });
+  return preprocessingMetadata(o.preprocessing, o.classes, { model: model.config.name, tlcv_version: tlcvVersion(), ...open });
 }
 
 function valueInfo(name: string, dims: (number | string)[]): onnxProto.onnx.IValueInfoProto {
@@ -65,7 +74,7 @@ function normalize(g: GraphBuilder, image: string, mean: number[], std: number[]
 type GraphInput = { kind: 'pixels'; mean: number[]; std: number[] } | { kind: 'normalized' };
 
 /** The model's ONNX graph (nodes, weights, the input and both outputs). */
-function graphOf(model: ClassifierModel, input: GraphInput): onnxProto.onnx.IGraphProto {
+function graphOf(model: ClassifierModel, input: GraphInput, temperature = 1): onnxProto.onnx.IGraphProto {
   const [c, h, w] = model.config.inputSize;
   const g = new GraphBuilder();
   const name = g.fresh(input.kind === 'pixels' ? 'image' : 'input');
@@ -73,7 +82,12 @@ function graphOf(model: ClassifierModel, input: GraphInput): onnxProto.onnx.IGra
   const logits = emitModule(g, model, first);
   if (logits.rank !== 2) throw new TlcvError('MODEL', `internal: ${model.config.name} exported to a rank-${logits.rank} output, expected logits [N, classes]`);
   g.renameOutput(logits.name, 'logits');
-  g.nodes.push({ opType: 'Softmax', name: 'probabilities/Softmax', input: ['logits'], output: ['probabilities'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });
+  let scaled = 'logits';
+  if (temperature !== 1) {
+    const t = g.addFloats('temperature', [], Float32Array.of(temperature));
+    scaled = g.node('Div', ['logits', t], 'probabilities');
+  }
+  g.nodes.push({ opType: 'Softmax', name: 'probabilities/Softmax', input: [scaled], output: ['probabilities'], attribute: [{ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 }] });
   const k = model.numClasses;
   return {
     name: model.config.name,
@@ -104,11 +118,13 @@ export function exportOnnx(model: ClassifierModel, o: OnnxExportOptions): Uint8A
   }
   const perChannel = (v: number[]): number[] => Array.from({ length: c }, (_, i) => v[v.length === 1 ? 0 : i]!);
   if (o.classes.length !== model.numClasses) throw new TlcvError('MODEL', `${o.classes.length} class names for a model with ${model.numClasses} outputs`);
-  const graph = graphOf(model, { kind: 'pixels', mean: perChannel(p.mean), std: perChannel(p.std) });
+  const t = o.temperature ?? 1;
+  if (!(t > 0 && Number.isFinite(t))) throw new TlcvError('ARGUMENT', `temperature: expected a positive number, got ${t}`);
+  const graph = graphOf(model, { kind: 'pixels', mean: perChannel(p.mean), std: perChannel(p.std) }, t);
   const metadataProps = Object.entries(exportMetadata(model, o)).map(([key, value]) => ({ key, value }));
   return encode(graph, {
     metadataProps,
-    docString: `${model.config.name} exported by tlcv: input "image" float32 [N, ${c}, ${h}, ${w}] in [0, 255] (see metadata_props for the resize and crop); outputs "logits" and "probabilities".`,
+    docString: `${model.config.name} exported by tlcv: input "image" float32 [N, ${c}, ${h}, ${w}] in [0, 255] (see metadata_props for the resize and crop); outputs "logits" and "probabilities"${t === 1 ? '' : ` (softmax of logits / ${t}, the calibrated temperature)`}${o.unknownThreshold === undefined ? '' : `; an image whose largest probability is below metadata_props unknown_threshold (${o.unknownThreshold}) is unknown`}.`,
   });
 }
 

@@ -11,6 +11,7 @@ import { describesForward, type ForwardStep } from '../models/index.js';
 import { tidy, type F } from '../tensor/index.js';
 import type { GraphBuilder, Value } from './onnx-builder.js';
 import { CNN_EMITTERS, type EmitChild } from './onnx-cnn-ops.js';
+import { TRANSFORMER_EMITTERS, emitLinearTokens } from './onnx-transformer-ops.js';
 
 /** One step of a chain: a module with its dotted path, or a functional step. */
 type Item = { module: Module; path: string } | { op: 'globalAvgPool' | 'flatten' } | { residual: Item[]; shortcut: Item[]; path: string };
@@ -90,9 +91,9 @@ const emitFlatten: Emitter<Flatten> = (g, m, path, x) => {
   return flatten(g, path, x);
 };
 
-/** y = x Wᵀ + b: Gemm with transB on 2-d input. */
+/** y = x Wᵀ + b: Gemm with transB on 2-d input; MatMul and Add on tokens. */
 const emitLinear: Emitter<Linear> = (g, fc, path, x) => {
-  if (x.rank !== 2) throw new TlcvError('MODEL', `cannot export ${path}: Linear on a ${x.rank}-d input (only 2-d input, as after a flatten, maps to Gemm)`);
+  if (x.rank !== 2) return emitLinearTokens(g, fc, path, x);
   const inputs = tidy(() => [g.addTensor(`${path}.weight`, fc.weight), ...(fc.bias === null ? [] : [g.addTensor(`${path}.bias`, fc.bias)])]);
   return { name: g.node('Gemm', [x.name, ...inputs], path, { transB: 1 }), rank: 2 };
 };
@@ -101,6 +102,7 @@ const passThrough: Emitter<Module> = (_g, _m, _path, x) => x;
 
 /** Leaf module kinds; anything with children goes through its forwardSpec or Sequential. */
 const EMITTERS: [abstract new (...args: never[]) => Module, Emitter<never>][] = [
+  ...TRANSFORMER_EMITTERS,
   [Conv2d, (g, m: Conv2d, path, x) => emitConv(g, m, path, x)],
   [BatchNorm2d, emitBatchNorm],
   [ReLU, emitRelu],

@@ -155,7 +155,7 @@ export async function startServer(predictor: ImagePredictor, options: ServeOptio
       held = images.length;
       const pixels = await allSettled(images.map((im) => predictor.pixels(im)));
       const probs = await Promise.all(pixels.map((px) => batcher.submit(px)));
-      const report: PredictionReport = { classes: predictor.classes, predictions: images.map((im, i) => describePrediction(im.name, probs[i]!, predictor.classes, o.topK)) };
+      const report: PredictionReport = { classes: predictor.classes, predictions: images.map((im, i) => describePrediction(im.name, probs[i]!, predictor.classes, o.topK, predictor.unknownThreshold ?? null)) };
       send(res, 200, report);
     } catch (e) {
       if (e instanceof BodyError) fail(res, e.status, e.message);

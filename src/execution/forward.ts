@@ -81,5 +81,14 @@ export function planForward(model: ClassifierModel, x: Tensor, plan: ExecutionPl
 export function setTrainingMode(model: ClassifierModel, stages: Stage[], frozenStages: number, training: boolean): void {
   model.train(training);
   if (!training) return;
-  for (let i = 0; i < frozenStages; i += 1) for (const p of stages[i]!.prefixes) model.getSubmodule(p).eval();
+  // A prefix may name a parameter rather than a module (a ViT's class token): it has no mode.
+  const modules = model.namedModules();
+  const params = model.namedParameters();
+  for (let i = 0; i < frozenStages; i += 1) {
+    for (const p of stages[i]!.prefixes) {
+      const m = modules.get(p);
+      if (m !== undefined) m.eval();
+      else if (!params.has(p)) model.getSubmodule(p); // names what is wrong with the prefix
+    }
+  }
 }

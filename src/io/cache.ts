@@ -1,11 +1,12 @@
 /**
  * tlcv's one cache root: `$TLCV_CACHE`, else `~/.cache/tlcv`. Downloaded datasets go to `data/`,
- * pretrained weights to `weights/` and timed execution plans to `plans/` under it.
+ * pretrained weights to `weights/`, timed execution plans to `plans/` and what
+ * `tlcv models` shows (each model's cost, its speed measured by `tlcv bench`) to `models/` under it.
  */
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-export type CacheKind = 'data' | 'weights' | 'plans';
+export type CacheKind = 'data' | 'weights' | 'plans' | 'models';
 
 /**
  * @example

@@ -12,8 +12,12 @@ import { writeFileAtomicAsync } from './atomic-write.js';
 export interface DownloadRequest {
   /** Where to fetch from, tried in order until one succeeds. */
   urls: string[];
-  /** Full hex digest, or the leading hex digits published with the file (torchvision's 8). */
-  sha256: string;
+  /**
+   * Full hex digest, or the leading hex digits published with the file (torchvision's 8); null
+   * where none is published: the digest is then only computed and logged, and the caller checks
+   * the file some other way.
+   */
+  sha256: string | null;
   /** Where the verified file goes. */
   dest: string;
   /** Per attempt; none by default. */
@@ -62,7 +66,8 @@ async function attempt(url: string, r: DownloadRequest): Promise<void> {
     await writeFileAtomicAsync(r.dest, hashed(), {
       check: () => {
         const digest = hash.digest('hex');
-        if (!sha256Matches(digest, r.sha256)) throw new DownloadError(url, `sha256 ${digest} does not match the official ${r.sha256}`);
+        if (r.sha256 === null) r.log?.(`sha256 of ${url}: ${digest} (no official checksum published)`);
+        else if (!sha256Matches(digest, r.sha256)) throw new DownloadError(url, `sha256 ${digest} does not match the official ${r.sha256}`);
       },
     });
   } catch (e) {

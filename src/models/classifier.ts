@@ -12,10 +12,14 @@ export interface PretrainedSource {
   /**
    * The file's sha256 in hex. Where only the 8-hex prefix that torchvision puts in the file
    * name is known, this holds that prefix and the check compares prefixes (as torch.hub does).
+   * null where none is published (DINOv2's files): the download is then checked by loading it,
+   * whose state dict must fit the architecture key for key and shape for shape.
    */
-  sha256: string;
+  sha256: string | null;
   /** File name inside the weights cache. */
   file: string;
+  /** The file holds the backbone only (DINOv2's): loading it leaves the classifier freshly initialised. */
+  backboneOnly?: boolean;
 }
 
 export interface ModelConfig {
@@ -127,6 +131,15 @@ export abstract class ClassifierModel extends Module {
    */
   resetFeatureExtractionHead(numClasses: number): void {
     this.resetClassifier(numClasses);
+  }
+
+  /**
+   * A pretrained tensor whose shape differs from this model's, made to fit, with a few words on
+   * how (a ViT's position embedding interpolated to another input size); null when it cannot be,
+   * and the load then reports the mismatch. The caller owns the tensor returned.
+   */
+  adaptPretrainedTensor(_key: string, _theirs: Tensor): { tensor: Tensor; how: string } | null {
+    return null;
   }
 
   /** Records architecture settings that a subclass changed after construction (saved with the model). */

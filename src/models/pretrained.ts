@@ -17,8 +17,10 @@ export { resolvePretrained } from './weights-cache.js';
 export interface PretrainedReport {
   /** Keys copied into the model. */
   loaded: string[];
-  /** Classifier keys left out because their shapes differ from the model's. */
+  /** Classifier keys left out because their shapes differ from the model's, or absent from a backbone-only file. */
   droppedClassifier: string[];
+  /** Tensors of another shape made to fit (a ViT's position embedding for another input size). */
+  adapted: { name: string; from: number[]; to: number[]; how: string }[];
   /** How the first conv was adapted, when it was. */
   adaptedFirstConv: { name: string; from: number[]; to: number[] } | null;
   /** Entries the file lacked that the model fills in itself (BatchNorm's num_batches_tracked). */
@@ -62,7 +64,7 @@ export function loadPretrained(model: ClassifierModel, sd: StateDictInput, o: { 
   const log = o.log ?? ((): void => undefined);
   const source = new Map(toStateMap(sd));
   const own = model.stateDict();
-  const report: PretrainedReport = { loaded: [], droppedClassifier: [], adaptedFirstConv: null, defaulted: [] };
+  const report: PretrainedReport = { loaded: [], droppedClassifier: [], adapted: [], adaptedFirstConv: null, defaulted: [] };
   const name = model.config.name;
   const temporaries: Tensor[] = [];
   try {
@@ -75,7 +77,12 @@ export function loadPretrained(model: ClassifierModel, sd: StateDictInput, o: { 
         report.droppedClassifier.push(key);
       }
     }
-    if (report.droppedClassifier.length > 0) {
+    // A backbone's published weights (DINOv2's) carry no classifier at all.
+    const headKeys = [...own.keys()].filter((k) => k.startsWith(`${cls}.`));
+    if (model.config.pretrained?.backboneOnly === true && headKeys.length > 0 && headKeys.every((k) => !source.has(k))) {
+      report.droppedClassifier.push(...headKeys);
+      log(`${name}: the weights are a backbone's, without a classifier; ${cls} left freshly initialised`);
+    } else if (report.droppedClassifier.length > 0) {
       const w = toStateMap(sd).get(`${cls}.weight`);
       log(
         `${name}: classifier ${cls} of the weights (${w === undefined ? '?' : shapeText(w.shape)}) does not fit this model's ${model.numClasses} classes; left it freshly initialised`,
@@ -95,6 +102,17 @@ export function loadPretrained(model: ClassifierModel, sd: StateDictInput, o: { 
         const how = mine.shape[1] === 1 ? 'summed over its input channels' : `repeated over ${mine.shape[1]} channels and scaled by 3/${mine.shape[1]}`;
         log(`${name}: first conv ${convKey} adapted from ${theirs.shape[1]} to ${mine.shape[1]} input channels (${how})`);
       }
+    }
+
+    for (const [key, theirs] of source) {
+      const mine = own.get(key);
+      if (mine === undefined || shapeText(mine.shape) === shapeText(theirs.shape)) continue;
+      const fit = model.adaptPretrainedTensor(key, theirs);
+      if (fit === null) continue;
+      temporaries.push(keep(fit.tensor));
+      source.set(key, fit.tensor);
+      report.adapted.push({ name: key, from: theirs.shape, to: fit.tensor.shape, how: fit.how });
+      log(`${name}: ${key} ${fit.how}`);
     }
 
     const optional = model.optionalStateEntries();

@@ -11,6 +11,9 @@ import { MobileNetV3, MOBILENET_V3_CONFIGS } from './mobilenet-v3.js';
 import { RegNet, REGNET_CONFIGS } from './regnet.js';
 import { ResNet, RESNET_CONFIGS } from './resnet.js';
 import { SeedCnn, SEED_CNN_CONFIG } from './seed-cnn.js';
+import { ConvNeXt, CONVNEXT_CONFIGS } from './convnext.js';
+import { VisionTransformer, VIT_CONFIGS } from './vision-transformer.js';
+import { DinoVisionTransformer, DINOV2_CONFIGS } from './dinov2.js';
 
 export type { ClassifierModel, ModelConfig, PretrainedSource, Stage } from './classifier.js';
 
@@ -137,3 +140,6 @@ for (const c of MOBILENET_V2_CONFIGS) registerModel(c, (cfg) => new MobileNetV2(
 for (const c of EFFICIENTNET_CONFIGS) registerModel(c, (cfg) => new EfficientNet(cfg));
 for (const c of MOBILENET_V3_CONFIGS) registerModel(c, (cfg) => new MobileNetV3(cfg));
 for (const c of REGNET_CONFIGS) registerModel(c, (cfg) => new RegNet(cfg));
+for (const c of CONVNEXT_CONFIGS) registerModel(c, (cfg) => new ConvNeXt(cfg));
+for (const c of VIT_CONFIGS) registerModel(c, (cfg) => new VisionTransformer(cfg));
+for (const c of DINOV2_CONFIGS) registerModel(c, (cfg) => new DinoVisionTransformer(cfg));

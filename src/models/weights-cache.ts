@@ -27,7 +27,8 @@ export interface ResolveOptions {
 
 /**
  * Downloads `src.url` into `dir/src.file`, checking its sha256 on the way; the file appears
- * only once complete and verified.
+ * only once complete and verified. Where no sha256 is published (`sha256: null`), the digest is
+ * logged and the file is checked when loaded (its state dict must fit the architecture exactly).
  *
  * @example
  * await downloadVerified(getModelConfig('resnet18').pretrained!, defaultWeightsDir());
@@ -35,7 +36,7 @@ export interface ResolveOptions {
 export async function downloadVerified(src: PretrainedSource, dir: string, o: Omit<ResolveOptions, 'cacheDir'> = {}): Promise<string> {
   const dest = join(dir, src.file);
   try {
-    await download({ urls: [src.url], sha256: src.sha256, dest, ...(o.fetch ? { fetch: o.fetch } : {}) });
+    await download({ urls: [src.url], sha256: src.sha256, dest, ...(o.fetch ? { fetch: o.fetch } : {}), ...(o.log ? { log: o.log } : {}) });
   } catch (e) {
     if (!(e instanceof DownloadError)) throw e;
     throw new TlcvError('WEIGHTS', `could not download pretrained weights (${e.reason}): download it yourself from ${src.url} and put it at ${dest}`);

@@ -16,3 +16,11 @@ export { StochasticDepth, type StochasticDepthMode } from './stochastic-depth.js
 export { Sigmoid, SiLU, Hardsigmoid, Hardswish, InplaceActivation } from './sigmoid-activations.js';
 export { SqueezeExcitation, type SqueezeExcitationOptions } from './squeeze-excitation.js';
 export { conv2dNormActivation, type ConvNormActivationOptions } from './conv-norm-activation.js';
+export { LayerNorm, LayerNorm2d, type LayerNormOptions } from './layer-norm.js';
+export { GELU } from './gelu.js';
+export { Permute } from './permute.js';
+export { LayerScale, layerScaleTensor } from './layer-scale.js';
+export { PatchEmbed, patchTokens } from './patch-embed.js';
+export { attentionPath, mergeHeads, scaledDotProductAttention, splitHeads, type AttentionOptions, type AttentionPath } from './attention.js';
+export { MultiheadAttention } from './multihead-attention.js';
+export { SelfAttention, type SelfAttentionOptions } from './self-attention.js';

@@ -5,7 +5,7 @@
  * weights as PyTorch building the same model after `torch.manual_seed(s)`.
  */
 import { TlcvError } from '../errors.js';
-import { invoke, noGrad, type Tensor } from '../tensor/index.js';
+import { invoke, noGrad, tensor, tidy, type Tensor } from '../tensor/index.js';
 
 export type Nonlinearity = 'linear' | 'conv2d' | 'sigmoid' | 'tanh' | 'relu' | 'leaky_relu';
 export type FanMode = 'fan_in' | 'fan_out';
@@ -109,4 +109,31 @@ export function defaultBias_(bias: Tensor, weight: Tensor): Tensor {
   const { fanIn } = fanInAndOut(weight);
   const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
   return uniform_(bias, -bound, bound);
+}
+
+/** math.erf in double precision: libm's, through libtorch's float64 kernel (the one Python's math.erf calls). */
+function erf(x: number): number {
+  return tidy(() => (invoke('erf', [tensor([x], { dtype: 'float64' })]) as Tensor).item());
+}
+
+/**
+ * Fills `t` from N(mean, std²) truncated to [a, b] (absolute bounds, as torch.nn.init.trunc_normal_
+ * takes them: -2 and 2 by default), with torch's own inverse-CDF method and draws: one uniform_
+ * over the bounds' CDF range, erfinv_, scale, shift, clamp. ConvNeXt and the ViTs init with it.
+ *
+ * @example
+ * truncNormal_(linear.weight, 0, 0.02);
+ */
+export function truncNormal_(t: Tensor, mean = 0, std = 1, a = -2, b = 2): Tensor {
+  const normCdf = (x: number): number => (1 + erf(x / Math.sqrt(2))) / 2;
+  const l = normCdf((a - mean) / std);
+  const u = normCdf((b - mean) / std);
+  noGrad(() => {
+    uniform_(t, 2 * l - 1, 2 * u - 1);
+    (invoke('erfinv_', [t]) as Tensor).dispose();
+    t.mul_(std * Math.sqrt(2));
+    t.add_(mean);
+    t.clamp_(a, b);
+  });
+  return t;
 }

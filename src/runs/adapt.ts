@@ -10,7 +10,7 @@ import { concatDatasets, type ImageDataset } from '../data/index.js';
 import type { ClassifierModel } from '../models/index.js';
 import type { EvaluationResult } from '../metrics/index.js';
 import { layOutForPlan, tunePlanOn, type ExecutionPlan } from '../execution/index.js';
-import { adaptBatchNorm, pseudoLabelRound, withoutLabels, type AdaBnResult, type DannOptions } from '../transfer/adapt/index.js';
+import { adaptBatchNorm, checkAdaBnApplies, pseudoLabelRound, withoutLabels, type AdaBnResult, type DannOptions } from '../transfer/adapt/index.js';
 import { Dann, Learner, TargetEvaluation, loaderFor, resolveTrainOptions, type Callback, type DannEpochStats, type EpochRecord, type TrainOptions } from '../train/index.js';
 
 export const ADAPT_METHODS = ['adabn', 'dann', 'pseudo-label'] as const;
@@ -143,6 +143,8 @@ function adaptLearner(model: ClassifierModel, train: ImageDataset, r: AdaptReque
  */
 export async function adaptModel(model: ClassifierModel, r: AdaptRequest): Promise<AdaptResult> {
   checkRequest(r);
+  // A model without BatchNorm is refused now, not after minutes of scoring and plan timing (DINOv2 at 224 px).
+  if (r.method === 'adabn') checkAdaBnApplies(model);
   const t0 = performance.now();
   const log = r.log ?? (() => undefined);
   const target = withoutLabels(r.target);

@@ -16,3 +16,5 @@ export { CostModel, type CostFamily, type FitDataSize } from './fit/cost.js';
 export { chooseCandidates, cachedZooWeights, type FitCandidate } from './fit/candidates.js';
 export { lrFindRun, lrFindOn, writeLrFindReport, type LrFindRunOptions, type LrFindOutcome } from './lr-find-run.js';
 export { validationData, validationLogits } from './fit/validation.js';
+export { calibrateOnValidation, datasetLogits, describeCalibration, type UnknownRequest } from './calibration-run.js';
+export { checkCalibrationRecord } from './calibration-record.js';

@@ -13,6 +13,8 @@ import { readSafetensors, safetensorsChunks } from '../io/safetensors.js';
 import { writeFilesAtomic } from '../io/atomic-write.js';
 import { RUN_FILES } from '../io/run-folder.js';
 import { checkHeadRecord, headRecord, restoreHead, type HeadRecord } from '../transfer/heads/head-record.js';
+import type { CalibrationRecord } from '../metrics/index.js';
+import { checkCalibrationRecord } from './calibration-record.js';
 
 const CONFIG_FILE = RUN_FILES.config;
 const WEIGHTS_FILE = RUN_FILES.weights;
@@ -35,6 +37,11 @@ export interface ModelFolderConfig {
   head?: HeadRecord;
   /** How predict and evaluate run it by default: with test-time augmentation (tlcv fit sets it where validation says it helps). */
   inference?: { tta: boolean };
+  /**
+   * Temperature scaling and the unknown threshold fitted on the run's validation split
+   * (`--unknown auto`); absent in folders trained without it, which answer as they always did.
+   */
+  calibration?: CalibrationRecord;
 }
 
 /**
@@ -45,7 +52,7 @@ export interface ModelFolderConfig {
  * @example
  * saveModelFolder('runs/digits', model, { classes: train.classes, preprocess: train.preprocess });
  */
-export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown>; preprocess: PreprocessConfig | null; tta?: boolean }): ModelFolderConfig {
+export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown>; preprocess: PreprocessConfig | null; calibration?: CalibrationRecord | null; tta?: boolean }): ModelFolderConfig {
   const c = model.config;
   const images = c.inputSize[0] === 1 || c.inputSize[0] === 3;
   // No default: a folder whose record differs from what the model was trained and evaluated
@@ -74,6 +81,7 @@ export function saveModelFolder(dir: string, model: ClassifierModel, info: { cla
   const head = headRecord(model);
   if (head !== undefined) config.head = head;
   if (info.tta === true) config.inference = { tta: true };
+  if (info.calibration) config.calibration = checkCalibrationRecord(info.calibration, dir, c.name)!;
   writeFilesAtomic([
     { path: join(dir, WEIGHTS_FILE), data: safetensorsChunks(model.stateDict(), { format: 'pt', tlcv_model: c.name }) },
     { path: join(dir, CONFIG_FILE), data: `${JSON.stringify(config, null, 2)}\n` },
@@ -113,7 +121,8 @@ export function readModelConfig(dir: string): ModelFolderConfig {
   if (c.preprocess !== undefined) checkPreprocessFits(parsePreprocess(c.preprocess, `${path} (preprocess)`), c, path);
   const head = checkHeadRecord(c.head, path);
   if (c.inference !== undefined) field(typeof c.inference === 'object' && c.inference !== null && typeof c.inference.tta === 'boolean', path, 'inference', '{ "tta": true or false }', c.inference);
-  return { ...c, weights, options: c.options ?? {}, ...(head === undefined ? {} : { head }) };
+  const calibration = checkCalibrationRecord(c.calibration, path, c.model);
+  return { ...c, weights, options: c.options ?? {}, ...(head === undefined ? {} : { head }), ...(calibration === undefined ? {} : { calibration }) };
 }
 
 function checkPreprocessFits(p: PreprocessJson | PreprocessConfig, c: ModelFolderConfig, where: string): void {

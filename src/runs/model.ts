@@ -9,12 +9,12 @@
 import { TlcvError } from '../errors.js';
 import { isFileDataset, preprocessImageFile, type Dataset, type ImageSource, type PreprocessConfig } from '../data/index.js';
 import type { ClassifierModel } from '../models/index.js';
-import type { EvaluationResult } from '../metrics/index.js';
+import type { CalibrationRecord, EvaluationResult } from '../metrics/index.js';
 import { releaseFoldedView, type ExecutionPlan } from '../execution/index.js';
 import type { Tensor } from '../tensor/index.js';
 import { evaluateOn, resolveTrainOptions, type Precision } from '../train/index.js';
 import { HEAD_MODES, type HeadMode } from '../transfer/heads/index.js';
-import { InferenceEngine, SERVE_DEFAULTS, describePrediction, exportModel, startServer, webFilesOf, type EngineRequest, type ExportRequest, type ExportSource, type ImagePredictor, type Prediction, type RunningServer, type ServeOptions, type WebFile } from '../deploy/index.js';
+import { InferenceEngine, SERVE_DEFAULTS, describePrediction, unknownThreshold, withTemperature, type UnknownSetting, exportModel, startServer, webFilesOf, type EngineRequest, type ExportRequest, type ExportSource, type ImagePredictor, type Prediction, type RunningServer, type ServeOptions, type WebFile } from '../deploy/index.js';
 import { alignToModelClasses, loadForModel } from './data-prep.js';
 import { openModel, type OpenOptions, type Opened } from './open.js';
 import { saveModelFolder } from './model-folder.js';
@@ -37,6 +37,11 @@ export interface LoadModelOptions extends OpenOptions {
   engine?: EngineRequest;
   /** Where the engine's timing and fallback lines go (default: nowhere). */
   log?: (line: string) => void;
+  /**
+   * When predict and serve answer unknown: below the model folder's calibrated threshold (auto,
+   * the default; a folder without one never does), never (off), or below this max probability.
+   */
+  unknown?: UnknownSetting;
 }
 
 /** `transfer`'s request: a training mode (Learner) or a training-free head. */
@@ -73,6 +78,8 @@ export class Model implements ImagePredictor {
   #tta = false;
   readonly #engine: InferenceEngine;
   readonly #log: (line: string) => void;
+  #calibration: CalibrationRecord | null;
+  readonly #unknown: UnknownSetting;
 
   /** Use `load(source)`, or `Model.wrap(module, ...)` for a module trained in code. */
   constructor(opened: Opened, o: LoadModelOptions = {}, source = opened.description) {
@@ -80,6 +87,10 @@ export class Model implements ImagePredictor {
     this.#description = opened.description;
     this.#source = source;
     this.#log = o.log ?? (() => {});
+    this.#unknown = o.unknown ?? 'auto';
+    // Checked here, so that a bad setting fails at load rather than at the first image.
+    unknownThreshold(this.#unknown, null);
+    this.#calibration = opened.kind === 'module' ? (opened.calibration ?? null) : null;
     this.#engine = new InferenceEngine({ ...(o.engine === undefined ? {} : { engine: o.engine }), where: source, log: (line) => this.#log(line) });
     if (opened.kind === 'module') {
       this.#module = opened.module;
@@ -148,6 +159,14 @@ export class Model implements ImagePredictor {
   get description(): string {
     return this.#description;
   }
+  /** The temperature and unknown threshold the model folder recorded (`--unknown auto` at training), or null. */
+  get calibration(): CalibrationRecord | null {
+    return this.#calibration;
+  }
+  /** The max probability below which predict and serve answer unknown (null: never), from the `unknown` setting. */
+  get unknownThreshold(): number | null {
+    return unknownThreshold(this.#unknown, this.#calibration?.threshold ?? null);
+  }
 
   #adopt(r: RunOutcome): void {
     if (this.#module !== null && this.#module !== r.module) this.#module.dispose();
@@ -155,6 +174,9 @@ export class Model implements ImagePredictor {
     this.#arch = null;
     this.#classes = r.classes;
     this.#preprocess = r.preprocess;
+    this.#calibration = r.calibration;
+    // A new model: whether mirroring helps it is for its own validation to say (fit sets it).
+    this.#tta = false;
     this.#evalPlan = null;
   }
 
@@ -201,6 +223,8 @@ export class Model implements ImagePredictor {
   async adapt(target: string, o: Omit<AdaptRunOptions, 'from'> & { from?: string }): Promise<AdaptRunOutcome> {
     const r = await adaptRun(this.module, this.#classes, this.#preprocess, target, { ...o, from: o.from ?? this.#source, description: this.#description });
     this.#preprocess = r.preprocess;
+    // Adapted weights answer with other confidences: the old temperature and threshold no longer hold.
+    this.#calibration = null;
     this.#evalPlan = null;
     return r;
   }
@@ -237,16 +261,20 @@ export class Model implements ImagePredictor {
   /**
    * Class probabilities for a batch of uint8 CHW pixels, in one forward on the model's engine:
    * libtorch fp32 with conv+BN folded, or onnxruntime on the ONNX graph, so predict and serve
-   * answer what the exported file would (within 1e-4).
+   * answer what the exported file would (within 1e-4). A calibrated folder's temperature
+   * applies (as in the exported graph).
    */
   classify(images: Uint8Array[], o: { tta?: boolean } = {}): number[][] {
     const module = this.module;
     const input = { ...(this.#preprocess ?? module.config), model: module.config.name };
-    const probs = this.#engine.classify(module, images, input);
-    if (!(o.tta ?? this.#tta)) return probs;
-    // Test-time augmentation on the pixels, so that either engine runs it.
-    const mirrored = this.#engine.classify(module, mirrorPixels(images, input.inputSize), input);
-    return probs.map((p, i) => p.map((v, k) => (v + mirrored[i]![k]!) / 2));
+    let probs = this.#engine.classify(module, images, input);
+    if (o.tta ?? this.#tta) {
+      // Test-time augmentation on the pixels, so that either engine runs it; before the temperature.
+      const mirrored = this.#engine.classify(module, mirrorPixels(images, input.inputSize), input);
+      probs = probs.map((p, i) => p.map((v, k) => (v + mirrored[i]![k]!) / 2));
+    }
+    const t = this.#calibration?.temperature ?? 1;
+    return t === 1 ? probs : probs.map((p) => withTemperature(p, t));
   }
 
   /**
@@ -263,30 +291,35 @@ export class Model implements ImagePredictor {
 
   /**
    * Predictions for image files (paths), encoded images (bytes), or a uint8 tensor of pixels
-   * [N, C, H, W] at the input size; `batchSize` images run in each forward (default 16).
+   * [N, C, H, W] at the input size; `batchSize` images run in each forward (default 16). Where an
+   * unknown threshold is in force (`unknown`, default the load's setting), each has `unknown`
+   * and `score` (docs/unknown.md).
    *
    * @example
    * const [p] = await m.predict(['cat.jpg'], { topK: 3 });
+   * if (p.unknown) console.log(`none of the classes (nearest ${p.top[0].class})`);
    */
-  async predict(inputs: PredictInput[] | Tensor, o: { topK?: number; batchSize?: number; tta?: boolean } = {}): Promise<Prediction[]> {
+  async predict(inputs: PredictInput[] | Tensor, o: { topK?: number; batchSize?: number; unknown?: UnknownSetting; tta?: boolean } = {}): Promise<Prediction[]> {
     const k = o.topK ?? 5;
     const batch = o.batchSize ?? 16;
+    const below = o.unknown === undefined ? this.unknownThreshold : unknownThreshold(o.unknown, this.#calibration?.threshold ?? null);
     if (!Array.isArray(inputs)) {
       const [c, h, w] = (this.#preprocess ?? this.module.config).inputSize;
       const px = pixelsOfTensor(inputs, [c, h, w]);
-      return this.classify(px, o).map((p, i) => describePrediction(`tensor[${i}]`, p, this.#classes, k));
+      return this.classify(px, o).map((p, i) => describePrediction(`tensor[${i}]`, p, this.#classes, k, below));
     }
     const out: Prediction[] = [];
     for (let at = 0; at < inputs.length; at += batch) {
       const part = inputs.slice(at, at + batch).map((x, i) => (typeof x === 'string' ? x : x instanceof Uint8Array ? { bytes: x, name: `input[${at + i}]` } : x));
       const px = await Promise.all(part.map((x) => this.pixels(x)));
-      this.classify(px, o).forEach((p, i) => out.push(describePrediction(typeof part[i] === 'string' ? part[i] : part[i]!.name, p, this.#classes, k)));
+      this.classify(px, o).forEach((p, i) => out.push(describePrediction(typeof part[i] === 'string' ? part[i] : part[i]!.name, p, this.#classes, k, below)));
     }
     return out;
   }
 
   #exportSource(): ExportSource {
-    return { module: this.module, classes: this.#classes, preprocess: this.#record(), where: this.#source };
+    const t = this.#calibration?.temperature ?? 1;
+    return { module: this.module, classes: this.#classes, preprocess: this.#record(), where: this.#source, ...(t === 1 ? {} : { temperature: t }), unknownThreshold: this.unknownThreshold };
   }
 
   /** The offline page's files (what `serve` serves at / and `export({ format: 'web' })` writes). */
@@ -327,7 +360,7 @@ export class Model implements ImagePredictor {
    * m.save('runs/mine', { provenance: { note: 'trained by hand' } });
    */
   save(dir: string, o: { provenance?: Record<string, unknown> } = {}): void {
-    saveModelFolder(dir, this.module, { classes: this.#classes, preprocess: this.#preprocess, provenance: o.provenance ?? {}, ...(this.#tta ? { tta: true } : {}) });
+    saveModelFolder(dir, this.module, { classes: this.#classes, preprocess: this.#preprocess, calibration: this.#calibration, provenance: o.provenance ?? {}, ...(this.#tta ? { tta: true } : {}) });
   }
 
   dispose(): void {

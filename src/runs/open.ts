@@ -7,6 +7,7 @@ import { existsSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { TlcvError } from '../errors.js';
 import type { PreprocessConfig } from '../data/index.js';
+import type { CalibrationRecord } from '../metrics/index.js';
 import { createModel, getModelConfig, listModels, type ClassifierModel, type CreateModelOptions } from '../models/index.js';
 import { loadWeightsFile, resolvePretrained } from '../models/pretrained.js';
 import { isModelFolder, loadModelFolder } from './model-folder.js';
@@ -29,7 +30,7 @@ export interface OpenOptions {
 
 /** What was opened: a built module (with its classes and record), or an architecture to build. */
 export type Opened =
-  | { kind: 'module'; module: ClassifierModel; classes: string[]; preprocess: PreprocessConfig | null; description: string; tta?: boolean }
+  | { kind: 'module'; module: ClassifierModel; classes: string[]; preprocess: PreprocessConfig | null; description: string; tta?: boolean; calibration?: CalibrationRecord }
   | { kind: 'architecture'; arch: string; build: CreateModelOptions; description: string };
 
 const defaultClasses = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i));
@@ -55,7 +56,8 @@ export async function openModel(source: string, o: OpenOptions = {}): Promise<Op
       model.dispose();
       throw new TlcvError('ARGUMENT', `--input-size ${o.inputSize.join('x')}: the model folder ${source} was trained at ${h}x${w} and keeps that size; give --input-size with a zoo name or a weights file`);
     }
-    return { kind: 'module', module: model, classes: config.classes, preprocess, description: `model folder ${source} (${config.model}, ${config.numClasses} classes)`, ...(config.inference?.tta ? { tta: true } : {}) };
+    const calibration = config.calibration === undefined ? {} : { calibration: config.calibration };
+    return { kind: 'module', module: model, classes: config.classes, preprocess, description: `model folder ${source} (${config.model}, ${config.numClasses} classes)`, ...(config.inference?.tta ? { tta: true } : {}), ...calibration };
   }
   if (existsSync(source) && statSync(source).isFile()) {
     const ext = extname(source).toLowerCase();

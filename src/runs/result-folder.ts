@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { RUN_FILES, runPath } from '../io/run-folder.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { PreprocessConfig } from '../data/index.js';
+import type { CalibrationRecord } from '../metrics/index.js';
 import { metricsText, writeRunReport, type RunReportInput } from '../train/index.js';
 import { saveModelFolder } from './model-folder.js';
 
@@ -21,12 +22,12 @@ import { saveModelFolder } from './model-folder.js';
  * @example
  * await writeResultFolder('runs/ncm', { classes, preprocess, report: { title: 'ncm head', model, plan, options, fit, evaluation, evalSet, epochSeconds: [], provenance } });
  */
-export async function writeResultFolder(dir: string, o: { classes: string[]; preprocess: PreprocessConfig | null; report: RunReportInput }): Promise<void> {
+export async function writeResultFolder(dir: string, o: { classes: string[]; preprocess: PreprocessConfig | null; report: RunReportInput; calibration?: CalibrationRecord | null }): Promise<void> {
   const r = o.report;
   mkdirSync(dir, { recursive: true });
   const stale = [RUN_FILES.checkpoint, RUN_FILES.headStage, ...(r.fit.history.length > 0 ? [] : [RUN_FILES.metrics])];
   for (const name of stale) rmSync(join(dir, name), { recursive: true, force: true });
-  saveModelFolder(dir, r.model, { classes: o.classes, preprocess: o.preprocess, provenance: { ...r.provenance, options: r.options } });
+  saveModelFolder(dir, r.model, { classes: o.classes, preprocess: o.preprocess, calibration: o.calibration ?? null, provenance: { ...r.provenance, options: r.options } });
   if (r.fit.history.length > 0) writeFileAtomic(runPath(dir, 'metrics'), metricsText(r.fit.history));
   await writeRunReport(runPath(dir, 'report'), r);
 }

@@ -22,6 +22,8 @@ export interface FolderRunOptions {
   /** Checkpoint and stop on SIGINT/SIGTERM (default true; a run nobody resumes leaves them to their default). */
   signals?: boolean;
   progress?: Omit<ProgressOptions, 'title'>;
+  /** More summary lines for the report, asked for when it is written. */
+  info?: () => Record<string, string | number>;
 }
 
 /**
@@ -38,6 +40,6 @@ export function folderRunCallbacks(o: FolderRunOptions): { callbacks: Callback[]
     ...(o.checkpointEvery === undefined ? {} : { everySeconds: o.checkpointEvery }),
     ...(o.signals === undefined ? {} : { signals: o.signals }),
   });
-  const report = new Report(runPath(o.out, 'report'), { title: o.title, evalSet: o.evalSet, provenance: o.provenance });
+  const report = new Report(runPath(o.out, 'report'), { title: o.title, evalSet: o.evalSet, provenance: o.provenance, ...(o.info ? { info: o.info } : {}) });
   return { callbacks: [new Progress({ ...o.progress, title: o.title }), checkpoint, report], report, checkpoint };
 }

@@ -97,6 +97,20 @@ export const relu6 = (x: Tensor): Tensor => {
 export const leakyRelu = (x: Tensor, slope = 0.01): Tensor => invoke('leaky_relu', [x, slope]) as Tensor;
 export const gelu = (x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor =>
   invoke('gelu', [x, checkOneOf('approximate', approximate, ['none', 'tanh'])]) as Tensor;
+/**
+ * Layer normalisation over the trailing dims given by `normalizedShape` (torch.nn.functional.layer_norm).
+ * libtorch 1.13's CPU kernel refuses a bf16 or fp16 input with float32 weights, which is what bf16
+ * autocast hands a LayerNorm after a convolution (PyTorch 1.13 fails on ConvNeXt so); such an
+ * input is normalised in float32 and the result cast back, as PyTorch 2's mixed-type kernel does.
+ * @example F.layerNorm(tokens, [768], w, b, 1e-6)
+ */
+export function layerNorm(input: Tensor, normalizedShape: number[], weight: Tensor | null = null, bias: Tensor | null = null, eps = 1e-5): Tensor {
+  const affine = weight ?? bias;
+  if (affine !== null && affine.dtype !== input.dtype && (input.dtype === 'bfloat16' || input.dtype === 'float16')) {
+    return (invoke('layer_norm', [input.float(), normalizedShape, weight?.float() ?? null, bias?.float() ?? null, eps, true]) as Tensor).to(input.dtype);
+  }
+  return invoke('layer_norm', [input, normalizedShape, weight, bias, eps, true]) as Tensor;
+}
 export const sigmoid = (x: Tensor): Tensor => invoke('sigmoid', [x]) as Tensor;
 /** x * sigmoid(x) (Swish), as EfficientNet uses it. */
 export const silu = (x: Tensor): Tensor => invoke('silu', [x]) as Tensor;
@@ -170,7 +184,7 @@ export function nllLoss(logProbs: Tensor, target: Tensor, o: Omit<CrossEntropyOp
 export interface InterpolateOptions {
   size?: [number, number];
   scaleFactor?: number | [number, number];
-  mode?: 'nearest' | 'bilinear';
+  mode?: 'nearest' | 'bilinear' | 'bicubic';
   alignCorners?: boolean;
 }
 
@@ -178,8 +192,9 @@ export function interpolate(input: Tensor, o: InterpolateOptions): Tensor {
   const size = o.size ?? null;
   const scales = o.scaleFactor === undefined ? null : typeof o.scaleFactor === 'number' ? [o.scaleFactor, o.scaleFactor] : o.scaleFactor;
   if (size === null && scales === null) throw argumentError('interpolate options', 'size or scaleFactor', o);
-  if (checkOneOf('mode', o.mode ?? 'nearest', ['nearest', 'bilinear']) === 'nearest') return invoke('upsample_nearest2d.vec', [input, size, scales]) as Tensor;
-  return invoke('upsample_bilinear2d.vec', [input, size, o.alignCorners ?? false, scales]) as Tensor;
+  const mode = checkOneOf('mode', o.mode ?? 'nearest', ['nearest', 'bilinear', 'bicubic']);
+  if (mode === 'nearest') return invoke('upsample_nearest2d.vec', [input, size, scales]) as Tensor;
+  return invoke(`upsample_${mode}2d.vec`, [input, size, o.alignCorners ?? false, scales]) as Tensor;
 }
 
 /** Pads the last dims: pad = [left, right, top, bottom, ...] as F.pad takes it. */

@@ -8,7 +8,7 @@ export * as F from './functional.js';
 export * from './runtime.js';
 export { tidy, scope, keep, moveToOuter, disposeAll, scopeDepth } from './scope.js';
 export { type DType, type MemoryFormat, isFloating } from './dtype.js';
-export { invoke, opSchema } from './invoke.js';
+export { invoke, observeOps, opExists, opSchema, type OpObserver } from './invoke.js';
 export { cpuMemoryCache, releaseCpuMemoryCache, releaseFreeMemory, systemMallocStats, type CpuMemoryCacheStats, type SystemMallocStats } from './memory.js';
 export { tensorsVersion } from './versions.js';
 export { profileOps, type OpProfile, type OpProfileRow } from './profiler.js';

@@ -109,13 +109,36 @@ function fromNative(op: OpEntry, r: unknown): unknown {
   return (r as unknown[]).map((v, i) => resultFromNative(kinds[i]!, v));
 }
 
+/** Sees each op that `invoke` ran: its name, arguments and result. */
+export type OpObserver = (name: string, args: unknown[], result: unknown) => void;
+let observer: OpObserver | null = null;
+
+/**
+ * Installs an observer of the ops `invoke` runs (null removes it) and returns the one it
+ * replaced. For counting what a forward does (models/model-cost.ts counts its multiply-adds);
+ * the hot element-wise methods (callHot) are not observed.
+ *
+ * @example
+ * const before = observeOps((name) => names.push(name));
+ * model.forward(x);
+ * observeOps(before);
+ */
+export function observeOps(fn: OpObserver | null): OpObserver | null {
+  const previous = observer;
+  observer = fn;
+  return previous;
+}
+
 export function invoke(name: string, args: unknown[]): unknown {
+  let result: unknown;
   try {
     const op = opEntry(name);
-    return fromNative(op, callNative(name, op, false, args));
+    result = fromNative(op, callNative(name, op, false, args));
   } catch (e) {
     throw withContext(name, args, e);
   }
+  observer?.(name, args, result);
+  return result;
 }
 
 /** For in-place ops: runs the op and drops the aliasing result handle. */
@@ -173,6 +196,18 @@ export function callHot(ref: OpRef, discard: boolean, self: HasHandle, other: un
   } catch (e) {
     throw withContext(ref.name, third === undefined ? [self, other, scalar] : [self, other, third, scalar], e);
   }
+}
+
+/**
+ * Whether the installed libtorch registers an op under this name (any overload), asked of the
+ * dispatcher's schema table: for ops that exist in one libtorch version and not another
+ * (`scaled_dot_product_attention` is public from 2.0, private `_scaled_dot_product_attention` in 1.13).
+ *
+ * @example
+ * if (opExists('scaled_dot_product_attention')) ...
+ */
+export function opExists(name: string): boolean {
+  return native.opOverloads(name.includes('::') ? name : `aten::${name}`).length > 0;
 }
 
 export function opSchema(name: string): string {

@@ -88,6 +88,8 @@ export interface ReportOptions {
   /** What the report evaluates the trained model on (the validation set, or the training set). */
   evalSet: Dataset;
   provenance: Record<string, unknown>;
+  /** More summary lines, asked for when the report is written (after the callbacks before it, such as a calibration). */
+  info?: () => Record<string, string | number>;
 }
 
 /**
@@ -125,6 +127,7 @@ export class Report implements Callback {
       evalSet: this.o.evalSet,
       epochSeconds: learn.epochSeconds,
       provenance: this.o.provenance,
+      ...(this.o.info ? { info: this.o.info() } : {}),
     });
   }
 }

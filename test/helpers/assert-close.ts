@@ -1,6 +1,6 @@
 /** Element-wise closeness, reporting the worst element so failures say where parity broke. */
 import assert from 'node:assert/strict';
-import type { Tensor } from '../../src/tensor/index.js';
+import { tidy, type Tensor } from '../../src/tensor/index.js';
 
 export function assertClose(actual: Tensor, expected: Tensor, opts: { rtol?: number; atol?: number; what?: string } = {}): void {
   const what = opts.what ?? 'tensor';
@@ -19,6 +19,17 @@ export function assertClose(actual: Tensor, expected: Tensor, opts: { rtol?: num
     }
   }
   assert.ok(worst < 0, `${what}: element ${worst} is ${a[worst]}, expected ${e[worst]} (rtol ${rtol}, atol ${atol})`);
+}
+
+/**
+ * assertClose decided with tensor ops (a large model's weights would take long as JS arrays);
+ * the element-wise report only when it fails.
+ */
+export function assertCloseFast(actual: Tensor, expected: Tensor, opts: { rtol?: number; atol?: number; what?: string } = {}): void {
+  assert.deepEqual(actual.shape, expected.shape, `${opts.what ?? 'tensor'}: shape`);
+  const [rtol, atol] = [opts.rtol ?? 1e-5, opts.atol ?? 1e-6];
+  const excess = tidy(() => actual.sub(expected).abs().sub(expected.abs().mul(rtol).add(atol)).max().item());
+  if (!(excess <= 0)) assertClose(actual, expected, opts);
 }
 
 /**

@@ -12,7 +12,9 @@ import { legacyPreprocess, type PreprocessConfig } from '../../src/data/index.js
 /** A small input the model accepts: its minimum, raised to 32 px where that is below its default. */
 export function smallInput(name: string): [number, number] {
   const c = getModelConfig(name);
-  const side = (i: 1 | 2): number => Math.min(c.inputSize[i], Math.max(c.minInputSize[i], 32));
+  // A ViT's side is a whole number of patches (DINOv2's 14 px: 42, not 32).
+  const patch = Number(c.options.patchSize ?? 1);
+  const side = (i: 1 | 2): number => Math.min(c.inputSize[i], Math.ceil(Math.max(c.minInputSize[i], 32) / patch) * patch);
   return [side(1), side(2)];
 }
 
@@ -48,6 +50,8 @@ export function spread(model: ClassifierModel, images: Uint8Array[], logitStd = 
   );
   const fc = model.getSubmodule(model.config.classifier);
   if (!(fc instanceof Linear)) return false;
+  // torchvision's ViT starts its head at zero: no scaling spreads a zero weight.
+  noGrad(() => tidy(() => void fc.weight.copy_(randn(fc.weight.shape).mul(0.02))));
   const c = model.config;
   const [ch, h, w] = c.inputSize;
   const batch = new Uint8Array(images.length * ch * h * w);

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { PredictionReport } from '../../src/deploy/index.js';
 import { preprocessImageFile, resolveDataConfig, type PreprocessConfig } from '../../src/data/index.js';
-import { modelPreprocess, readModelConfig } from '../../src/transfer/model-folder.js';
+import { modelPreprocess, readModelConfig } from '../../src/runs/model-folder.js';
 import { CLASSES, writeModelFolder, writePhotos } from './deploy-fixture.js';
 import { runCli } from './cli.js';
 import { PEER_PYTHON } from './peer.js';

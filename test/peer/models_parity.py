@@ -10,7 +10,10 @@ tlcv does not share with torch. GRADS "all" saves every parameter's gradient, no
 Builds MODEL with torchvision 0.14 (seed-cnn: the spec's CustomModel, written out below) right
 after torch.manual_seed(SEED), so its conv/linear weights are PyTorch's own init for that seed.
 BatchNorm affine parameters and running statistics are then randomised from a separate
-generator, so eval-mode parity really exercises them. Saves:
+generator, so eval-mode parity really exercises them; so are LayerNorm affine parameters,
+ConvNeXt's layer scales (1e-6 at init: the blocks would hardly count) and ViT's head (zero at
+init: no gradient would reach the body). Their keys are listed in meta.perturbed. ConvNeXt is
+built with stochastic depth off. With GRADS "all", every parameter's gradient is saved. Saves:
   sd.<key>        the state dict (every key, torchvision names)
   x, y            an input batch and labels
   eval.logits     eval-mode logits
@@ -58,7 +61,32 @@ def build(name, c, h, w, n, sd_prob):
     if name.startswith("mobilenet_v2"):
         alpha = 0.35 if name == "mobilenet_v2_035" else 1.0
         return torchvision.models.mobilenet_v2(width_mult=alpha, num_classes=n)
+    if name.startswith("convnext_"):
+        return getattr(torchvision.models, name)(num_classes=n, stochastic_depth_prob=0.0)
+    if name.startswith("vit_"):
+        assert h == w, "torchvision's ViT takes square images"
+        return getattr(torchvision.models, name)(num_classes=n, image_size=h)
     raise SystemExit(f"unknown model {name}")
+
+
+def perturb(model, g):
+    """LayerNorm affine parameters, layer scales and a zero head away from their init; returns their keys."""
+    keys = []
+    with torch.no_grad():
+        for prefix, m in model.named_modules():
+            if isinstance(m, nn.LayerNorm):
+                m.weight.copy_(torch.rand(m.weight.shape, generator=g) + 0.5)
+                m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
+                keys += [f"{prefix}.weight", f"{prefix}.bias"]
+            if hasattr(m, "layer_scale"):
+                m.layer_scale.copy_(torch.rand(m.layer_scale.shape, generator=g) * 0.2 + 0.1)
+                keys.append(f"{prefix}.layer_scale")
+        heads = getattr(model, "heads", None)
+        if heads is not None:
+            heads.head.weight.copy_(torch.randn(heads.head.weight.shape, generator=g) * 0.05)
+            heads.head.bias.copy_(torch.randn(heads.head.bias.shape, generator=g) * 0.1)
+            keys += ["heads.head.weight", "heads.head.bias"]
+    return keys
 
 
 def main():
@@ -78,6 +106,7 @@ def main():
             m.bias.copy_(torch.randn(m.bias.shape, generator=g) * 0.1)
             m.running_mean.copy_(torch.randn(m.running_mean.shape, generator=g) * 0.1)
             m.running_var.copy_(torch.rand(m.running_var.shape, generator=g) + 0.5)
+    perturbed = [f"{k}.{s}" for k, _ in bns for s in ("weight", "bias", "running_mean", "running_var")] + perturb(model, g)
     tensors = OrderedDict((f"sd.{k}", v.clone()) for k, v in model.state_dict().items())
 
     x = torch.randn(batch, c, h, w, generator=g)
@@ -105,7 +134,7 @@ def main():
     for b in bn_names:
         for s in ("running_mean", "running_var", "num_batches_tracked"):
             tensors[f"after.{b}.{s}"] = sd[f"{b}.{s}"]
-    save(out, tensors, {"grad_names": grad_names, "bn_names": bn_names})
+    save(out, tensors, {"grad_names": grad_names, "bn_names": bn_names, "perturbed": perturbed})
 
 
 if __name__ == "__main__":

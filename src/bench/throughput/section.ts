@@ -11,6 +11,7 @@ import { figure, type Figure } from '../core/report.js';
 import type { Shape3, Timing } from '../core/jobs.js';
 import { PEER_SETTINGS, TLCV_SETTINGS, throughputRatios, type FlopsResult, type ModelRow, type ThroughputResult, type ThroughputRow } from './types.js';
 import { throughputMarkdown, throughputTargets } from './report.js';
+import { recordMeasuredSpeeds } from '../../models/index.js';
 
 const ZOO: [string, Shape3][] = [
   ['seed-cnn', [1, 28, 28]],
@@ -20,9 +21,23 @@ const ZOO: [string, Shape3][] = [
   ['mobilenet_v2_035', [3, 224, 224]],
 ];
 
-function rows(preset: Preset): ModelRow[] {
+/**
+ * Issue 20's backbones at 224 px: in the full preset, or named with --models (each costs
+ * minutes on two cores: vit_b_16 trains at a few images/s there).
+ */
+const MODERN: [string, Shape3][] = [
+  ['efficientnet_b0', [3, 224, 224]],
+  ['mobilenet_v3_large', [3, 224, 224]],
+  ['convnext_tiny', [3, 224, 224]],
+  ['vit_b_16', [3, 224, 224]],
+  ['dinov2_vits14', [3, 224, 224]],
+];
+
+/** The rows of a preset, or with `models` given, every known row of those models (both lists). */
+export function throughputRows(preset: Preset, models?: string[]): ModelRow[] {
   const quick = preset === 'quick';
-  return ZOO.map(([model, inputSize]) => {
+  const chosen = models === undefined ? (quick ? ZOO : [...ZOO, ...MODERN]) : [...ZOO, ...MODERN].filter(([m]) => models.includes(m));
+  return chosen.map(([model, inputSize]) => {
     const large = inputSize[1] >= 128;
     // --quick: a 224 px step at batch 64 takes seconds per setting, so it runs batch 16 there.
     const batch = quick && large ? 16 : 64;
@@ -72,6 +87,11 @@ async function run(ctx: BenchContext, config: ModelRow[]): Promise<void> {
       const peer = Object.fromEntries([...samples.peer].map(([k, v]) => [k, figure(v)]));
       const out: ThroughputRow = { model: row.model, inputSize: row.inputSize, batch: row.batch, mode, tlcv, peer, plan, forwardFlopsPerImage: flops, ratios: throughputRatios(tlcv, peer), errors };
       ctx.report.throughput.push(out);
+      // For `tlcv models`: images/s by wall time (a CPU-time figure is per busy second, not a speed).
+      if (tlcv.auto !== undefined && ctx.cfg.cpuTime !== true) {
+        const { cpu } = ctx.report.machine;
+        recordMeasuredSpeeds([{ model: row.model, inputSize: row.inputSize, mode, batch: row.batch, imagesPerSecond: tlcv.auto.median, threads: ctx.cfg.threads, cpu, measuredAt: new Date().toISOString() }]);
+      }
       const best = out.ratios.peerBestSetting;
       ctx.log(`  ${row.model} ${row.inputSize.join('x')} ${mode}: tlcv default ${num(tlcv.auto)} img/s, PyTorch fp32 ${num(peer.fp32)}, best ${best} ${num(peer[best])}`);
       for (const [k, v] of Object.entries(errors)) ctx.log(`    ${k} failed: ${v}`);
@@ -84,7 +104,7 @@ export const section: BenchSection<'throughput'> = {
   describe: "training and inference images/s per model against PyTorch's settings",
   processes: 'shared',
   inPresets: true,
-  config: rows,
+  config: (preset) => throughputRows(preset),
   empty: [],
   run,
   markdown: throughputMarkdown,

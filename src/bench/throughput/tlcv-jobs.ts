@@ -2,12 +2,15 @@
  * tlcv's side of the throughput rows: train and inference steps at a fixed batch, run in a tlcv
  * worker. The train step is the Learner's (src/train/learner.ts): the plan's input layout, the
  * forward under the plan's autocast in its own tidy, fp32 loss, backward, AdamW step, zeroGrad.
+ * The default (auto) inference row runs what `tlcv predict` and `serve` run: the auto engine's
+ * choice for this model and batch, libtorch's folded plan or onnxruntime on the exported graph.
  */
 import { F, fromTypedArray, inferenceMode, keep, manualSeed, tidy, type Tensor } from '../../tensor/index.js';
 import { createModel, type ClassifierModel } from '../../models/index.js';
 import { AdamW } from '../../optim/index.js';
 import { foldedForInference, type FoldedInference } from '../../nn/index.js';
 import { describePlan, tunePlan, withPlan, type ExecutionPlan } from '../../execution/index.js';
+import { InferenceEngine } from '../../deploy/index.js';
 import { readImageSet } from '../core/data-files.js';
 import { timeSteps } from '../core/jobs.js';
 import type { Job, JobHandlers } from '../core/protocol.js';
@@ -30,6 +33,8 @@ export interface Runner {
   /** The plan as the report shows it. */
   describe: string;
   dispose: () => void;
+  /** Inference rows: the model, its input batch and the libtorch forward of a batch (the engine's trial). */
+  infer?: { model: ClassifierModel; x: Tensor; forward: (t: Tensor) => void };
 }
 
 /** A warm step of one throughput job (the roofline section profiles the same step). */
@@ -44,6 +49,7 @@ export function makeRunner(job: ThroughputJob): Runner {
   let opt: AdamW | null = null;
   let folded: FoldedInference | null = null;
   let step: () => void;
+  let inferOn: ((t: Tensor) => void) | null = null;
   if (job.mode === 'train') {
     model.train();
     const o = new AdamW(model.parameters(), { lr: 1e-3, weightDecay: 1e-4 });
@@ -64,12 +70,14 @@ export function makeRunner(job: ThroughputJob): Runner {
     if (job.name === 'auto') folded = foldedForInference(model, { dtype: plan.bf16 ? 'bfloat16' : 'float32', memoryFormat: plan.channelsLast ? 'channelsLast' : 'contiguous', sample: x.narrow(0, 0, 1) });
     const forward = folded ?? model;
     step = () => inferenceMode(() => tidy(() => void withPlan(plan, () => forward.forward(input())).float()));
+    inferOn = (t) => void withPlan(plan, () => forward.forward(plan.channelsLast ? t.contiguous('channelsLast') : t)).float();
   }
   for (let i = 0; i < job.warmup; i += 1) step();
   return {
     step,
     plan,
     describe: folded !== null && folded.pairs.length > 0 ? describePlan(plan).replace(/( on \S+)$/, ', conv+BN folded$1') : describePlan(plan),
+    ...(inferOn === null ? {} : { infer: { model, x, forward: inferOn } }),
     dispose: () => {
       folded?.dispose();
       opt?.dispose();
@@ -85,7 +93,30 @@ export function makeRunner(job: ThroughputJob): Runner {
 const runners = new Map<string, Runner>();
 let currentConfig = '';
 
-export function throughput(job: ThroughputJob): ThroughputResult {
+/**
+ * The auto inference row as `tlcv predict` runs it: the auto engine times libtorch's plan against
+ * onnxruntime on this batch (or reads its cached choice) and the row runs the winner.
+ */
+async function withAutoEngine(job: ThroughputJob, r: Runner): Promise<Runner> {
+  if (job.mode !== 'infer' || job.name !== 'auto' || r.infer === undefined) return r;
+  const { model, x, forward } = r.infer;
+  const engine = new InferenceEngine({ engine: 'auto' });
+  const ort = await engine.evaluationForward(model, r.plan, async () => x, forward, () => {});
+  if (ort === null) return { ...r, describe: `${r.describe}; auto engine: libtorch` };
+  const step = (): void => inferenceMode(() => tidy(() => void ort(x)));
+  for (let i = 0; i < job.warmup; i += 1) step();
+  return {
+    ...r,
+    step,
+    describe: 'onnxruntime (auto engine), fp32',
+    dispose: () => {
+      engine.dispose();
+      r.dispose();
+    },
+  };
+}
+
+export async function throughput(job: ThroughputJob): Promise<ThroughputResult> {
   const config = `${job.model}:${job.inputSize.join('x')}:${job.batch}`;
   if (config !== currentConfig) {
     for (const r of runners.values()) r.dispose();
@@ -95,7 +126,7 @@ export function throughput(job: ThroughputJob): ThroughputResult {
   const key = `${job.name}:${job.mode}`;
   let r = runners.get(key);
   if (r === undefined) {
-    r = makeRunner(job);
+    r = await withAutoEngine(job, makeRunner(job));
     runners.set(key, r);
   }
   const cpu0 = process.cpuUsage();

@@ -29,6 +29,11 @@ function showBars(top) {
   $('current').hidden = false;
 }
 
+/** The "unknown" line above the bars: shown when the image belongs to none of the classes. */
+function showUnknown(unknown) {
+  $('unknown').hidden = !unknown;
+}
+
 /** Pixels of a drawable (image bitmap or video frame) at its own size. */
 function rgbaOf(source, width, height) {
   const canvas = new OffscreenCanvas(width, height);
@@ -48,6 +53,11 @@ const SERVE_HINT = 'serve this folder (for example run python3 -m http.server 80
 async function start() {
   const data = JSON.parse($('tlcv-data').textContent);
   const meta = readMetadata(data.metadata);
+  // A calibrated model's threshold (metadata_props unknown_threshold, on the largest of the
+  // graph's probabilities, which the temperature already scaled): below it the image is unknown,
+  // as tlcv predict and serve answer.
+  const unknownBelow = meta.unknown_threshold === undefined ? null : Number(meta.unknown_threshold);
+  const isUnknown = (ranked) => unknownBelow !== null && ranked[0].p < unknownBelow;
   $('model-name').textContent = `${meta.model} · ${meta.classes.length} classes`;
   if (data.model === null && location.protocol === 'file:') {
     const mb = (data.modelBytes / 1048576).toFixed(0);
@@ -82,9 +92,11 @@ async function start() {
           $('preview').hidden = false;
           $('preview').src = URL.createObjectURL(file);
           showBars(ranked.slice(0, TOP_K));
+          showUnknown(isUnknown(ranked));
           const li = document.createElement('li');
-          Object.assign(li.dataset, { file: file.name, top1: ranked[0].name, probability: String(ranked[0].p) });
-          li.textContent = `${file.name}: ${ranked[0].name} (${(ranked[0].p * 100).toFixed(1)}%)`;
+          const unknown = isUnknown(ranked);
+          Object.assign(li.dataset, { file: file.name, top1: ranked[0].name, probability: String(ranked[0].p), ...(unknownBelow === null ? {} : { unknown: String(unknown) }) });
+          li.textContent = `${file.name}: ${unknown ? `unknown (nearest ${ranked[0].name}, ` : `${ranked[0].name} (`}${(ranked[0].p * 100).toFixed(1)}%)`;
           $('history').append(li);
           setStatus(`Classified ${file.name}.`, 'ready');
         } catch (e) {
@@ -139,7 +151,11 @@ async function start() {
       button.textContent = 'Stop the camera';
       const live = stream;
       while (stream === live) {
-        if (video.videoWidth > 0) showBars((await classifyPixels(rgbaOf(video, video.videoWidth, video.videoHeight), video.videoWidth, video.videoHeight)).slice(0, TOP_K));
+        if (video.videoWidth > 0) {
+          const ranked = await classifyPixels(rgbaOf(video, video.videoWidth, video.videoHeight), video.videoWidth, video.videoHeight);
+          showBars(ranked.slice(0, TOP_K));
+          showUnknown(isUnknown(ranked));
+        }
         await new Promise((r) => requestAnimationFrame(r));
       }
       video.hidden = true;

@@ -26,6 +26,21 @@ export function batchNormLayers(model: ClassifierModel): [string, BatchNorm2d][]
 }
 
 /**
+ * Throws the user error for a model AdaBN cannot adapt (no BatchNorm layer: seed-cnn, and the
+ * LayerNorm models ConvNeXt, ViT and DINOv2), before any time goes into scoring or timing it.
+ *
+ * @example
+ * checkAdaBnApplies(model);
+ */
+export function checkAdaBnApplies(model: ClassifierModel): void {
+  if (batchNormLayers(model).length > 0) return;
+  throw new TlcvError(
+    'MODEL',
+    `adabn recomputes BatchNorm statistics, but ${model.config.name} has no BatchNorm layer: use dann or pseudo-label with this model, or a model with BatchNorm (resnet18, mobilenet_v2)`,
+  );
+}
+
+/**
  * Recomputes every BatchNorm layer's running mean and variance on the target batches; the
  * weights do not change. Every other module runs in eval mode (dropout off), and the model is
  * left in eval mode. Batches of one image are skipped: they have no variance to measure.
@@ -35,13 +50,8 @@ export function batchNormLayers(model: ClassifierModel): [string, BatchNorm2d][]
  * adaptBatchNorm(model, new DataLoader(target, { batchSize: 128, mean: model.config.mean, std: model.config.std }), plan);
  */
 export async function adaptBatchNorm(model: ClassifierModel, target: BatchSource, plan: ExecutionPlan): Promise<AdaBnResult> {
+  checkAdaBnApplies(model);
   const layers = batchNormLayers(model);
-  if (layers.length === 0) {
-    throw new TlcvError(
-      'MODEL',
-      `adabn recomputes BatchNorm statistics, but ${model.config.name} has no BatchNorm layer: use dann or pseudo-label with this model, or a model with BatchNorm (resnet18, mobilenet_v2)`,
-    );
-  }
   const saved = layers.map(([, bn]) => ({ bn, momentum: bn.momentum, evalWhenFrozen: bn.evalWhenFrozen }));
   // The old statistics come back if the pass fails or finds nothing to measure.
   const before = cloneState(new Map(layers.flatMap(([path, bn]) => [...bn.namedBuffers()].map(([k, t]) => [`${path}.${k}`, t]))));

@@ -1,5 +1,5 @@
 /** Unsupervised domain adaptation: AdaBN, DANN's pieces and class-balanced pseudo-labelling. */
-export { adaptBatchNorm, batchNormLayers, type AdaBnResult } from './adabn.js';
+export { adaptBatchNorm, batchNormLayers, checkAdaBnApplies, type AdaBnResult } from './adabn.js';
 export {
   DannObjective,
   DomainDiscriminator,
