@@ -25,12 +25,6 @@ const COMMANDS: Entry[] = [
     summary: 'Adapt a source model to unlabelled target images: adabn, dann or pseudo-label (target labels are never read).',
     load: async () => (await import('./adapt.js')).adaptCommand,
   },
-  {
-    name: 'fit',
-    summary: 'The best model a time budget buys: training-free heads, feature extraction, fine-tuning, each only when it fits; a leaderboard.',
-    load: async () => (await import('./fit.js')).fitCommand,
-  },
-  { name: 'lr-find', summary: "fastai's learning-rate finder: a short sweep of rising rates, the loss plotted, a rate suggested.", load: async () => (await import('./lr-find.js')).lrFindCommand },
   { name: 'evaluate', summary: 'Score a model folder on a (target-domain) dataset: accuracy, top-5, per-class P/R/F1, confusion.', load: async () => (await import('./evaluate.js')).evaluateCommand },
   { name: 'predict', summary: 'Classify image files with a model folder.', load: async () => (await import('./predict.js')).predictCommand },
   {
@@ -48,6 +42,12 @@ const COMMANDS: Entry[] = [
   },
   { name: 'export', summary: 'Export a model folder as an ONNX file or an offline web page.', load: async () => (await import('./export.js')).exportCommand },
   { name: 'serve', summary: 'Serve a model folder over HTTP: POST /predict, GET /healthz, the web page at /.', load: async () => (await import('./serve.js')).serveCommand },
+  {
+    name: 'fit',
+    summary: 'The best model a time budget buys: training-free heads, feature extraction, fine-tuning, each only when it fits; a leaderboard.',
+    load: async () => (await import('./fit.js')).fitCommand,
+  },
+  { name: 'lr-find', summary: "fastai's learning-rate finder: a short sweep of rising rates, the loss plotted, a rate suggested.", load: async () => (await import('./lr-find.js')).lrFindCommand },
 ];
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };
