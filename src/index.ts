@@ -47,4 +47,5 @@ export { GradientReversal, gradientReversal } from './nn/gradient-reversal.js';
 export { BatchNorm1d } from './nn/batchnorm1d.js';
 export { Float32Linear, withoutAutocast } from './nn/float32-linear.js';
 export * from './deploy/index.js';
+export * from './doctor/index.js';
 export * from './runs/index.js';

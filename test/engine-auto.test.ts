@@ -136,6 +136,35 @@ test('the engine object takes a cached choice without timing, times an unknown b
   }
 });
 
+test('a batch size between two sizes chosen alike takes their engine untimed; between two that differ it is timed', () => {
+  const trialMax = trialBatchSize(28, 28);
+  const seed = (batch: number, engine: EngineName): void => {
+    const key = engineCacheKey({ model, batch, trialMax, libtorchPlan: FP32, session: session() });
+    writePlanCache(planCachePath(), key, { engine, imagesPerSecond: { libtorch: 1, onnxruntime: 1 }, images: batch, libtorch: 'fp32 on cpu', onnxruntime: session(), timedAt: 'seeded' } satisfies EngineChoice);
+  };
+  seed(1, 'onnxruntime');
+  seed(8, 'onnxruntime');
+  const e = new InferenceEngine({ engine: 'auto', clock: throwingClock });
+  try {
+    e.classify(model, images.slice(0, 1), preprocess);
+    e.classify(model, Array.from({ length: 8 }, (_, i) => images[i % images.length]!), preprocess);
+    // 3 lies between 1 and 8, both onnxruntime: taken without timing (the clock would throw).
+    e.classify(model, images.slice(0, 3), preprocess);
+    assert.equal(e.lastEngine, 'onnxruntime');
+  } finally {
+    e.dispose();
+  }
+  seed(8, 'libtorch');
+  const differ = new InferenceEngine({ engine: 'auto', clock: throwingClock });
+  try {
+    differ.classify(model, images.slice(0, 1), preprocess);
+    differ.classify(model, Array.from({ length: 8 }, (_, i) => images[i % images.length]!), preprocess);
+    assert.throws(() => differ.classify(model, images.slice(0, 3), preprocess), /taken without timing/, 'the ends differ: batch 3 is timed');
+  } finally {
+    differ.dispose();
+  }
+});
+
 test('a pinned engine is never timed', () => {
   for (const engine of ['libtorch', 'onnxruntime'] as const) {
     const e = new InferenceEngine({ engine, clock: throwingClock });

@@ -43,6 +43,11 @@ const COMMANDS: Entry[] = [
   { name: 'export', summary: 'Export a model folder as an ONNX file or an offline web page.', load: async () => (await import('./export.js')).exportCommand },
   { name: 'serve', summary: 'Serve a model folder over HTTP: POST /predict, GET /healthz, the web page at /.', load: async () => (await import('./serve.js')).serveCommand },
   {
+    name: 'doctor',
+    summary: 'Check an image folder before training: corrupt files, exact and near duplicates, train/test leakage, class balance, sizes, colour modes, likely label errors.',
+    load: async () => (await import('./doctor.js')).doctorCommand,
+  },
+  {
     name: 'fit',
     summary: 'The best model a time budget buys: training-free heads, feature extraction, fine-tuning, each only when it fits; a leaderboard.',
     load: async () => (await import('./fit.js')).fitCommand,

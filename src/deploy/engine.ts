@@ -20,6 +20,33 @@ import { onnxRefusal } from './export.js';
 import { OrtSession, engineSessionOptions, loadOnnxruntime } from './ort-session.js';
 import { batchBucket, chooseEngine, ENGINES, type EngineName, type EngineRequest } from './engine-choice.js';
 
+/** A bucket's batch sizes, [lowest, highest]: '1', '3-4', '64+'. */
+function bucketRange(bucket: string): [number, number] {
+  if (bucket.endsWith('+')) return [Number(bucket.slice(0, -1)), Infinity];
+  const [lo, hi] = bucket.split('-').map(Number) as [number, number?];
+  return [lo, hi ?? lo];
+}
+
+/**
+ * The engine already chosen both for a smaller and for a larger batch than `n` (same plan),
+ * when the two agree: a batch size between them is not timed. A server that chose for batch 1
+ * and for its largest batch before listening then never stalls its requests to time the sizes
+ * in between (a second or more on a loaded machine), unless the two ends disagree.
+ */
+function between(chosen: Map<string, EngineName> | undefined, n: number, key: string): EngineName | undefined {
+  if (chosen === undefined) return undefined;
+  const plan = key.slice(key.indexOf('|'));
+  let below: [number, EngineName] | null = null;
+  let above: [number, EngineName] | null = null;
+  for (const [k, engine] of chosen) {
+    if (!k.endsWith(plan) || k.length - plan.length !== k.indexOf('|')) continue;
+    const [lo, hi] = bucketRange(k.slice(0, k.indexOf('|')));
+    if (hi < n && (below === null || hi > below[0])) below = [hi, engine];
+    if (lo > n && (above === null || lo < above[0])) above = [lo, engine];
+  }
+  return below !== null && above !== null && below[1] === above[1] ? below[1] : undefined;
+}
+
 /** A normalised batch [N, C, H, W] to fp32 logits [N, classes]: what an evaluation loop runs. */
 export type LogitsForward = (x: Tensor) => Tensor;
 
@@ -174,8 +201,11 @@ export class InferenceEngine {
     const [, h, w] = module.config.inputSize;
     const trialMax = trialBatchSize(h, w);
     const key = `${batchBucket(n, trialMax)}|${plan.bf16}|${plan.channelsLast}`;
-    const known = this.#chosen.get(module)?.get(key);
-    if (known !== undefined) return known;
+    const known = this.#chosen.get(module)?.get(key) ?? between(this.#chosen.get(module), n, key);
+    if (known !== undefined) {
+      this.#chosen.get(module)!.set(key, known);
+      return known;
+    }
     const images = Math.min(n, trialMax);
     let engine: EngineName;
     try {

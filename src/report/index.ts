@@ -5,5 +5,5 @@ export { lineChart, formatValue } from './line-chart.js';
 export type { LineChartOptions, LineSeries } from './line-chart.js';
 export { confusionHeatmap, perClassBars } from './class-charts.js';
 export { escapeHtml } from './svg.js';
-export { REPORT_CSS } from './style.js';
 export type { ReportData, EpochRecord, WorstImage, ComparisonTable, LearningCurve } from './types.js';
+export { REPORT_CSS } from './style.js';

@@ -18,3 +18,4 @@ export { lrFindRun, lrFindOn, writeLrFindReport, type LrFindRunOptions, type LrF
 export { validationData, validationLogits } from './fit/validation.js';
 export { calibrateOnValidation, datasetLogits, describeCalibration, type UnknownRequest } from './calibration-run.js';
 export { checkCalibrationRecord } from './calibration-record.js';
+export { modelFeatures } from './model-features.js';

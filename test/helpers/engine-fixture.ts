@@ -51,7 +51,7 @@ export function spread(model: ClassifierModel, images: Uint8Array[], logitStd = 
   const fc = model.getSubmodule(model.config.classifier);
   if (!(fc instanceof Linear)) return false;
   // torchvision's ViT starts its head at zero: no scaling spreads a zero weight.
-  noGrad(() => tidy(() => void fc.weight.copy_(randn(fc.weight.shape).mul(0.02))));
+  noGrad(() => tidy(() => (fc.weight.abs().max().item() === 0 ? void fc.weight.copy_(randn(fc.weight.shape).mul(0.02)) : undefined)));
   const c = model.config;
   const [ch, h, w] = c.inputSize;
   const batch = new Uint8Array(images.length * ch * h * w);
