@@ -157,10 +157,16 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
  * temperature scaling plus an "unknown" threshold fitted on validationLogits(model, val).
  */
 async function afterSelection(model: Model, data: string, validation: FitValidation, log: (line: string) => void): Promise<FitOutcome['tta']> {
+  // Mirroring is a view the model saw in training only when its record flips (photos, not digits).
+  if (model.preprocess?.train.hflip !== true) {
+    log('fit: test-time augmentation not tried: the model was not trained on mirrored images');
+    return null;
+  }
   const val = await validationData(model, data, validation);
   const without = (await model.evaluate(val, { tta: false })).accuracy;
   const flipped = (await model.evaluate(val, { tta: true })).accuracy;
-  const used = flipped > without;
+  // By more than one validation image, as for the learning rate.
+  const used = flipped - without > 1 / val.n;
   model.tta = used;
   log(`fit: test-time augmentation (mirror): ${(flipped * 100).toFixed(1)}% against ${(without * 100).toFixed(1)}% on the kept model's validation split: ${used ? 'used' : 'not used'}`);
   return { without, with: flipped, used };
@@ -338,7 +344,8 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
   };
   const better = (c: FitCandidate): number | null => {
     const s = scored.get(c.backbone);
-    return s?.swept !== undefined && (s.plain === undefined || s.swept > s.plain) ? (lrs.get(c.backbone) ?? null) : null;
+    // By more than one validation image: a difference of one image on small data is noise.
+    return s?.swept !== undefined && (s.plain === undefined || s.swept - s.plain > 1 / size.val) ? (lrs.get(c.backbone) ?? null) : null;
   };
   const name = (c: FitCandidate): string => (c.kind === 'scratch' ? 'scratch' : 'fine-tune');
   for (const c of candidates) {
