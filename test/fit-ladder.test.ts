@@ -77,6 +77,14 @@ test('climb: a failing rung is on the board and the ladder goes on; an interrupt
   assert.deepEqual(s.released, ['a']);
 });
 
+test('climb: with a margin, a later rung replaces the best only when it beats it by more than the margin', async () => {
+  const s = setup();
+  const rungs = [s.rung('a', 5, 5, 0.7), s.rung('b', 5, 5, 0.72), s.rung('c', 5, 5, 0.8)];
+  const r = await climb(rungs, { budget: 100, reserve: 0, clock: s.clock, release: s.release, margin: 0.05 });
+  assert.equal(r.best?.result.model, 'c');
+  assert.deepEqual(s.released, ['b', 'a']);
+});
+
 test('climb: time kept back for what follows the best so far shortens what later rungs may take', async () => {
   const s = setup();
   const rungs = [s.rung('a', 10, 10, 0.5), s.rung('b', 30, 30, 0.6)];

@@ -60,6 +60,8 @@ export interface LadderOptions<T> {
   clock: () => number;
   /** The clock's value when the budget started (default: its value at the call). */
   start?: number;
+  /** A later rung replaces the best only when it scores more than this above it (default 0: strictly better). */
+  margin?: number;
   /** True once the user asked to stop (Ctrl-C): no further rung starts. */
   interrupted?: () => boolean;
   /** Frees what a rung made that is not kept. */
@@ -119,7 +121,7 @@ export async function climb<T>(rungs: Rung<T>[], o: LadderOptions<T>): Promise<L
     const entry: LeaderboardEntry = { ...row, score: result.score, seconds, predicted, status: 'done', ...(result.note === undefined ? {} : { note: result.note }) };
     board.push(entry);
     o.log?.(`fit: ${rung.strategy} on ${rung.backbone}: validation accuracy ${(result.score * 100).toFixed(1)}% in ${fmt(seconds)}`);
-    if (best === null || result.score > best.result.score) {
+    if (best === null || result.score > best.result.score + (o.margin ?? 0)) {
       if (best !== null) o.release(best.result.model);
       best = { entry, result };
     } else {
