@@ -1,8 +1,8 @@
 import { TlcvError } from '../errors.js';
 import { checkRunFolder } from '../io/run-folder.js';
-import { ADAPT_METHODS, ADAPT_TRAIN_DEFAULTS, PSEUDO_LABEL_DEFAULTS, load, type AdaptResult } from '../runs/index.js';
+import { ADAPT_BATCH_CAP, ADAPT_METHODS, ADAPT_TRAIN_DEFAULTS, PSEUDO_LABEL_DEFAULTS, load, type AdaptResult } from '../runs/index.js';
 import { defineCommand } from './command.js';
-import { TRAIN_FLAGS, trainOptionsFrom } from './train-flags.js';
+import { TRAIN_FLAGS, parseMemorySize, trainOptionsFrom } from './train-flags.js';
 import { applyThreads, pct, sourceFlags } from './common.js';
 
 const TRAINING = ['epochs', 'lr', 'optimizer', 'momentum', 'weight-decay', 'scheduler', 'step-size', 'gamma', 'warmup-epochs', 'label-smoothing', 'augment', 'seed', 'precision', 'channels-last', 'drop-last', 'device'] as const;
@@ -32,7 +32,8 @@ export const adaptCommand = defineCommand({
     overwrite: TRAIN_FLAGS.overwrite,
     ...pick(TRAINING),
     epochs: { ...TRAIN_FLAGS.epochs, help: `epochs (default: dann ${ADAPT_TRAIN_DEFAULTS.dann.epochs}, pseudo-label ${ADAPT_TRAIN_DEFAULTS['pseudo-label'].epochs} per round)` },
-    'batch-size': { ...TRAIN_FLAGS['batch-size'], help: 'mini-batch size (dann: of each domain)', default: ADAPT_TRAIN_DEFAULTS.dann.batchSize! },
+    'batch-size': { ...TRAIN_FLAGS['batch-size'], help: `mini-batch size (dann: of each domain; default: automatic, as pretrain's, at most ${ADAPT_BATCH_CAP})` },
+    'max-memory': TRAIN_FLAGS['max-memory'],
     tradeoff: { kind: 'number', help: "dann: weight of the domain loss (TLlib's trade-off)", min: 0, default: 1 },
     rounds: { kind: 'int', help: 'pseudo-label: rounds of labelling the target and training (--epochs each)', min: 1, default: PSEUDO_LABEL_DEFAULTS.rounds },
     threshold: { kind: 'number', help: 'pseudo-label: least top-class probability for a target image to be labelled (0: rank by confidence only)', min: 0, max: 1, default: PSEUDO_LABEL_DEFAULTS.threshold },
@@ -58,6 +59,7 @@ export const adaptCommand = defineCommand({
         ...(f['target-test'] === undefined ? {} : { targetTest: f['target-test'] }),
         val: f.val,
         options,
+        ...(f['max-memory'] === undefined ? {} : { maxMemory: parseMemorySize(f['max-memory'])! }),
         dann: { tradeoff: f.tradeoff },
         pseudoLabel: { rounds: f.rounds, threshold: f.threshold, ...(f['max-per-class'] === undefined ? {} : { maxPerClass: f['max-per-class'] }) },
         onBadImage: f['on-bad-image'],

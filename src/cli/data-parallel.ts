@@ -23,7 +23,7 @@ export const DIST_FLAGS = {
   'dist-timeout': { kind: 'number', help: 'data-parallel: seconds a rank waits for the others before it fails, naming the rank at fault (default 60)', min: 1, placeholder: 'S' },
 } as const satisfies FlagSpecs;
 
-type DistFlags = FlagValues<typeof DIST_FLAGS> & { threads?: number | undefined; 'batch-size': number };
+type DistFlags = FlagValues<typeof DIST_FLAGS> & { threads?: number | undefined; 'batch-size'?: number | undefined };
 
 /** What the training body needs to know: its group (null alone) and whether it writes. */
 export interface RunRole {
@@ -34,8 +34,9 @@ export interface RunRole {
 const TLCV_BIN = fileURLToPath(new URL('../../../bin/tlcv.js', import.meta.url));
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
 
-function checkGlobalBatch(batchSize: number, worldSize: number): void {
-  if (batchSize % worldSize !== 0) {
+function checkGlobalBatch(batchSize: number | undefined, worldSize: number): void {
+  // An automatic batch is chosen a multiple of the processes.
+  if (batchSize !== undefined && batchSize % worldSize !== 0) {
     throw new TlcvError('ARGUMENT', `--batch-size ${batchSize}: expected a multiple of the ${worldSize} processes (it is the global batch, split evenly among them)`);
   }
 }

@@ -17,6 +17,7 @@ export const evaluateCommand = defineCommand({
     device: { kind: 'string', help: 'cpu, cuda or cuda:N', default: 'cpu' },
     'on-bad-image': { kind: 'string', help: 'unreadable images in folders', choices: ['error', 'skip'], default: 'error' },
     engine: { kind: 'string', help: 'inference engine: auto times libtorch against onnxruntime on the first batch of each size (cached per model, batch, threads and CPU)', choices: ENGINES, default: 'auto' },
+    tta: { kind: 'bool', help: 'test-time augmentation: average each image with its mirror image (a folder written by fit may ask for it itself)' },
     threads: { kind: 'int', help: 'CPU threads', min: 1, placeholder: 'N' },
   },
   async run({ flags: f }) {
@@ -25,7 +26,7 @@ export const evaluateCommand = defineCommand({
     const m = await load(f.model, { precision: f.precision, channelsLast: cl === 'auto' ? 'auto' : cl === 'on', device: f.device, engine: f.engine });
     try {
       // The folder's own preprocessing: evaluation sees images exactly as predict and serve do.
-      const result = await m.evaluate(f.data, { batchSize: f['batch-size'], onBadImage: f['on-bad-image'], log: (line) => console.error(line) });
+      const result = await m.evaluate(f.data, { batchSize: f['batch-size'], onBadImage: f['on-bad-image'], log: (line) => console.error(line), ...(f.tta ? { tta: true } : {}) });
       if (f.json) {
         // Top-5 of five classes or fewer says nothing (every answer is in it): left out.
         const { worst, top5, ...rest } = result;

@@ -47,6 +47,12 @@ const COMMANDS: Entry[] = [
     summary: 'Check an image folder before training: corrupt files, exact and near duplicates, train/test leakage, class balance, sizes, colour modes, likely label errors.',
     load: async () => (await import('./doctor.js')).doctorCommand,
   },
+  {
+    name: 'fit',
+    summary: 'The best model a time budget buys: training-free heads, feature extraction, fine-tuning, each only when it fits; a leaderboard.',
+    load: async () => (await import('./fit.js')).fitCommand,
+  },
+  { name: 'lr-find', summary: "fastai's learning-rate finder: a short sweep of rising rates, the loss plotted, a rate suggested.", load: async () => (await import('./lr-find.js')).lrFindCommand },
 ];
 
 const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGTERM: 15 };

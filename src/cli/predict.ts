@@ -13,6 +13,7 @@ export const predictCommand = defineCommand({
     json: { kind: 'bool', help: 'print one JSON document: {"classes": [...], "predictions": [{"file", "probabilities" (class order), "top", and where a threshold is in force "unknown" (true or false) and "score"}]}' },
     unknown: { kind: 'string', help: "answer unknown when the largest probability is below the model folder's calibrated threshold (auto; a folder trained without --unknown auto never does), never (off), or below VALUE", default: 'auto', placeholder: 'off|auto|VALUE' },
     engine: { kind: 'string', help: 'inference engine: auto times libtorch against onnxruntime on the first batch of each size (cached per model, batch, threads and CPU)', choices: ENGINES, default: 'auto' },
+    tta: { kind: 'bool', help: 'test-time augmentation: average each image with its mirror image (a folder written by fit may ask for it itself)' },
     threads: { kind: 'int', help: 'CPU threads', min: 1, placeholder: 'N' },
   },
   async run({ flags: f, positional: files }) {
@@ -23,7 +24,7 @@ export const predictCommand = defineCommand({
     let report: PredictionReport;
     try {
       // A few images per forward: memory stays at one batch whatever the number of files.
-      report = { classes: m.classes, predictions: await m.predict(files, { topK: f['top-k'] }) };
+      report = { classes: m.classes, predictions: await m.predict(files, { topK: f['top-k'], ...(f.tta ? { tta: true } : {}) }) };
     } finally {
       m.dispose();
     }

@@ -2,8 +2,9 @@ import { TlcvError } from '../errors.js';
 import { getModelConfig } from '../models/index.js';
 import { checkRunFolder } from '../io/run-folder.js';
 import { describeCalibration, load } from '../runs/index.js';
+import { ModelEma } from '../train/index.js';
 import { defineCommand } from './command.js';
-import { TRAIN_FLAGS, dataChoicesFrom, trainOptionsFrom, unknownFrom } from './train-flags.js';
+import { TRAIN_FLAGS, dataChoicesFrom, parseMemorySize, trainOptionsFrom, unknownFrom } from './train-flags.js';
 import { pct, renamedFlag } from './common.js';
 import { DIST_FLAGS, runDataParallel } from './data-parallel.js';
 
@@ -25,6 +26,7 @@ export const pretrainCommand = defineCommand({
     }
     const arch = f.arch ?? f.model ?? 'seed-cnn';
     const options = trainOptionsFrom(f, { augment: 'none' });
+    const maxMemory = parseMemorySize(f['max-memory']);
     // The architecture and input size are checked before any data is read.
     const [, minH, minW] = getModelConfig(arch).minInputSize;
     const choices = dataChoicesFrom(f, () => undefined);
@@ -35,7 +37,7 @@ export const pretrainCommand = defineCommand({
       const log = (m: string): void => void (isMain && console.error(m));
       const m = await load(arch, { pretrained: false, ...(f.alpha === undefined ? {} : { alpha: f.alpha }) });
       try {
-        const r = await m.fit(f.data, { ...unknownFrom(f), options, val: f.val, choices: { ...choices, log }, out: { dir: f.out, resume: f.resume, overwrite: f.overwrite, checkpointEvery: f['checkpoint-every'], keepCheckpoint: f['keep-checkpoint'] }, group, quiet: f.quiet });
+        const r = await m.fit(f.data, { ...unknownFrom(f), options, val: f.val, choices: { ...choices, log }, out: { dir: f.out, resume: f.resume, overwrite: f.overwrite, checkpointEvery: f['checkpoint-every'], keepCheckpoint: f['keep-checkpoint'] }, group, quiet: f.quiet, ...(f.ema ? { callbacks: [new ModelEma()] } : {}), ...(maxMemory === undefined ? {} : { maxMemory }) });
         if (!isMain) return 0;
         const ev = r.evaluation;
         console.log(`wrote ${f.out} (${((performance.now() - t0) / 1000).toFixed(1)}s)${ev ? `; ${r.evaluatedOn} accuracy ${pct(ev.accuracy)}` : ''}`);

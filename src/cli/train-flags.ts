@@ -1,6 +1,8 @@
 /** The training flags shared by `pretrain` and `transfer`, with the same names everywhere. */
 import { DEFAULT_CROP_PCT, INTERPOLATIONS } from '../data/index.js';
 import { OPTIMIZERS, SCHEDULERS, TRAIN_DEFAULTS, resolveTrainOptions, type TrainOptions } from '../train/options.js';
+import { AUTO_BATCH_CAP, MAX_AUTO_EPOCHS, MIN_AUTO_STEPS } from '../train/auto-size.js';
+import { TlcvError } from '../errors.js';
 import type { DataChoices } from '../runs/index.js';
 import type { FlagSpecs, FlagValues } from './args.js';
 import { parseInputSize } from './input-size.js';
@@ -13,8 +15,14 @@ export const TRAIN_FLAGS = {
   resume: { kind: 'bool', help: 'continue from the checkpoint in --out' },
   'keep-checkpoint': { kind: 'bool', help: "keep checkpoint.safetensors (the last epoch's model, optimizer and run state) when the run finishes; by default a finished folder keeps the model, not its training state" },
   'checkpoint-every': { kind: 'number', help: 'seconds between checkpoints (0: every epoch); one is also written at the end and on SIGINT/SIGTERM', min: 0, default: 60, placeholder: 'S' },
-  epochs: { kind: 'int', help: 'epochs', min: 1, placeholder: 'N' },
-  'batch-size': { kind: 'int', help: 'mini-batch size', min: 1, placeholder: 'B', default: TRAIN_DEFAULTS.batchSize },
+  epochs: { kind: 'int', help: `epochs (default: ${TRAIN_DEFAULTS.epochs}, or enough for at least ${MIN_AUTO_STEPS} optimiser steps on small data, at most ${MAX_AUTO_EPOCHS})`, min: 1, placeholder: 'N' },
+  'batch-size': {
+    kind: 'int',
+    help: `mini-batch size (default: automatic: at most ${AUTO_BATCH_CAP}, at most an eighth of the training images (a power of two), and within --max-memory, from a training step measured on this machine at small batches)`,
+    min: 1,
+    placeholder: 'B',
+  },
+  'max-memory': { kind: 'string', help: "the process's peak memory when the batch is automatic, e.g. 2.5G or 800M (default 2.5G, at most half the RAM)", placeholder: 'SIZE' },
   lr: { kind: 'number', help: 'learning rate (peak LR for onecycle)', min: 0, exclusiveMin: true, placeholder: 'X' },
   optimizer: { kind: 'string', help: 'optimizer', choices: OPTIMIZERS, default: TRAIN_DEFAULTS.optimizer },
   momentum: { kind: 'number', help: 'SGD momentum', min: 0, max: 0.999999, default: TRAIN_DEFAULTS.momentum },
@@ -29,6 +37,7 @@ export const TRAIN_FLAGS = {
   precision: { kind: 'string', help: 'numeric precision: auto picks bf16 autocast on CPUs with native bf16', choices: ['auto', 'fp32', 'bf16'], default: 'auto' },
   'channels-last': { kind: 'string', help: 'channels-last memory format', choices: ['auto', 'on', 'off'], default: 'auto' },
   'drop-last': { kind: 'bool', help: 'drop the last incomplete batch' },
+  ema: { kind: 'bool', help: "keep an exponential moving average of the weights (timm's ModelEmaV2, decay 0.999 warmed up as (1+t)/(10+t)) and end with it" },
   patience: { kind: 'int', help: 'early stopping: epochs without a better validation accuracy (0 = off); the best model is kept', min: 0, default: 0 },
   device: { kind: 'string', help: 'cpu, cuda or cuda:N', default: 'cpu' },
   'on-bad-image': { kind: 'string', help: 'what to do with unreadable images in folders', choices: ['error', 'skip'], default: 'error' },
@@ -55,19 +64,23 @@ export type OptionFlags = Pick<
 > & { patience?: number };
 
 /**
- * The training options the flags ask for, over `defaults` (a command's own, such as no augmentation).
+ * The training options the flags ask for, over `defaults` (a command's own, such as no
+ * augmentation), checked at once; batch size and epochs stay unset where neither the flags nor
+ * the defaults give them (the run chooses them from the data: src/runs/run-sizes.ts).
  *
  * @example
  * const options = trainOptionsFrom(flags, { augment: 'none' });
  */
-export function trainOptionsFrom(f: OptionFlags, defaults: Partial<TrainOptions> = {}): TrainOptions {
+export function trainOptionsFrom(f: OptionFlags, defaults: Partial<TrainOptions> = {}): Partial<TrainOptions> {
   const cl = f['channels-last'];
-  return resolveTrainOptions({
+  const batchSize = f['batch-size'] ?? defaults.batchSize;
+  const epochs = f.epochs ?? defaults.epochs;
+  const o = resolveTrainOptions({
     ...defaults,
-    ...(f.epochs !== undefined ? { epochs: f.epochs } : {}),
+    ...(epochs !== undefined ? { epochs } : {}),
     ...(f.lr !== undefined ? { lr: f.lr } : {}),
     ...(f.augment !== undefined ? { augment: f.augment } : {}),
-    batchSize: f['batch-size'],
+    ...(batchSize !== undefined ? { batchSize } : {}),
     optimizer: f.optimizer,
     momentum: f.momentum,
     weightDecay: f['weight-decay'],
@@ -83,6 +96,25 @@ export function trainOptionsFrom(f: OptionFlags, defaults: Partial<TrainOptions>
     patience: f.patience ?? 0,
     device: f.device,
   });
+  const { batchSize: b, epochs: e, ...rest } = o;
+  return { ...rest, ...(batchSize === undefined ? {} : { batchSize: b }), ...(epochs === undefined ? {} : { epochs: e }) };
+}
+
+const MEMORY_UNITS: Record<string, number> = { '': 2 ** 30, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40 };
+
+/**
+ * `--max-memory`: a size with an optional unit (K, M, G, T; with or without B or iB; a bare
+ * number is GiB), in bytes; undefined when the flag is absent.
+ *
+ * @example
+ * parseMemorySize('2.5G'); // 2684354560
+ */
+export function parseMemorySize(raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(raw);
+  const bytes = m ? Number(m[1]) * MEMORY_UNITS[m[2]!.toLowerCase()]! : NaN;
+  if (!(bytes >= 2 ** 20)) throw new TlcvError('ARGUMENT', `--max-memory: expected a size of at least 1M such as 2.5G or 800M, got ${JSON.stringify(raw)}`);
+  return Math.round(bytes);
 }
 
 /**

@@ -15,6 +15,8 @@ export interface HeadFlagValues {
   unfreeze: string;
   'head-epochs': number;
   'lr-decay': number;
+  'max-memory': string | undefined;
+  ema: boolean;
   k: number | undefined;
   center: string | undefined;
 }
@@ -34,6 +36,8 @@ export function refuseTrainingFlags(mode: HeadMode, f: HeadFlagValues): void {
   if (f['head-epochs'] > 0) given.push('--head-epochs');
   if (f.unfreeze !== 'all') given.push('--unfreeze');
   if (f['lr-decay'] !== 1) given.push('--lr-decay');
+  if (f['max-memory'] !== undefined) given.push('--max-memory');
+  if (f.ema) given.push('--ema');
   if (given.length > 0) throw new TlcvError('ARGUMENT', `${given.join(', ')}: ${mode} fits its head without training; these flags apply to --mode feature-extraction and fine-tune`);
   if (f.k !== undefined && mode !== 'knn') throw new TlcvError('ARGUMENT', `--k: the number of neighbours applies to --mode knn, not ${mode}`);
   if (f.center !== undefined && mode === 'probe') throw new TlcvError('ARGUMENT', '--center: probe standardises the support features itself; centring applies to --mode ncm and knn');

@@ -4,8 +4,9 @@ import { parseUnfreeze } from '../transfer/strategy.js';
 import { HEAD_MODES } from '../transfer/heads/index.js';
 import { describeCalibration, load } from '../runs/index.js';
 import type { CalibrationRecord } from '../metrics/index.js';
+import { ModelEma } from '../train/index.js';
 import { defineCommand } from './command.js';
-import { TRAIN_FLAGS, dataChoicesFrom, trainOptionsFrom, unknownFrom } from './train-flags.js';
+import { TRAIN_FLAGS, dataChoicesFrom, parseMemorySize, trainOptionsFrom, unknownFrom } from './train-flags.js';
 import { applyThreads, pct, sourceFlags } from './common.js';
 import { DIST_FLAGS, runDataParallel } from './data-parallel.js';
 import { isHeadMode, refuseTrainingFlags } from './transfer-head.js';
@@ -72,6 +73,7 @@ export const transferCommand = defineCommand({
       throw new TlcvError('ARGUMENT', '--unfreeze applies to --mode fine-tune; feature-extraction trains only the new head');
     }
     const options = trainOptionsFrom(f, { augment: 'none', lrDecay: f['lr-decay'] });
+    const maxMemory = parseMemorySize(f['max-memory']);
     const mode = f.mode;
     return runDataParallel('transfer', argv, f, () => checkRunFolder(f.out, f), async ({ group, isMain }) => {
       const log = (m: string): void => void (isMain && console.error(m));
@@ -88,6 +90,8 @@ export const transferCommand = defineCommand({
           out: { dir: f.out, resume: f.resume, overwrite: f.overwrite, checkpointEvery: f['checkpoint-every'], keepCheckpoint: f['keep-checkpoint'] },
           group,
           quiet: f.quiet,
+          ...(f.ema ? { callbacks: [new ModelEma()] } : {}),
+          ...(maxMemory === undefined ? {} : { maxMemory }),
           log,
         });
         if (isMain) wrote(r.evaluation, r.evaluatedOn, r.fitSeconds, r.calibration);

@@ -62,7 +62,7 @@ export {
   type NamedSplit,
 } from './named.js';
 export { parseDataSpec, DATA_KINDS, DATA_SPEC_FORMS, type DataSpec, type DataSource, type DataModifiers } from './spec.js';
-export { stratifiedSubset, fractionSplit, resample, selectClasses, complement, resolveClasses, describeCounts } from './splits.js';
+export { stratifiedSubset, fractionSplit, stratifiedFold, resample, selectClasses, complement, resolveClasses, describeCounts } from './splits.js';
 export { shiftDomain, describeShift, type ShiftOptions } from './shift.js';
 export { conformDataset, convertChannels, resizeImages, mapImages } from './image-ops.js';
 export { loadDataset, applyModifiers, type LoadOptions, type StreamLoadOptions } from './load.js';

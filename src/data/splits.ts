@@ -85,6 +85,30 @@ export function fractionSplit<D extends Dataset>(ds: D, frac: number, seed: numb
 }
 
 /**
+ * Stratified k-fold: [train, validation] for fold `index` of `k`, each class's images dealt in
+ * turn (after a seeded shuffle) to the folds, so every image validates in exactly one fold and
+ * each fold holds each class's share.
+ *
+ * @example
+ * const [train, val] = stratifiedFold(all, 5, 0, 1); // the first of 5 folds
+ */
+export function stratifiedFold<D extends Dataset>(ds: D, k: number, index: number, seed: number): [D, D] {
+  if (!Number.isInteger(k) || k < 2) throw argumentError('k', 'an integer of at least 2 (folds)', k);
+  if (!Number.isInteger(index) || index < 0 || index >= k) throw argumentError('fold', `an integer in [0, ${k})`, index);
+  checkSeed(seed);
+  const rng = new Rng(seed, 0xf0);
+  const train: number[] = [];
+  const val: number[] = [];
+  // One running position over the classes: a class smaller than k does not always land in fold 0.
+  let at = 0;
+  for (const idx of indicesByClass(ds)) {
+    for (const i of rng.shuffle(Int32Array.from(idx))) (at++ % k === index ? val : train).push(i);
+  }
+  const tag = `fold=${index}/${k},seed=${seed}`;
+  return [takeIndices(ds, train.sort(ascending), `${ds.name}@${tag},rest`), takeIndices(ds, val.sort(ascending), `${ds.name}@${tag}`)];
+}
+
+/**
  * n images drawn uniformly with replacement (numpy's `np.random.choice(N, n)`), in draw order.
  *
  * @example

@@ -6,5 +6,5 @@ export { bestSeconds, timeInterleaved, fastestBeyondMargin, performanceClock, tr
 export { planForward, prepareInput, forwardStages, setTrainingMode, layOutForPlan, type ForwardRange } from './forward.js';
 export { foldedForPlan, sharedFoldedView, releaseFoldedView, type FoldedRange } from './folded.js';
 export { cloneState, disposeState } from './state-copy.js';
-export { predictImages, type PredictOptions } from './predict.js';
+export { predictImages, ttaProbabilities, type PredictOptions } from './predict.js';
 export { observeClassifierInput, forwardWithFeatures, planForwardWithFeatures, type ClassifierInputObserver } from './features.js';

@@ -1,5 +1,5 @@
 /** Class probabilities for raw images: the inference end of the forward recipe. */
-import { F, fromTypedArray, inferenceMode, tensor, tidy } from '../tensor/index.js';
+import { F, fromTypedArray, inferenceMode, tensor, tidy, type Tensor } from '../tensor/index.js';
 import { TlcvError } from '../errors.js';
 import type { ClassifierModel } from '../models/index.js';
 import { planForward } from './forward.js';
@@ -11,6 +11,21 @@ export interface PredictOptions {
   plan?: ExecutionPlan | null;
   /** Input size and normalisation, when they are not the model's own (a model folder's config). */
   input?: { inputSize: [number, number, number]; mean: number[]; std: number[]; model?: string };
+  /** Test-time augmentation: average the probabilities of each image and its mirror image (ttaProbabilities). */
+  tta?: boolean;
+}
+
+/**
+ * Softmax probabilities of `forward` on `x`, or with test-time augmentation the mean of those
+ * on `x` and on `x` mirrored left to right (fastai's `tta` and timm's flip averaging use the
+ * same flip; tlcv's training crops flip the same way).
+ *
+ * @example
+ * const probs = ttaProbabilities((x) => model.forward(x), batch, true);
+ */
+export function ttaProbabilities(forward: (x: Tensor) => Tensor, x: Tensor, tta: boolean): Tensor {
+  const p = F.softmax(forward(x), 1);
+  return tta ? p.add(F.softmax(forward(F.flip(x, [3])), 1)).div(2) : p;
 }
 
 const FP32: ExecutionPlan = { bf16: false, channelsLast: false, device: 'cpu' };
@@ -42,8 +57,8 @@ export function predictImages(model: ClassifierModel, images: Uint8Array[], o: P
       const std = tensor(cfg.std).reshape([1, c, 1, 1]);
       const input = x.sub(mean).div(std);
       const plan = o.plan ?? FP32;
-      const logits = planForward(model, input, plan, { folded: sharedFoldedView(model, plan) });
-      return F.softmax(logits, 1).toFlatArray();
+      const folded = sharedFoldedView(model, plan);
+      return ttaProbabilities((v) => planForward(model, v, plan, { folded }), input, o.tta === true).toFlatArray();
     }),
   );
   const k = flat.length / images.length;

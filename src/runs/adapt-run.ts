@@ -9,7 +9,8 @@ import type { ClassifierModel } from '../models/index.js';
 import { withoutLabels } from '../transfer/adapt/index.js';
 import type { DannOptions } from '../transfer/adapt/index.js';
 import { Progress, type TrainOptions } from '../train/index.js';
-import { adaptModel, type AdaptMethod, type AdaptResult, type PseudoLabelSettings } from './adapt.js';
+import { ADAPT_BATCH_CAP, ADAPT_TRAIN_DEFAULTS, adaptModel, type AdaptMethod, type AdaptResult, type PseudoLabelSettings } from './adapt.js';
+import { resolveRunSizes } from './run-sizes.js';
 import { alignToModelClasses, loadInMemoryForModel, recordForModel, splitValidation } from './data-prep.js';
 import { writeResultFolder } from './result-folder.js';
 
@@ -22,6 +23,8 @@ export interface AdaptRunOptions {
   /** Source validation for dann and pseudo-label: a fraction of `source` (default '0.1'), 'none', or a spec. */
   val?: string;
   options?: Partial<TrainOptions>;
+  /** Peak RSS budget in bytes for choosing the batch when `options.batchSize` is unset (see TrainRunOptions). */
+  maxMemory?: number;
   dann?: DannOptions;
   pseudoLabel?: PseudoLabelSettings;
   onBadImage?: 'error' | 'skip';
@@ -68,6 +71,13 @@ export async function adaptRun(model: ClassifierModel, classes: string[], own: P
     sourceVal = split.val;
   }
   log(`source model: ${r.description ?? r.from}; ${r.method} to ${unlabelled.n} target images${targetTest ? `; target test ${targetTest.n} images` : ''}`);
+  let options = r.options;
+  if (source !== null && r.method !== 'adabn') {
+    // dann forwards a source and a target batch in each step: twice the images' memory.
+    const defaults = { ...ADAPT_TRAIN_DEFAULTS[r.method], ...(r.options ?? {}) };
+    const sizes = await resolveRunSizes({ model, train: source, val: sourceVal, options: defaults, cap: ADAPT_BATCH_CAP, inputsPerImage: r.method === 'dann' ? 2 : 1, ...(r.maxMemory === undefined ? {} : { maxMemory: r.maxMemory }), log });
+    options = sizes.options;
+  }
   const progress = r.quiet ? [] : [new Progress({ title: `${r.method} to ${target}` })];
   const result = await adaptModel(model, {
     method: r.method,
@@ -75,7 +85,7 @@ export async function adaptRun(model: ClassifierModel, classes: string[], own: P
     sourceVal,
     target: unlabelled,
     targetTest,
-    ...(r.options ? { options: r.options } : {}),
+    ...(options ? { options } : {}),
     ...(r.dann ? { dann: r.dann } : {}),
     ...(r.pseudoLabel ? { pseudoLabel: r.pseudoLabel } : {}),
     callbacks: progress,

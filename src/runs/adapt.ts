@@ -18,12 +18,15 @@ export type AdaptMethod = (typeof ADAPT_METHODS)[number];
 
 /**
  * Training settings of the methods that train, over TRAIN_DEFAULTS: a trained model is adapted
- * with a gentler peak rate than training from scratch, for few epochs (pseudo-labelling: per round).
+ * with a gentler peak rate than training from scratch, for few epochs (pseudo-labelling: per
+ * round). The batch is at most ADAPT_BATCH_CAP: adaptRun chooses it from the source data and
+ * the memory (src/runs/run-sizes.ts); adaptModel called directly takes the cap.
  */
 export const ADAPT_TRAIN_DEFAULTS: Record<'dann' | 'pseudo-label', Partial<TrainOptions>> = {
-  dann: { epochs: 5, lr: 1e-3, batchSize: 64 },
-  'pseudo-label': { epochs: 2, lr: 1e-3, batchSize: 64 },
+  dann: { epochs: 5, lr: 1e-3 },
+  'pseudo-label': { epochs: 2, lr: 1e-3 },
 };
+export const ADAPT_BATCH_CAP = 64;
 
 /**
  * Pseudo-labelling's defaults. The threshold is 0 (the images are ranked by confidence within
@@ -146,7 +149,7 @@ export async function adaptModel(model: ClassifierModel, r: AdaptRequest): Promi
   const log = r.log ?? (() => undefined);
   const target = withoutLabels(r.target);
   const classes = r.source?.classes ?? Array.from({ length: model.numClasses }, (_, i) => String(i));
-  const options = resolveTrainOptions({ ...(r.method === 'adabn' ? {} : ADAPT_TRAIN_DEFAULTS[r.method]), ...(r.options ?? {}) });
+  const options = resolveTrainOptions({ batchSize: ADAPT_BATCH_CAP, ...(r.method === 'adabn' ? {} : ADAPT_TRAIN_DEFAULTS[r.method]), ...(r.options ?? {}) });
   const before = await scores(model, r, options, classes);
   const result: Omit<AdaptResult, 'after' | 'seconds'> = { method: r.method, before, history: [], lrTrace: [], epochSeconds: [], plan: null as unknown as ExecutionPlan, options };
   if (r.method === 'adabn') {

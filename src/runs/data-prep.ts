@@ -12,6 +12,7 @@ import {
   decodeDataset,
   describeData,
   fractionSplit,
+  stratifiedFold,
   isFileDataset,
   loadDataset,
   resolveDataConfig,
@@ -41,13 +42,20 @@ export interface DataChoices extends LoadHow {
 }
 
 /**
- * Resolves `--val`: 'none', a fraction of the training data (stratified), or a data spec.
+ * Resolves `--val`: 'none', a fraction of the training data (stratified), fold I of K
+ * (`fold:I/K`, stratified k-fold, what fit uses on small data), or a data spec.
  *
  * @example
  * const { train, val } = await splitValidation(data, '0.1', 0, (spec) => loadDataset(spec));
  */
 export async function splitValidation<D extends Dataset>(train: D, val: string | undefined, seed: number, load: (spec: string) => Promise<D>): Promise<{ train: D; val: D | null }> {
   if (val === undefined || val === 'none' || val === '0') return { train, val: null };
+  const fold = /^fold:(\d+)\/(\d+)$/.exec(val);
+  if (fold !== null) {
+    const [rest, held] = stratifiedFold(train, Number(fold[2]), Number(fold[1]), seed);
+    if (held.n === 0 || rest.n === 0) throw new TlcvError('ARGUMENT', `--val ${val}: ${train.n} images leave ${held.n === 0 ? 'no validation' : 'no training'} images in that fold`);
+    return { train: rest, val: held };
+  }
   const frac = Number(val);
   if (Number.isFinite(frac)) {
     if (!(frac > 0 && frac < 1)) throw new TlcvError('ARGUMENT', `--val: expected a fraction in (0, 1), "none" or a data spec, got ${JSON.stringify(val)}`);

@@ -35,6 +35,8 @@ export interface ModelFolderConfig {
   preprocess?: PreprocessJson;
   /** The classifier's kind when it is not the architecture's own (a kNN or float32 head). */
   head?: HeadRecord;
+  /** How predict and evaluate run it by default: with test-time augmentation (tlcv fit sets it where validation says it helps). */
+  inference?: { tta: boolean };
   /**
    * Temperature scaling and the unknown threshold fitted on the run's validation split
    * (`--unknown auto`); absent in folders trained without it, which answer as they always did.
@@ -50,7 +52,7 @@ export interface ModelFolderConfig {
  * @example
  * saveModelFolder('runs/digits', model, { classes: train.classes, preprocess: train.preprocess });
  */
-export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown>; preprocess: PreprocessConfig | null; calibration?: CalibrationRecord | null }): ModelFolderConfig {
+export function saveModelFolder(dir: string, model: ClassifierModel, info: { classes: string[]; provenance?: Record<string, unknown>; preprocess: PreprocessConfig | null; calibration?: CalibrationRecord | null; tta?: boolean }): ModelFolderConfig {
   const c = model.config;
   const images = c.inputSize[0] === 1 || c.inputSize[0] === 3;
   // No default: a folder whose record differs from what the model was trained and evaluated
@@ -78,6 +80,7 @@ export function saveModelFolder(dir: string, model: ClassifierModel, info: { cla
   }
   const head = headRecord(model);
   if (head !== undefined) config.head = head;
+  if (info.tta === true) config.inference = { tta: true };
   if (info.calibration) config.calibration = checkCalibrationRecord(info.calibration, dir, c.name)!;
   writeFilesAtomic([
     { path: join(dir, WEIGHTS_FILE), data: safetensorsChunks(model.stateDict(), { format: 'pt', tlcv_model: c.name }) },
@@ -117,6 +120,7 @@ export function readModelConfig(dir: string): ModelFolderConfig {
   field(typeof weights === 'string' && weights !== '' && basename(weights) === weights && weights !== '..' && weights !== '.', path, 'weights', 'a file name inside the model folder', weights);
   if (c.preprocess !== undefined) checkPreprocessFits(parsePreprocess(c.preprocess, `${path} (preprocess)`), c, path);
   const head = checkHeadRecord(c.head, path);
+  if (c.inference !== undefined) field(typeof c.inference === 'object' && c.inference !== null && typeof c.inference.tta === 'boolean', path, 'inference', '{ "tta": true or false }', c.inference);
   const calibration = checkCalibrationRecord(c.calibration, path, c.model);
   return { ...c, weights, options: c.options ?? {}, ...(head === undefined ? {} : { head }), ...(calibration === undefined ? {} : { calibration }) };
 }

@@ -20,7 +20,7 @@ import { openModel, type OpenOptions, type Opened } from './open.js';
 import { saveModelFolder } from './model-folder.js';
 import { headRun, pretrainRun, transferRun, type HeadRunOptions, type RunOutcome, type TrainRunOptions, type TransferRunOptions } from './train-runs.js';
 import { adaptRun, type AdaptRunOptions, type AdaptRunOutcome } from './adapt-run.js';
-import { pixelsOfTensor, type PredictInput } from './predict-input.js';
+import { mirrorPixels, pixelsOfTensor, type PredictInput } from './predict-input.js';
 
 export interface LoadModelOptions extends OpenOptions {
   /** Where evaluate and predict run: cpu, cuda or cuda:N (default cpu). */
@@ -74,6 +74,8 @@ export class Model implements ImagePredictor {
   #source: string;
   readonly #settings: { device: string; precision: Precision; channelsLast: 'auto' | boolean };
   #evalPlan: ExecutionPlan | null = null;
+  /** Test-time augmentation by default in evaluate and predict (a folder written by fit may ask for it). */
+  #tta = false;
   readonly #engine: InferenceEngine;
   readonly #log: (line: string) => void;
   #calibration: CalibrationRecord | null;
@@ -95,6 +97,7 @@ export class Model implements ImagePredictor {
       this.#arch = null;
       this.#classes = opened.classes;
       this.#preprocess = opened.preprocess;
+      this.#tta = opened.tta === true;
     } else {
       this.#module = null;
       this.#arch = { name: opened.arch, ...(opened.build.alpha === undefined ? {} : { alpha: opened.build.alpha }) };
@@ -110,9 +113,18 @@ export class Model implements ImagePredictor {
    * const m = Model.wrap(learn.model, { classes: train.classes, preprocess: train.preprocess });
    * m.save('runs/mine');
    */
-  static wrap(module: ClassifierModel, o: { classes: string[]; preprocess: PreprocessConfig | null; description?: string } & Omit<LoadModelOptions, keyof OpenOptions>): Model {
-    const { classes, preprocess, description, ...rest } = o;
-    return new Model({ kind: 'module', module, classes, preprocess, description: description ?? module.config.name }, rest);
+  static wrap(module: ClassifierModel, o: { classes: string[]; preprocess: PreprocessConfig | null; description?: string; tta?: boolean } & Omit<LoadModelOptions, keyof OpenOptions>): Model {
+    const { classes, preprocess, description, tta, ...rest } = o;
+    return new Model({ kind: 'module', module, classes, preprocess, description: description ?? module.config.name, ...(tta === true ? { tta: true } : {}) }, rest);
+  }
+
+  /** Whether evaluate and predict average each image with its mirror image unless told otherwise. */
+  get tta(): boolean {
+    return this.#tta;
+  }
+  /** Whether evaluate and predict use test-time augmentation by default (saved with the folder). */
+  set tta(on: boolean) {
+    this.#tta = on;
   }
 
   /** What runs inference: the engine asked for (auto, libtorch or onnxruntime). */
@@ -163,6 +175,8 @@ export class Model implements ImagePredictor {
     this.#classes = r.classes;
     this.#preprocess = r.preprocess;
     this.#calibration = r.calibration;
+    // A new model: whether mirroring helps it is for its own validation to say (fit sets it).
+    this.#tta = false;
     this.#evalPlan = null;
   }
 
@@ -222,13 +236,13 @@ export class Model implements ImagePredictor {
    * @example
    * const { accuracy } = await m.evaluate('mnist:test');
    */
-  async evaluate(data: string | Dataset, o: { batchSize?: number; onBadImage?: 'error' | 'skip'; log?: (line: string) => void } = {}): Promise<Evaluation> {
+  async evaluate(data: string | Dataset, o: { batchSize?: number; onBadImage?: 'error' | 'skip'; log?: (line: string) => void; tta?: boolean } = {}): Promise<Evaluation> {
     const module = this.module;
     const how = { ...(o.onBadImage ? { onBadImage: o.onBadImage } : {}), ...(o.log ? { log: o.log } : {}), ...(this.#preprocess ? { preprocess: this.#preprocess } : {}) };
     const ds = typeof data === 'string' ? alignToModelClasses(await loadForModel(data, module, how), this.#classes) : data;
     const options = resolveTrainOptions(this.#settings);
     const engine = (plan: ExecutionPlan, sample: () => Promise<Tensor | null>, step: (x: Tensor) => void) => this.#engine.evaluationForward(module, plan, sample, step, o.log);
-    const { result, plan } = await evaluateOn(module, ds, this.#evalPlan, options, this.#classes, { ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }), engine });
+    const { result, plan } = await evaluateOn(module, ds, this.#evalPlan, options, this.#classes, { ...(o.batchSize === undefined ? {} : { batchSize: o.batchSize }), engine, tta: o.tta ?? this.#tta });
     this.#evalPlan = plan;
     const file = (index: number): string | undefined => (isFileDataset(ds) ? ds.files.paths[ds.fileIds[index]!] : undefined);
     return { ...result, worst: result.worst.map((w) => ({ ...w, ...(file(w.index) === undefined ? {} : { file: file(w.index) }) })) };
@@ -250,9 +264,15 @@ export class Model implements ImagePredictor {
    * answer what the exported file would (within 1e-4). A calibrated folder's temperature
    * applies (as in the exported graph).
    */
-  classify(images: Uint8Array[]): number[][] {
+  classify(images: Uint8Array[], o: { tta?: boolean } = {}): number[][] {
     const module = this.module;
-    const probs = this.#engine.classify(module, images, { ...(this.#preprocess ?? module.config), model: module.config.name });
+    const input = { ...(this.#preprocess ?? module.config), model: module.config.name };
+    let probs = this.#engine.classify(module, images, input);
+    if (o.tta ?? this.#tta) {
+      // Test-time augmentation on the pixels, so that either engine runs it; before the temperature.
+      const mirrored = this.#engine.classify(module, mirrorPixels(images, input.inputSize), input);
+      probs = probs.map((p, i) => p.map((v, k) => (v + mirrored[i]![k]!) / 2));
+    }
     const t = this.#calibration?.temperature ?? 1;
     return t === 1 ? probs : probs.map((p) => withTemperature(p, t));
   }
@@ -279,20 +299,20 @@ export class Model implements ImagePredictor {
    * const [p] = await m.predict(['cat.jpg'], { topK: 3 });
    * if (p.unknown) console.log(`none of the classes (nearest ${p.top[0].class})`);
    */
-  async predict(inputs: PredictInput[] | Tensor, o: { topK?: number; batchSize?: number; unknown?: UnknownSetting } = {}): Promise<Prediction[]> {
+  async predict(inputs: PredictInput[] | Tensor, o: { topK?: number; batchSize?: number; unknown?: UnknownSetting; tta?: boolean } = {}): Promise<Prediction[]> {
     const k = o.topK ?? 5;
     const batch = o.batchSize ?? 16;
     const below = o.unknown === undefined ? this.unknownThreshold : unknownThreshold(o.unknown, this.#calibration?.threshold ?? null);
     if (!Array.isArray(inputs)) {
       const [c, h, w] = (this.#preprocess ?? this.module.config).inputSize;
       const px = pixelsOfTensor(inputs, [c, h, w]);
-      return this.classify(px).map((p, i) => describePrediction(`tensor[${i}]`, p, this.#classes, k, below));
+      return this.classify(px, o).map((p, i) => describePrediction(`tensor[${i}]`, p, this.#classes, k, below));
     }
     const out: Prediction[] = [];
     for (let at = 0; at < inputs.length; at += batch) {
       const part = inputs.slice(at, at + batch).map((x, i) => (typeof x === 'string' ? x : x instanceof Uint8Array ? { bytes: x, name: `input[${at + i}]` } : x));
       const px = await Promise.all(part.map((x) => this.pixels(x)));
-      this.classify(px).forEach((p, i) => out.push(describePrediction(typeof part[i] === 'string' ? part[i] : part[i]!.name, p, this.#classes, k, below)));
+      this.classify(px, o).forEach((p, i) => out.push(describePrediction(typeof part[i] === 'string' ? part[i] : part[i]!.name, p, this.#classes, k, below)));
     }
     return out;
   }
@@ -340,7 +360,7 @@ export class Model implements ImagePredictor {
    * m.save('runs/mine', { provenance: { note: 'trained by hand' } });
    */
   save(dir: string, o: { provenance?: Record<string, unknown> } = {}): void {
-    saveModelFolder(dir, this.module, { classes: this.#classes, preprocess: this.#preprocess, calibration: this.#calibration, provenance: o.provenance ?? {} });
+    saveModelFolder(dir, this.module, { classes: this.#classes, preprocess: this.#preprocess, calibration: this.#calibration, provenance: o.provenance ?? {}, ...(this.#tta ? { tta: true } : {}) });
   }
 
   dispose(): void {

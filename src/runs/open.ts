@@ -30,7 +30,7 @@ export interface OpenOptions {
 
 /** What was opened: a built module (with its classes and record), or an architecture to build. */
 export type Opened =
-  | { kind: 'module'; module: ClassifierModel; classes: string[]; preprocess: PreprocessConfig | null; description: string; calibration?: CalibrationRecord }
+  | { kind: 'module'; module: ClassifierModel; classes: string[]; preprocess: PreprocessConfig | null; description: string; tta?: boolean; calibration?: CalibrationRecord }
   | { kind: 'architecture'; arch: string; build: CreateModelOptions; description: string };
 
 const defaultClasses = (n: number): string[] => Array.from({ length: n }, (_, i) => String(i));
@@ -57,7 +57,7 @@ export async function openModel(source: string, o: OpenOptions = {}): Promise<Op
       throw new TlcvError('ARGUMENT', `--input-size ${o.inputSize.join('x')}: the model folder ${source} was trained at ${h}x${w} and keeps that size; give --input-size with a zoo name or a weights file`);
     }
     const calibration = config.calibration === undefined ? {} : { calibration: config.calibration };
-    return { kind: 'module', module: model, classes: config.classes, preprocess, description: `model folder ${source} (${config.model}, ${config.numClasses} classes)`, ...calibration };
+    return { kind: 'module', module: model, classes: config.classes, preprocess, description: `model folder ${source} (${config.model}, ${config.numClasses} classes)`, ...(config.inference?.tta ? { tta: true } : {}), ...calibration };
   }
   if (existsSync(source) && statSync(source).isFile()) {
     const ext = extname(source).toLowerCase();

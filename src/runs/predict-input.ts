@@ -23,3 +23,22 @@ export function pixelsOfTensor(t: Tensor, size: [number, number, number]): Uint8
   const per = c * h * w;
   return Array.from({ length: shape[0]! }, (_, i) => flat.slice(i * per, (i + 1) * per));
 }
+
+/**
+ * Each image of uint8 CHW pixels mirrored left to right (test-time augmentation's second view,
+ * the flip training's augmentation makes).
+ *
+ * @example
+ * const [m] = mirrorPixels([px], [3, 224, 224]);
+ */
+export function mirrorPixels(images: Uint8Array[], size: [number, number, number]): Uint8Array[] {
+  const [c, h, w] = size;
+  return images.map((src) => {
+    const out = new Uint8Array(c * h * w);
+    for (let row = 0; row < c * h; row += 1) {
+      const at = row * w;
+      for (let x = 0; x < w; x += 1) out[at + x] = src[at + w - 1 - x]!;
+    }
+    return out;
+  });
+}

@@ -18,6 +18,24 @@ import { prepareScratch, prepareTransfer, loadForModel, type DataChoices, type P
 import { folderRunCallbacks } from './run-callbacks.js';
 import { saveModelFolder } from './model-folder.js';
 import { writeResultFolder } from './result-folder.js';
+import { resolveRunSizes } from './run-sizes.js';
+
+/** The options with batch size and epochs chosen where the caller left them unset (see run-sizes.ts). */
+async function sized<R extends TrainRunOptions>(p: Prepared, r: R, o: { strategy?: { mode: TransferMode; unfreeze: number | 'all' }; headEpochs?: number } = {}): Promise<R> {
+  const log = r.log ?? r.choices?.log;
+  const d = await resolveRunSizes({
+    model: p.model,
+    train: p.train,
+    val: p.val,
+    options: r.options ?? {},
+    ...o,
+    ...(r.maxMemory === undefined ? {} : { maxMemory: r.maxMemory }),
+    ...(r.group ? { group: r.group } : {}),
+    ...(r.out?.resume ? { resumeFrom: r.out.dir } : {}),
+    ...(log ? { log } : {}),
+  });
+  return { ...r, options: d.options };
+}
 import { Calibrate, calibrateOnValidation, calibrationInfo, type UnknownRequest } from './calibration-run.js';
 import type { CalibrationRecord } from '../metrics/index.js';
 
@@ -49,6 +67,8 @@ export interface TrainRunOptions {
   quiet?: boolean;
   /** More callbacks for the fit. */
   callbacks?: Callback[];
+  /** Peak RSS budget in bytes for choosing the batch when `options.batchSize` is unset (default 2.5 GiB, at most half the RAM). */
+  maxMemory?: number;
   log?: (line: string) => void;
   /**
    * `--unknown auto`: fit temperature scaling and the unknown threshold on the validation split
@@ -132,7 +152,7 @@ export async function pretrainRun(arch: { name: string; alpha?: number }, data: 
   checkUnknown(p, r);
   try {
     const provenance = { command: 'pretrain', data, mode: 'scratch' };
-    const { learn, report, calibrate } = learnerFor(p, r, `pretrain ${arch.name} on ${data}`, provenance);
+    const { learn, report, calibrate } = learnerFor(p, await sized(p, r), `pretrain ${arch.name} on ${data}`, provenance);
     const t0 = performance.now();
     await learn.fit();
     const cal = fitted(calibrate);
@@ -170,7 +190,8 @@ export async function transferRun(source: { module: ClassifierModel; preprocess:
   checkUnknown(p, r);
   const unfreeze = r.mode === 'feature-extraction' ? 0 : (r.unfreeze ?? 'all');
   const provenance = { command: r.command ?? 'transfer', from: r.from, data, mode: r.mode, unfreeze };
-  const { learn, report, calibrate } = learnerFor(p, r, `${r.mode} from ${r.from} to ${data}`, provenance);
+  const run = await sized(p, r, { strategy: { mode: r.mode, unfreeze }, headEpochs: r.headEpochs ?? 0 });
+  const { learn, report, calibrate } = learnerFor(p, run, `${r.mode} from ${r.from} to ${data}`, provenance);
   const s = learn.setStrategy(r.mode, unfreeze);
   const summary = `${r.mode}: ${s.frozenStages} of ${p.model.stages().length} layer groups frozen, ${s.trainableParams.toLocaleString('en')} of ${s.totalParams.toLocaleString('en')} parameters trainable`;
   if (isMainOf(r)) r.log?.(`source: ${r.description ?? r.from}; ${summary}`);
@@ -178,7 +199,7 @@ export async function transferRun(source: { module: ClassifierModel; preprocess:
   if (r.mode === 'fine-tune') await learn.fineTune({ headEpochs: r.headEpochs ?? 0, unfreeze });
   else await learn.featureExtract();
   const cal = fitted(calibrate);
-  save(p, r, learn, { ...provenance, frozenStages: s.frozenStages }, cal);
+  save(p, run, learn, { ...provenance, frozenStages: s.frozenStages }, cal);
   return outcome(p, learn, report, (performance.now() - t0) / 1000, summary, cal);
 }
 

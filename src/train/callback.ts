@@ -129,6 +129,8 @@ export interface RunState {
   bestEpoch: number;
   lrTrace: number[];
   plan: { bf16: boolean; channelsLast: boolean } | null;
+  /** The run's batch size and epochs, which a resumed run keeps when they were chosen for it. */
+  sizes?: { batchSize: number; epochs: number };
 }
 
 /** State a callback carries through checkpoints (KeepBest's best weights). */

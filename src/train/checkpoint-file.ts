@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import type { Tensor } from '../tensor/index.js';
 import { TlcvError } from '../errors.js';
 import { readSafetensors, readSafetensorsMetadata, safetensorsChunks } from '../io/safetensors.js';
-import { runPath } from '../io/run-folder.js';
+import { join } from 'node:path';
+import { RUN_FILES, runPath } from '../io/run-folder.js';
 import type { CallbackState, RunState } from './callback.js';
 
 const FORMAT = 'tlcv-checkpoint-2';
@@ -88,6 +89,29 @@ export function parseCheckpoint(tensors: Map<string, Tensor>, meta: Record<strin
     run: { epoch: state.epoch, history: state.run.history, bestAcc: state.run.bestAcc, bestEpoch: state.run.bestEpoch, lrTrace: state.run.lrTrace, plan: state.run.plan ?? null },
     callbacks,
   };
+}
+
+/**
+ * The batch size and epochs of the run checkpointed in `dir` (or in its head stage, for a
+ * fine-tune interrupted there), so that `--resume` trains on with the sizes it chose; null when
+ * there is no checkpoint or it predates them.
+ *
+ * @example
+ * readCheckpointSizes('runs/a'); // { batchSize: 8, epochs: 25 }
+ */
+export function readCheckpointSizes(dir: string): { batchSize: number; epochs: number } | null {
+  for (const d of [dir, join(dir, RUN_FILES.headStage)]) {
+    const path = runPath(d, 'checkpoint');
+    if (!existsSync(path)) continue;
+    try {
+      const state = JSON.parse(readSafetensorsMetadata(path).state ?? 'null') as { run?: { sizes?: { batchSize?: unknown; epochs?: unknown } } } | null;
+      const s = state?.run?.sizes;
+      if (typeof s?.batchSize === 'number' && typeof s.epochs === 'number') return { batchSize: s.batchSize, epochs: s.epochs };
+    } catch {
+      // a damaged checkpoint is reported by the resume itself
+    }
+  }
+  return null;
 }
 
 /**

@@ -3,7 +3,7 @@ import { F, inferenceMode, noGrad, tidy, type Tensor } from '../tensor/index.js'
 import type { FoldedInference } from '../nn/index.js';
 import type { ClassifierModel, Stage } from '../models/index.js';
 import { MetricsAccumulator, type EvaluationResult } from '../metrics/index.js';
-import { firstBatchOf, foldedForPlan, layOutForPlan, planExecution, planForward, tunePlan, type ExecutionPlan } from '../execution/index.js';
+import { firstBatchOf, foldedForPlan, layOutForPlan, planExecution, planForward, ttaProbabilities, tunePlan, type ExecutionPlan } from '../execution/index.js';
 import { forEachBatch, isBatchSource, type BatchSource, type DataInput } from './batches.js';
 import type { TrainOptions } from './options.js';
 import { loaderFor } from './setup.js';
@@ -15,6 +15,8 @@ export interface EvaluateOptions {
   plan: ExecutionPlan;
   classNames: string[];
   keepWorst?: number;
+  /** Test-time augmentation: each image's probabilities averaged with its mirror image's. */
+  tta?: boolean;
   /** Runs each batch instead of the model's libtorch forward (an inference engine); called inside the loop's tidy. */
   forward?: BatchForward | null;
 }
@@ -40,9 +42,15 @@ export async function evaluateModel(model: ClassifierModel, source: BatchSource,
     const n = batch.y.size(0);
     const [probs, targets, loss] = inferenceMode(() =>
       tidy(() => {
-        const logits = forward === null ? planForward(model, batch.x, o.plan, { folded }) : forward(batch.x);
+        const targets = Int32Array.from(batch.y.toFlatArray());
+        const run = (x: Tensor): Tensor => (forward === null ? planForward(model, x, o.plan, { folded }) : forward(x));
+        if (o.tta === true) {
+          const probs = ttaProbabilities(run, batch.x, true);
+          return [probs.toTypedArray() as Float32Array, targets, F.nllLoss(probs.clamp(1e-12, 1).log(), batch.y, { reduction: 'sum' }).item()] as const;
+        }
+        const logits = run(batch.x);
         const l = F.crossEntropy(logits, batch.y, { reduction: 'sum' }).item();
-        return [F.softmax(logits, 1).toTypedArray() as Float32Array, Int32Array.from(batch.y.toFlatArray()), l] as const;
+        return [F.softmax(logits, 1).toTypedArray() as Float32Array, targets, l] as const;
       }),
     );
     lossSum += loss;
@@ -97,6 +105,8 @@ export interface EvaluateDataOptions {
   batchSize?: number;
   /** Class names of the result (default: the Learner's, else the dataset's). */
   classNames?: string[];
+  /** Test-time augmentation (see EvaluateOptions). */
+  tta?: boolean;
   /** Chooses what runs the batches (default: the model's libtorch forward under the plan). */
   engine?: EvaluationEngine;
 }
@@ -129,5 +139,5 @@ export async function evaluateOn(model: ClassifierModel, data: DataInput, plan: 
     s?.y.dispose();
   }
   const classNames = e.classNames ?? classes ?? (isBatchSource(data) ? Array.from({ length: model.numClasses }, (_, i) => String(i)) : data.classes);
-  return { result: await evaluateModel(model, source, { plan: chosen, classNames, forward }), plan: chosen };
+  return { result: await evaluateModel(model, source, { plan: chosen, classNames, forward, ...(e.tta ? { tta: true } : {}) }), plan: chosen };
 }

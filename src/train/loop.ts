@@ -163,7 +163,7 @@ function trainStep(s: LoopState, h: LoopHooks, batch: Batch): readonly [number, 
 /** What a checkpoint keeps of the run besides weights and optimizer state. */
 export function captureRunState(s: LoopState): RunState {
   const plan = s.plan === null ? null : { bf16: s.plan.bf16, channelsLast: s.plan.channelsLast };
-  return { epoch: s.epoch, history: s.history, bestAcc: s.bestScore, bestEpoch: s.bestEpoch, lrTrace: s.lrTrace, plan };
+  return { epoch: s.epoch, history: s.history, bestAcc: s.bestScore, bestEpoch: s.bestEpoch, lrTrace: s.lrTrace, plan, sizes: { batchSize: s.options.batchSize, epochs: s.options.epochs } };
 }
 
 /** The Learner's fields a resumed run continues from. */
