@@ -163,6 +163,10 @@ export class Model implements ImagePredictor {
   get calibration(): CalibrationRecord | null {
     return this.#calibration;
   }
+  /** Sets (or with null, drops) the temperature and unknown threshold: `fit` fits them on its validation split. */
+  set calibration(record: CalibrationRecord | null) {
+    this.#calibration = record;
+  }
   /** The max probability below which predict and serve answer unknown (null: never), from the `unknown` setting. */
   get unknownThreshold(): number | null {
     return unknownThreshold(this.#unknown, this.#calibration?.threshold ?? null);

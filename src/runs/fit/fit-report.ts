@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { Model } from '../model.js';
 import { leaderboardMarkdown, type LeaderboardEntry } from './ladder.js';
 import type { FitValidation } from './validation.js';
+import type { CalibrationRecord } from '../../metrics/index.js';
 
 export interface FitOutcome {
   /** The kept model (null when no rung ran to its end). */
@@ -22,6 +23,8 @@ export interface FitOutcome {
    * logits); false: the kept model is fold 0's, and that split is its validation.
    */
   refit: boolean;
+  /** Temperature and unknown threshold fitted on the kept model's validation split (null: not fitted, and why was logged). */
+  calibration: CalibrationRecord | null;
 }
 
 /** fit.json and report.md beside the kept model (an ordinary model folder). */
@@ -30,7 +33,7 @@ export function writeFitFolder(out: string, data: string, r: FitOutcome, budget:
   if (r.model !== null && r.kept !== null) {
     r.model.save(out, { provenance: { command: 'fit', data, strategy: r.kept.strategy, backbone: r.kept.backbone, validation: r.validation } });
   }
-  const json = { data, budgetSeconds: budget, seconds: Number(r.seconds.toFixed(2)), interrupted: r.interrupted, candidates: r.why, validation: r.validation, kept: r.kept, refit: r.refit, tta: r.tta, leaderboard: r.board };
+  const json = { data, budgetSeconds: budget, seconds: Number(r.seconds.toFixed(2)), interrupted: r.interrupted, candidates: r.why, validation: r.validation, kept: r.kept, refit: r.refit, tta: r.tta, calibration: r.calibration, leaderboard: r.board };
   writeFileSync(join(out, 'fit.json'), `${JSON.stringify(json, null, 2)}\n`);
   const kept = r.kept === null ? 'No rung finished within the budget: no model was written.' : `Kept: **${r.kept.strategy}** on ${r.kept.backbone}, validation accuracy ${(r.kept.score! * 100).toFixed(1)}%.`;
   const how = r.validation.kind === 'kfold' ? `${r.validation.folds}-fold stratified cross-validation (${r.refit ? 'the kept model trained again on every image with the chosen recipe' : "the kept model is fold 0's"})` : `a stratified ${holdout * 100}% hold-out`;
@@ -41,6 +44,9 @@ export function writeFitFolder(out: string, data: string, r: FitOutcome, budget:
     `Validation: ${how}, seed ${r.validation.seed}.`,
     '',
     kept,
+    ...(r.calibration === null
+      ? []
+      : [`Calibrated on its validation split: temperature ${r.calibration.temperature.toFixed(3)}, ECE ${(r.calibration.eceBefore * 100).toFixed(2)}% -> ${(r.calibration.eceAfter * 100).toFixed(2)}%; predict and serve answer unknown below ${r.calibration.threshold.toFixed(4)} (${(r.calibration.targetRejection * 100).toFixed(0)}% of known images, the target).`]),
     ...(r.tta === null ? [] : [`Test-time augmentation (mirror) on its validation split: ${(r.tta.with * 100).toFixed(1)}% against ${(r.tta.without * 100).toFixed(1)}%: ${r.tta.used ? 'used by evaluate and predict' : 'not used'}.`]),
     '',
     leaderboardMarkdown(r.board, r.kept ?? undefined),

@@ -16,7 +16,8 @@ import { createModel, resolveConfig, type ClassifierModel } from '../../models/i
 import { chooseBatchSize, chooseEpochs, type Callback, type LearnerView } from '../../train/index.js';
 import { load, type Model } from '../model.js';
 import { runPreprocess, type DataChoices } from '../data-prep.js';
-import { validationData, type FitValidation } from './validation.js';
+import { validationData, validationLogits, type FitValidation } from './validation.js';
+import { checkData, calibrateKept } from './fit-data-check.js';
 import { writeFitFolder, type FitOutcome } from './fit-report.js';
 
 export type { FitValidation, FitOutcome };
@@ -111,6 +112,7 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
       ? `fit: ${raw.n} images, ${smallest} in the smallest class (under ${KFOLD_BELOW_PER_CLASS}): ${KFOLDS}-fold stratified validation, each rung scored on every image`
       : `fit: ${raw.n} images: a stratified ${HOLDOUT * 100}% validation hold-out`,
   );
+  await checkData(data, log);
   const cost = new CostModel();
   for (const c of candidates) cost.setForward(c.backbone, await measureCandidate(c, raw, o));
   const epochs = chooseEpochs({ trainImages: size.train, batchSize: chooseBatchSize({ trainImages: size.train }).batchSize });
@@ -126,7 +128,7 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
   const { board, best } = await climb(rungs, { budget, reserve, reserveFor: refitSeconds, margin: 1 / size.val, clock, start, release: (m) => m.dispose(), log, interrupted });
   const kept = best?.entry ?? null;
   let model = best?.result.model ?? null;
-  const outcome: FitOutcome = { model, kept, board, why, validation, seconds: 0, interrupted: interrupted(), tta: null, refit: false };
+  const outcome: FitOutcome = { model, kept, board, why, validation, seconds: 0, interrupted: interrupted(), tta: null, refit: false, calibration: null };
   if (model !== null && !interrupted()) {
     // Two passes over the validation images, as the heads' rungs measured them on this machine.
     const left = start + budget - clock() - refitSeconds(kept);
@@ -146,6 +148,11 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
       outcome.refit = true;
       log(`fit: ${kept!.strategy} on ${kept!.backbone} trained again on all ${raw.n} images (k-fold chose the recipe; the kept model is this one)`);
     } else log(`fit: not trained again on every image (about ${needs.toFixed(1)}s, ${(end - clock()).toFixed(1)}s left): the kept model is fold 0's`);
+  }
+  if (model !== null && !interrupted()) {
+    const left = start + budget - clock();
+    const needs = cost.head(kept!.backbone, { train: 0, val: size.val, folds: 1 }) + 1;
+    outcome.calibration = await calibrateKept(model, { refit: outcome.refit, fits: needs < left, needs, left }, () => validationData(model!, data, validation), validationLogits, log);
   }
   outcome.seconds = clock() - start;
   writeFitFolder(o.out, data, outcome, budget, HOLDOUT);
