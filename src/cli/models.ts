@@ -14,8 +14,9 @@ import { defineCommand } from './command.js';
 
 interface ModelRow {
   model: string;
-  params: number;
-  gflops: number;
+  /** null where they could not be counted (the native addon did not load). */
+  params: number | null;
+  gflops: number | null;
   inputSize: [number, number, number];
   preprocessing: string;
   /** images/s of tlcv's default plan at the default input, as `tlcv bench` measured them here (null: not measured). */
@@ -38,19 +39,19 @@ function preprocessing(name: string): string {
   return `${photos}resize ${Math.min(sh, sw)} ${p.interpolation}, centre crop ${h}x${w}`;
 }
 
-function rowOf(cost: ModelCost, speeds: MeasuredSpeed[]): ModelRow {
-  const config = getModelConfig(cost.model);
+function rowOf(name: string, cost: ModelCost | null, speeds: MeasuredSpeed[]): ModelRow {
+  const config = getModelConfig(name);
   const at = (mode: MeasuredSpeed['mode']): MeasuredSpeed | undefined =>
-    speeds.filter((s) => s.model === cost.model && s.mode === mode && s.inputSize.join('x') === config.inputSize.join('x')).sort((a, b) => b.measuredAt.localeCompare(a.measuredAt))[0];
+    speeds.filter((s) => s.model === name && s.mode === mode && s.inputSize.join('x') === config.inputSize.join('x')).sort((a, b) => b.measuredAt.localeCompare(a.measuredAt))[0];
   const [train, infer] = [at('train'), at('infer')];
   const any = infer ?? train;
   const file = config.pretrained?.file;
   return {
-    model: cost.model,
-    params: cost.params,
-    gflops: cost.macs / 1e9,
+    model: name,
+    params: cost?.params ?? null,
+    gflops: cost === null ? null : cost.macs / 1e9,
     inputSize: config.inputSize,
-    preprocessing: preprocessing(cost.model),
+    preprocessing: preprocessing(name),
     trainImagesPerSecond: train?.imagesPerSecond ?? null,
     inferImagesPerSecond: infer?.imagesPerSecond ?? null,
     measured: any ? { batch: any.batch, threads: any.threads, cpu: any.cpu, measuredAt: any.measuredAt } : null,
@@ -59,7 +60,7 @@ function rowOf(cost: ModelCost, speeds: MeasuredSpeed[]): ModelRow {
   };
 }
 
-const millions = (n: number): string => `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)}M`;
+const millions = (n: number | null): string => (n === null ? '-' : `${(n / 1e6).toFixed(n < 1e7 ? 2 : 1)}M`);
 const rate = (v: number | null): string => (v === null ? '-' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
 
 export const modelsCommand = defineCommand({
@@ -75,13 +76,13 @@ export const modelsCommand = defineCommand({
     const names = positional.length > 0 ? positional : all;
     const cpu = cpuModelName();
     const speeds = readMeasuredSpeeds().filter((s) => s.cpu === cpu);
-    const rows = modelCosts(names, { log: (line) => console.error(line) }).map((c) => rowOf(c, speeds));
+    const rows = modelCosts(names, { log: (line) => console.error(line) }).map((c, i) => rowOf(names[i]!, c, speeds));
     if (f.json) {
       console.log(JSON.stringify(rows));
       return 0;
     }
     const head = ['model', 'params', 'GFLOPs', 'input', 'default preprocessing', 'train img/s', 'infer img/s', 'ImageNet weights'];
-    const cells = rows.map((r) => [r.model, millions(r.params), r.gflops.toFixed(2), r.inputSize.join('x'), r.preprocessing, rate(r.trainImagesPerSecond), rate(r.inferImagesPerSecond), r.weights === null ? 'none' : r.weightsCached ? 'cached' : 'not cached']);
+    const cells = rows.map((r) => [r.model, millions(r.params), r.gflops === null ? '-' : r.gflops.toFixed(2), r.inputSize.join('x'), r.preprocessing, rate(r.trainImagesPerSecond), rate(r.inferImagesPerSecond), r.weights === null ? 'none' : r.weightsCached ? 'cached' : 'not cached']);
     const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
     for (const line of [head, ...cells]) console.log(line.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
     const measured = rows.find((r) => r.measured !== null)?.measured;

@@ -6,6 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { TlcvError } from '../errors.js';
 import { cacheDir } from '../io/cache.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { getModelConfig } from './registry.js';
@@ -45,23 +46,30 @@ const sizeKey = (s: number[]): string => s.join('x');
  * hears about a count before it runs (the largest models take seconds).
  *
  * @example
- * const [r18] = modelCosts(['resnet18']); // r18.params 11689512, r18.macs 1.81e9
+ * const [r18] = modelCosts(['resnet18']); // r18.params 11689512, r18.macs 1.81e9 (null where the addon cannot load)
  */
-export function modelCosts(names: string[], o: { dir?: string; log?: (line: string) => void } = {}): ModelCost[] {
+export function modelCosts(names: string[], o: { dir?: string; log?: (line: string) => void } = {}): (ModelCost | null)[] {
   const file = join(o.dir ?? cacheDir('models'), 'costs.json');
   const cached = readJson<{ version: number; costs: Record<string, ModelCost> }>(file, { version: COST_VERSION, costs: {} });
   const costs = cached.version === COST_VERSION ? cached.costs : {};
   const missing = names.filter((n) => costs[`${n}@${sizeKey(getModelConfig(n).inputSize)}`] === undefined);
   if (missing.length > 0) {
     o.log?.(`counting parameters and multiply-adds of ${missing.length} model${missing.length === 1 ? '' : 's'} once (cached in ${file})`);
-    for (const n of missing) {
-      const cost = measureModelCost(n);
-      costs[`${n}@${sizeKey(cost.inputSize)}`] = cost;
+    try {
+      for (const n of missing) {
+        const cost = measureModelCost(n);
+        costs[`${n}@${sizeKey(cost.inputSize)}`] = cost;
+      }
+    } catch (e) {
+      // Listing the zoo must work where the addon cannot load (the CLI's promise): the counts
+      // that need a forward are left out, and why is said once.
+      if (!(e instanceof TlcvError && e.code === 'NATIVE_LOAD')) throw e;
+      o.log?.(`parameters and GFLOPs not counted: ${e.message.split('\n')[0]}`);
     }
     mkdirSync(dirname(file), { recursive: true });
     writeFileAtomic(file, `${JSON.stringify({ version: COST_VERSION, costs }, null, 1)}\n`);
   }
-  return names.map((n) => costs[`${n}@${sizeKey(getModelConfig(n).inputSize)}`]!);
+  return names.map((n) => costs[`${n}@${sizeKey(getModelConfig(n).inputSize)}`] ?? null);
 }
 
 const speedKey = (s: MeasuredSpeed): string => [s.model, sizeKey(s.inputSize), s.mode, s.cpu, s.threads].join('|');
