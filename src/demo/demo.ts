@@ -13,6 +13,7 @@ import { finishRunFolder, runPath } from '../io/run-folder.js';
 import type { TransferMode } from '../transfer/strategy.js';
 import { Learner, readMetricsFile, resolveTrainOptions, writeRunReport, type TrainOptions } from '../train/index.js';
 import { folderRunCallbacks, loadModelFolder, saveModelFolder } from '../runs/index.js';
+import { chooseSourceTier, describeSourcePlan, measureSourceSpeed, sourceSubset, type SourceImagesChoice, type SourcePlan } from './source-plan.js';
 
 export interface DemoOptions {
   out: string;
@@ -22,6 +23,8 @@ export interface DemoOptions {
   sourceTest: string;
   target: string;
   labelsPerClass: number[];
+  /** Source images: a tier of SOURCE_TIERS, or 'auto' (default: measured here, see source-plan.ts). Ignored with quick. */
+  sourceImages?: SourceImagesChoice;
   log: (line: string) => void;
 }
 
@@ -34,6 +37,8 @@ export interface DemoRow {
 
 export interface DemoResult {
   sourceAccuracy: number;
+  /** How many source images the source stage trained on, and the speed that chose them. */
+  sourcePlan: SourcePlan;
   rows: DemoRow[];
   seconds: number;
   reportPath: string;
@@ -119,11 +124,11 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   const t0 = performance.now();
   o.log(`source domain: ${o.source}; target domain: ${o.target}; labels per class: ${o.labelsPerClass.join(', ')}`);
   const sourceDir = join(o.out, 'source');
-  let source = await loadDataset(o.source);
-  if (o.quick) source = stratifiedSubset(source, 1000, o.seed);
+  const sourceOptions = resolveTrainOptions({ epochs: o.quick ? 2 : 4, batchSize: 128, optimizer: 'adamw', lr: 2e-3, scheduler: 'onecycle', augment: 'none', seed: o.seed });
+  const { source, plan: sourcePlan } = await planSource(o, sourceOptions);
+  // Seeded after the measurement, whose throwaway model drew from the same stream.
   manualSeed(o.seed);
   const sourceModel = createModel('seed-cnn', { numClasses: source.classes.length, inChannels: source.channels, inputSize: [source.height, source.width] });
-  const sourceOptions = resolveTrainOptions({ epochs: o.quick ? 2 : 4, batchSize: 128, optimizer: 'adamw', lr: 2e-3, scheduler: 'onecycle', augment: 'none', seed: o.seed });
   let sourceAccuracy: number;
   try {
     // The source report evaluates the source test set, whose accuracy the demo reports anyway,
@@ -131,7 +136,7 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     const sourceTest = await loadDataset(o.sourceTest);
     const { report } = await trainInFolder(sourceDir, (callbacks) => new Learner({ model: sourceModel, train: source, val: null, options: sourceOptions, callbacks, quiet: true }), {
       title: `source model on ${o.source}`,
-      provenance: { command: 'demo', data: o.source, mode: 'pretrain' },
+      provenance: { command: 'demo', data: o.source, mode: 'pretrain', sourceImages: sourcePlan.images, sourceImagesPerSecond: sourcePlan.imagesPerSecond },
       evalSet: sourceTest,
     });
     sourceAccuracy = report!.accuracy;
@@ -154,11 +159,42 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
     }
   }
   const reportPath = runPath(o.out, 'report');
-  await writeDemoReport(reportPath, o, rows, sourceAccuracy, best!);
-  return { sourceAccuracy, rows, seconds: (performance.now() - t0) / 1000, reportPath };
+  await writeDemoReport(reportPath, o, rows, sourceAccuracy, sourcePlan, best!);
+  return { sourceAccuracy, sourcePlan, rows, seconds: (performance.now() - t0) / 1000, reportPath };
 }
 
-async function writeDemoReport(path: string, o: DemoOptions, rows: DemoRow[], sourceAccuracy: number, best: { evaluation: EvaluationResult; test: ImageDataset; k: number; plan: ExecutionPlan }): Promise<void> {
+/**
+ * The source images (all, --quick's 1,000 per class, a forced tier, or the tier this machine's
+ * measured speed fits in the budget), with the one line that says which and why.
+ */
+async function planSource(o: DemoOptions, options: TrainOptions): Promise<{ source: ImageDataset; plan: SourcePlan }> {
+  const all = await loadDataset(o.source);
+  if (o.quick) {
+    const source = stratifiedSubset(all, 1000, o.seed);
+    return { source, plan: { images: source.n, of: all.n, imagesPerSecond: null, predictedSeconds: null, how: 'quick' } };
+  }
+  const choice = o.sourceImages ?? 'auto';
+  let plan: SourcePlan;
+  if (choice !== 'auto') {
+    plan = { images: Math.min(choice, all.n), of: all.n, imagesPerSecond: null, predictedSeconds: null, how: 'forced' };
+  } else {
+    const speed = await measureSourceSpeed(all, options);
+    const images = chooseSourceTier({ imagesPerSecond: speed, epochs: options.epochs, available: all.n });
+    plan = { images, of: all.n, imagesPerSecond: speed, predictedSeconds: (options.epochs * images) / speed, how: 'auto' };
+  }
+  o.log(describeSourcePlan(plan));
+  const source = sourceSubset(all, plan.images, o.seed);
+  return { source, plan: { ...plan, images: source.n } };
+}
+
+/** The report's line on the source images: how many, and why. */
+function sourceInfo(p: SourcePlan): string {
+  const count = `${p.images.toLocaleString('en-US')} of ${p.of.toLocaleString('en-US')}`;
+  if (p.how === 'auto') return `${count} (auto: seed-cnn trained at ${Math.round(p.imagesPerSecond!)} images/s here)`;
+  return `${count}${p.how === 'forced' ? ' (--source-images)' : p.how === 'quick' ? ' (--quick)' : ''}`;
+}
+
+async function writeDemoReport(path: string, o: DemoOptions, rows: DemoRow[], sourceAccuracy: number, sourcePlan: SourcePlan, best: { evaluation: EvaluationResult; test: ImageDataset; k: number; plan: ExecutionPlan }): Promise<void> {
   const ks = [...new Set(rows.map((r) => r.labelsPerClass))];
   const acc = (k: number, m: TransferMode): number => rows.find((r) => r.labelsPerClass === k && r.method === m)?.accuracy ?? NaN;
   const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
@@ -175,6 +211,7 @@ async function writeDemoReport(path: string, o: DemoOptions, rows: DemoRow[], so
       evalSet: best.test,
       epochSeconds: [],
       provenance: { data: `${o.target}, ${best.k} labels per class (fine-tune)`, mode: 'fine-tune', sourceAccuracy: pct(sourceAccuracy) },
+      info: { 'source images': sourceInfo(sourcePlan) },
       comparison: {
         title: `Target accuracy on the remaining digits (source: ${pct(sourceAccuracy)} on ${o.sourceTest})`,
         columns: ['labels per class', ...METHODS],
