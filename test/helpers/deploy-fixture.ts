@@ -8,8 +8,8 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { createModel, type CreateModelOptions } from '../../src/models/index.js';
-import { BatchNorm2d, Linear } from '../../src/nn/index.js';
-import { fromTypedArray, inferenceMode, manualSeed, noGrad, rand, randn, tensor, tidy } from '../../src/tensor/index.js';
+import { manualSeed } from '../../src/tensor/index.js';
+import { spread } from './engine-fixture.js';
 import { saveModelFolder } from '../../src/runs/index.js';
 import { legacyPreprocess, preprocessImageFile, type PreprocessConfig } from '../../src/data/index.js';
 
@@ -60,37 +60,9 @@ export async function writeModelFolder(
   mkdirSync(dir, { recursive: true });
   manualSeed(o.seed ?? 1);
   const model = createModel(name, { numClasses: CLASSES.length, ...o });
-  model.eval();
-  noGrad(() =>
-    tidy(() => {
-      for (const m of model.namedModules().values()) {
-        if (!(m instanceof BatchNorm2d)) continue;
-        m.runningMean!.copy_(randn([m.numFeatures]).mul(0.1));
-        m.runningVar!.copy_(rand([m.numFeatures]).add(0.5));
-        m.weight!.copy_(rand([m.numFeatures]).add(0.5));
-        m.bias!.copy_(randn([m.numFeatures]).mul(0.1));
-      }
-    }),
-  );
-  const c = model.config;
-  const prep = (o.preprocess ?? legacyPreprocess)(c);
+  const prep = (o.preprocess ?? legacyPreprocess)(model.config);
   const pixels = await Promise.all(photos.map((f) => preprocessImageFile(f, prep)));
-  const [ch, h, w] = c.inputSize;
-  const batch = new Uint8Array(pixels.length * ch * h * w);
-  pixels.forEach((p, i) => batch.set(p, i * p.length));
-  const std = inferenceMode(() =>
-    tidy(() => {
-      const x = fromTypedArray(batch, [pixels.length, ch, h, w]).float().div(255);
-      const normalized = x.sub(tensor(c.mean).reshape([1, ch, 1, 1])).div(tensor(c.std).reshape([1, ch, 1, 1]));
-      return model.forward(normalized).std().item();
-    }),
-  );
-  const fc = model.getSubmodule(c.classifier) as Linear;
-  const k = (o.logitStd ?? 3) / Math.max(std, 1e-6);
-  noGrad(() => {
-    fc.weight.mul_(k);
-    fc.bias?.mul_(k);
-  });
+  spread(model, pixels, o.logitStd ?? 3);
   saveModelFolder(dir, model, { classes: CLASSES, preprocess: prep });
   model.dispose();
 }
