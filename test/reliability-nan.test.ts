@@ -106,7 +106,10 @@ test('tlcv pretrain with a learning rate that diverges: exit 2, one line naming 
   const r = runCli(['pretrain', '--data', 'mnist:train@k=5', '--epochs', '2', '--batch-size', '16', '--optimizer', 'sgd', '--scheduler', 'none', '--lr', '1e6', '--threads', '1', '--quiet', '--out', out]);
   assert.equal(r.code, 2, r.stderr);
   assert.doesNotMatch(r.stderr, STACK_LINE);
-  const lines = r.stderr.trim().split('\n');
+  // 45 images at batch 16 for 2 epochs are 6 steps: the few-steps warning comes first (issue 22).
+  const all = r.stderr.trim().split('\n');
+  assert.match(all[0]!, /^warning: 6 optimiser steps .* too few to learn from: try --epochs \d+ or --batch-size \d+$/);
+  const lines = all.filter((l) => !l.startsWith('warning: '));
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0]!, /^tlcv pretrain: loss became (NaN|Infinity|-Infinity) at epoch 1, step \d+ \(lr 1\.00e\+6\): training stopped; no epoch had finished, so nothing was saved \(try a lower --lr\)$/);
   assert.equal(existsSync(out), false, '--out was not created');
