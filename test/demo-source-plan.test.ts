@@ -1,7 +1,8 @@
 // The demo's source stage sized to the machine (issue 22, part C): the tier chosen from an
 // injected speed (a fast machine trains on all 60,000 images, a two-core AVX2 one at 230
 // images/s on fewer, a very slow one on the smallest tier), the line that says why, the
-// stratified subset a tier takes, and --source-images's validation through the real binary.
+// stratified subset a tier takes, the target stage's epochs scaled to what the source left of
+// the demo's five minutes, and --source-images's validation through the real binary.
 // Nothing here times anything or runs the demo.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TlcvError } from '../src/errors.js';
 import { chooseSourceTier, describeSourcePlan, parseSourceImages, sourceSubset, SOURCE_BUDGET_SECONDS, SOURCE_TIERS } from '../src/demo/source-plan.js';
+import { chooseTargetScale, describeTargetPlan, scaledEpochs, targetImages, DEMO_BUDGET_SECONDS, DEMO_OVERHEAD_SECONDS } from '../src/demo/target-plan.js';
 import type { ImageDataset } from '../src/data/index.js';
 import { assertUserError } from './helpers/cli.js';
 
@@ -92,4 +94,35 @@ test('tlcv demo refuses a bad --source-images, and one combined with --quick, be
   assertUserError(['demo', '--source-images', '12345', '--out', join(root, 'a')], /^tlcv demo: --source-images: expected auto or one of 60000, 30000, 15000, 6000, got "12345"$/, { out: join(root, 'a') });
   assertUserError(['demo', '--source-images', 'lots', '--out', join(root, 'b')], /^tlcv demo: --source-images: expected auto or one of .*, got "lots"$/, { out: join(root, 'b') });
   assertUserError(['demo', '--quick', '--source-images', '6000', '--out', join(root, 'c')], /^tlcv demo: --source-images cannot be combined with --quick/, { out: join(root, 'c') });
+});
+
+test("the target stage's epochs are scaled to what the source stage leaves of five minutes", () => {
+  assert.equal(DEMO_BUDGET_SECONDS, 300);
+  // 10 and 100 labels for 10 digits: scratch and fine-tune, 60 epochs x 100 and 30 epochs x 1,000 images each.
+  const images = targetImages([10, 100], 10);
+  assert.equal(images, 2 * (60 * 100 + 30 * 1000));
+  // Where everything fits (a fast machine, all 60,000 source images in 96 s): full length, and no line.
+  const fast = chooseTargetScale({ imagesPerSecond: 2500, sourceSeconds: 96, images });
+  assert.equal(fast.scale, 1);
+  assert.equal(describeTargetPlan(fast), null);
+  // This machine's 476 images/s (15,000 source images, 126 s): full length would predict 216 s,
+  // past the 129 s left after the source and the overhead; half fits.
+  const here = chooseTargetScale({ imagesPerSecond: 476, sourceSeconds: 126, images });
+  assert.equal(here.scale, 0.5);
+  assert.ok(126 + DEMO_OVERHEAD_SECONDS + here.predictedSeconds! <= DEMO_BUDGET_SECONDS);
+  assert.match(describeTargetPlan(here)!, /^the target stage trains for 1\/2 of its epochs \(about 108 s\) so that the demo stays within 5 minutes; --source-images 60000 runs everything at full length$/);
+  // The two-core AVX2 EPYC (6,000 source images, 104 s): a quarter.
+  assert.equal(chooseTargetScale({ imagesPerSecond: 230, sourceSeconds: 104, images }).scale, 0.25);
+  // Nothing fits: the smallest scale still runs; a slower machine never gets a larger scale.
+  assert.equal(chooseTargetScale({ imagesPerSecond: 10, sourceSeconds: 600, images }).scale, 0.25);
+  let last = 1;
+  for (const speed of [5000, 1500, 900, 600, 476, 300, 230, 100, 20]) {
+    const s = chooseTargetScale({ imagesPerSecond: speed, sourceSeconds: (4 * tier(speed)) / speed, images }).scale;
+    assert.ok(s <= last, `${speed} images/s`);
+    last = s;
+  }
+  // Scaled epochs: rounded, never below one.
+  assert.equal(scaledEpochs(10, false, 0.25), 15);
+  assert.equal(scaledEpochs(100, false, 0.5), 15);
+  assert.equal(scaledEpochs(100, true, 0.01), 1);
 });

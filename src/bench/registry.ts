@@ -57,4 +57,5 @@ export const SECTIONS: readonly BenchSection[] = [
   (await import('./roofline/section.js')).section,
   (await import('./fewshot/section.js')).section,
   (await import('./adapt/section.js')).section,
+  (await import('./fit/section.js')).section,
 ];

@@ -14,6 +14,7 @@ import type { TransferMode } from '../transfer/strategy.js';
 import { Learner, readMetricsFile, resolveTrainOptions, writeRunReport, type TrainOptions } from '../train/index.js';
 import { folderRunCallbacks, loadModelFolder, saveModelFolder } from '../runs/index.js';
 import { chooseSourceTier, describeSourcePlan, measureSourceSpeed, sourceSubset, type SourceImagesChoice, type SourcePlan } from './source-plan.js';
+import { chooseTargetScale, describeTargetPlan, scaledEpochs, targetImages, type TargetPlan } from './target-plan.js';
 
 export interface DemoOptions {
   out: string;
@@ -39,6 +40,8 @@ export interface DemoResult {
   sourceAccuracy: number;
   /** How many source images the source stage trained on, and the speed that chose them. */
   sourcePlan: SourcePlan;
+  /** The factor the target runs' epochs were scaled by to keep the demo within its budget. */
+  targetPlan: TargetPlan;
   rows: DemoRow[];
   seconds: number;
   reportPath: string;
@@ -46,12 +49,11 @@ export interface DemoResult {
 
 const METHODS: TransferMode[] = ['scratch', 'feature-extraction', 'fine-tune'];
 
-function targetRecipe(method: TransferMode, k: number, quick: boolean, seed: number): TrainOptions {
-  // Few labels: many short epochs; augmentation suits digits (no flips) except for the
-  // frozen-feature head, where caching the backbone is worth more than augmentation.
-  const epochs = quick ? 8 : k >= 50 ? 30 : 60;
+function targetRecipe(method: TransferMode, k: number, quick: boolean, seed: number, scale: number): TrainOptions {
+  // Few labels: many short epochs (target-plan.ts); augmentation suits digits (no flips) except
+  // for the frozen-feature head, where caching the backbone is worth more than augmentation.
   return resolveTrainOptions({
-    epochs,
+    epochs: scaledEpochs(k, quick, scale),
     batchSize: k >= 50 ? 64 : 32,
     optimizer: 'adamw',
     lr: method === 'fine-tune' ? 1e-3 : 2e-3,
@@ -83,7 +85,7 @@ async function trainInFolder(
   return { learn: l, report: report.evaluation };
 }
 
-async function trainOnTarget(o: DemoOptions, method: TransferMode, k: number, sourceDir: string, train: ImageDataset, test: ImageDataset): Promise<{ acc: number; seconds: number; evaluation: EvaluationResult; dir: string; plan: ExecutionPlan }> {
+async function trainOnTarget(o: DemoOptions, method: TransferMode, k: number, scale: number, sourceDir: string, train: ImageDataset, test: ImageDataset): Promise<{ acc: number; seconds: number; evaluation: EvaluationResult; dir: string; plan: ExecutionPlan }> {
   const t0 = performance.now();
   const dir = join(o.out, `k${k}-${method}`);
   let model: ClassifierModel;
@@ -100,7 +102,7 @@ async function trainOnTarget(o: DemoOptions, method: TransferMode, k: number, so
     const { learn } = await trainInFolder(
       dir,
       (callbacks) => {
-        const l = new Learner({ model, train, val: null, options: targetRecipe(method, k, o.quick, o.seed), callbacks, quiet: true });
+        const l = new Learner({ model, train, val: null, options: targetRecipe(method, k, o.quick, o.seed, scale), callbacks, quiet: true });
         if (method !== 'scratch') l.setStrategy(method, 'all');
         return l;
       },
@@ -146,21 +148,22 @@ export async function runDemo(o: DemoOptions): Promise<DemoResult> {
   o.log(`source model: ${(sourceAccuracy * 100).toFixed(2)}% on ${o.sourceTest} (${((performance.now() - t0) / 1000).toFixed(0)}s)`);
 
   const pool = conformDataset(await loadDataset(o.target), { channels: source.channels, height: source.height, width: source.width });
+  const targetPlan = planTarget(o, sourcePlan, pool.classes.length);
   const rows: DemoRow[] = [];
   let best: { acc: number; evaluation: EvaluationResult; test: ImageDataset; k: number; plan: ExecutionPlan } | null = null;
   for (const k of o.labelsPerClass) {
     const train = stratifiedSubset(pool, k, o.seed);
     const test = complement(pool, train);
     for (const method of METHODS) {
-      const r = await trainOnTarget(o, method, k, sourceDir, train, test);
+      const r = await trainOnTarget(o, method, k, targetPlan.scale, sourceDir, train, test);
       rows.push({ labelsPerClass: k, method, accuracy: r.acc, seconds: r.seconds });
       o.log(`  ${String(k).padStart(4)} labels/class  ${method.padEnd(18)} ${(r.acc * 100).toFixed(2)}%  (${r.seconds.toFixed(0)}s, test n=${test.n})`);
       if (method === 'fine-tune' && (best === null || k >= best.k)) best = { acc: r.acc, evaluation: r.evaluation, test, k, plan: r.plan };
     }
   }
   const reportPath = runPath(o.out, 'report');
-  await writeDemoReport(reportPath, o, rows, sourceAccuracy, sourcePlan, best!);
-  return { sourceAccuracy, sourcePlan, rows, seconds: (performance.now() - t0) / 1000, reportPath };
+  await writeDemoReport(reportPath, o, rows, sourceAccuracy, { source: sourcePlan, target: targetPlan }, best!);
+  return { sourceAccuracy, sourcePlan, targetPlan, rows, seconds: (performance.now() - t0) / 1000, reportPath };
 }
 
 /**
@@ -187,6 +190,18 @@ async function planSource(o: DemoOptions, options: TrainOptions): Promise<{ sour
   return { source, plan: { ...plan, images: source.n } };
 }
 
+/**
+ * The target stage's epoch scale: full length unless the source stage measured this machine's
+ * speed (auto), and then what fits the rest of the demo's budget (target-plan.ts), said in one line.
+ */
+function planTarget(o: DemoOptions, source: SourcePlan, classes: number): TargetPlan {
+  if (o.quick || source.how !== 'auto') return { scale: 1, predictedSeconds: null };
+  const plan = chooseTargetScale({ imagesPerSecond: source.imagesPerSecond!, sourceSeconds: source.predictedSeconds!, images: targetImages(o.labelsPerClass, classes) });
+  const line = describeTargetPlan(plan);
+  if (line !== null) o.log(line);
+  return plan;
+}
+
 /** The report's line on the source images: how many, and why. */
 function sourceInfo(p: SourcePlan): string {
   const count = `${p.images.toLocaleString('en-US')} of ${p.of.toLocaleString('en-US')}`;
@@ -194,7 +209,7 @@ function sourceInfo(p: SourcePlan): string {
   return `${count}${p.how === 'forced' ? ' (--source-images)' : p.how === 'quick' ? ' (--quick)' : ''}`;
 }
 
-async function writeDemoReport(path: string, o: DemoOptions, rows: DemoRow[], sourceAccuracy: number, sourcePlan: SourcePlan, best: { evaluation: EvaluationResult; test: ImageDataset; k: number; plan: ExecutionPlan }): Promise<void> {
+async function writeDemoReport(path: string, o: DemoOptions, rows: DemoRow[], sourceAccuracy: number, plans: { source: SourcePlan; target: TargetPlan }, best: { evaluation: EvaluationResult; test: ImageDataset; k: number; plan: ExecutionPlan }): Promise<void> {
   const ks = [...new Set(rows.map((r) => r.labelsPerClass))];
   const acc = (k: number, m: TransferMode): number => rows.find((r) => r.labelsPerClass === k && r.method === m)?.accuracy ?? NaN;
   const pct = (v: number): string => `${(v * 100).toFixed(2)}%`;
@@ -205,13 +220,13 @@ async function writeDemoReport(path: string, o: DemoOptions, rows: DemoRow[], so
       title: `tlcv demo: ${o.source} → ${o.target}`,
       model: fineTuned.model,
       plan: best.plan,
-      options: targetRecipe('fine-tune', best.k, o.quick, o.seed),
+      options: targetRecipe('fine-tune', best.k, o.quick, o.seed, plans.target.scale),
       fit: { history, bestEpoch: history.length, stoppedEarly: false, lrTrace: [] },
       evaluation: best.evaluation,
       evalSet: best.test,
       epochSeconds: [],
       provenance: { data: `${o.target}, ${best.k} labels per class (fine-tune)`, mode: 'fine-tune', sourceAccuracy: pct(sourceAccuracy) },
-      info: { 'source images': sourceInfo(sourcePlan) },
+      info: { 'source images': sourceInfo(plans.source), 'target epochs': plans.target.scale === 1 ? 'full length' : `1/${Math.round(1 / plans.target.scale)} of each recipe's (to stay within the demo's budget)` },
       comparison: {
         title: `Target accuracy on the remaining digits (source: ${pct(sourceAccuracy)} on ${o.sourceTest})`,
         columns: ['labels per class', ...METHODS],

@@ -124,8 +124,9 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
   // With k-fold, the best recipe is trained again on every image at the end: time for that is kept back.
   const refitSeconds = (e: LeaderboardEntry | null): number => (kfold && e !== null ? (e.seconds / folds) * REFIT_SHARE : 0);
   const interrupted = (): boolean => o.signal?.aborted === true;
-  // A later, costlier rung must beat the best by more than one validation image: less is noise on small data.
-  const { board, best } = await climb(rungs, { budget, reserve, reserveFor: refitSeconds, margin: 1 / size.val, clock, start, release: (m) => m.dispose(), log, interrupted });
+  // A later, costlier rung must beat the best by more than one validation image: less is noise on
+  // small data. k-fold scores every image (its folds' validation sets together), so one is 1/n.
+  const { board, best } = await climb(rungs, { budget, reserve, reserveFor: refitSeconds, margin: 1 / (size.val * folds), clock, start, release: (m) => m.dispose(), log, interrupted });
   const kept = best?.entry ?? null;
   let model = best?.result.model ?? null;
   const outcome: FitOutcome = { model, kept, board, why, validation, seconds: 0, interrupted: interrupted(), tta: null, refit: false, calibration: null };
