@@ -20,7 +20,7 @@ const tiny: BenchConfig = {
   gemm: { n: 64, timing: once },
   transfer: { trainImages: 60, testImages: 40, size: 32, epochs: 2, batch: 16, lr: 0.01, momentum: 0.9, stepSize: 1, gamma: 0.5, fineTune: true },
   precision: { trainImages: 60, testImages: 40, epochs: 1, batch: 16 },
-  memory: { model: 'seed-cnn', inputSize: [1, 28, 28], images: 16, epochs: 3, batch: 8 },
+  memory: { model: 'seed-cnn', inputSize: [1, 28, 28], images: 16, epochs: 3, batch: 8, atBudget: { model: 'seed-cnn', inputSize: [3, 64, 64], images: 32, maxMemory: 4 * 2 ** 30 } },
   tfjs: { batch: 1, warmup: 0, iters: 1 },
 };
 
@@ -106,6 +106,13 @@ test('a tiny bench runs every section and its report follows from what it measur
     assert.equal(side.growth, rssGrowth(side.rssPerEpoch));
   }
   assert.equal(m.peakRatio, m.tlcv.peakRss / m.peer.peakRss);
+  // Issue 22's row: the batch a run without --batch-size chose (at most an eighth of 32 images), both sides at it.
+  const b = m.atBudget!;
+  assert.ok(Number.isInteger(b.batch) && b.batch >= 1 && b.batch <= 4, `batch ${b.batch}`);
+  positive(b.tlcvPeak, 'peak RSS at the chosen batch');
+  positive(b.peerPeak, "PyTorch's peak RSS at the same batch");
+  assert.equal(b.peakRatio, b.tlcvPeak / b.peerPeak);
+  assert.equal(r.targets.find((t) => t.name.startsWith('22. peak RSS'))!.met, b.tlcvPeak <= b.maxMemory);
 
   positive(r.tfjs!.imagesPerSec, 'TF.js images/s');
   assert.equal(r.tfjs!.tlcvAutoImagesPerSec, r.throughput.find((t) => t.mode === 'train')!.tlcv.auto!.median);

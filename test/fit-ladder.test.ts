@@ -49,6 +49,33 @@ test('climb: a rung runs only when its prediction fits in what is left; the rest
   assert.equal(r.board[1]!.predicted, 20);
 });
 
+test('climb: a rung that makes room for a later one is skipped when both do not fit but that one alone does, and runs as the fallback when neither would', async () => {
+  const s = setup();
+  const told: number[] = [];
+  const fe = (ftLeast: number): Rung<string> => {
+    const r = s.rung('fe', 20, 20, 0.6);
+    return { ...r, run: (ctx) => (told.push(ctx.seconds), r.run(ctx)), makesRoomFor: () => ({ strategy: 'ft', seconds: ftLeast }) };
+  };
+  // 90 s left after ncm: fe (20) + ft (60) fit together: both run, and fe is told of 30 s, not 90
+  // (a rung that sizes itself to its time would take all 90).
+  let r = await climb([s.rung('ncm', 10, 10, 0.5), fe(60), s.rung('ft', 60, 60, 0.8)], { budget: 100, reserve: 0, clock: s.clock, release: s.release });
+  assert.deepEqual(s.ran, ['ncm', 'fe', 'ft']);
+  assert.deepEqual(told, [30]);
+  // 90 s left: fe (20) + ft (80) do not; ft alone does: fe leaves its time to ft.
+  s.ran.length = 0;
+  r = await climb([s.rung('ncm', 10, 10, 0.5), fe(80), s.rung('ft', 80, 80, 0.8)], { budget: 100, reserve: 0, clock: s.clock, release: s.release });
+  assert.deepEqual(s.ran, ['ncm', 'ft']);
+  assert.equal(r.board[1]!.status, 'skipped');
+  assert.match(r.board[1]!.note!, /^left its 20s to ft \(about 80s, 90s left\)$/);
+  assert.equal(r.best?.result.model, 'ft');
+  // 90 s left, ft needs 120: fe runs, the fallback it is, with all 90 s.
+  s.ran.length = 0;
+  r = await climb([s.rung('ncm', 10, 10, 0.5), fe(120), s.rung('ft', 120, 120, 0.8)], { budget: 100, reserve: 0, clock: s.clock, release: s.release });
+  assert.deepEqual(s.ran, ['ncm', 'fe']);
+  assert.deepEqual(told, [30, 90]);
+  assert.equal(r.best?.result.model, 'fe');
+});
+
 test('climb: it keeps the best so far (a later, worse rung is released; a tie keeps the earlier) and goes on past a skipped rung', async () => {
   const s = setup();
   const rungs = [s.rung('a', 5, 5, 0.8), s.rung('big', 500, 1, 0.99), s.rung('b', 5, 5, 0.6), s.rung('c', 5, 5, 0.8), s.rung('na', null, 0, 1)];
@@ -132,6 +159,14 @@ test('CostModel: strategies cost what they push through the backbone, folds mult
   c.observe('r', 'probe', 600, 6);
   assert.ok(Math.abs(c.correction('r', 'probe') - 8) < 1e-9, 'capped');
   assert.ok(Math.abs(c.correction('r', 'train') - 4) < 1e-9);
+  // Nor does feature extraction's (its time is the loaders' and the validation passes'): it
+  // corrects its own family, which starts from the heads' as training does.
+  assert.ok(Math.abs(c.correction('r', 'frozen') - 4) < 1e-9);
+  // 1.5 times its prediction, made at 4: 6 (a family's first observation stands alone).
+  c.observe('r', 'frozen', 15, 10);
+  assert.ok(Math.abs(c.correction('r', 'frozen') - 6) < 1e-9);
+  assert.ok(Math.abs(c.correction('r', 'train') - 4) < 1e-9);
+  assert.ok(Math.abs(c.featureExtraction('r', d, 1) - (2 + (80 * 1.2 + 20) * 0.01) * 6) < 1e-9);
   assert.throws(() => c.head('unmeasured', d), /no forward time/);
 });
 

@@ -25,7 +25,7 @@ export function renderMarkdown(r: BenchReport): string {
   for (const s of SECTIONS) parts.push(...(s.markdown?.(r) ?? []));
   if (r.targets.length > 0) {
     const rows = r.targets.map((t) => [t.name, t.target, t.measured, t.met === null ? '—' : t.met ? 'met' : '**missed**']);
-    parts.push(`Targets (issues 7, 11, 13, 14 and 16, where their sections ran)\n\n${table(['target', 'wanted', 'measured', ''], rows)}`);
+    parts.push(`Targets (issues 7, 11, 13, 14, 16 and 22, where their sections ran)\n\n${table(['target', 'wanted', 'measured', ''], rows)}`);
   }
   const errors = Object.entries(r.errors);
   if (errors.length > 0) parts.push(`Sections that failed:\n${errors.map(([k, v]) => `- ${k}: ${v}`).join('\n')}`);

@@ -2,6 +2,7 @@
 import { manualSeed } from '../../tensor/index.js';
 import { createModel } from '../../models/index.js';
 import { Learner, type Callback } from '../../train/index.js';
+import { resolveRunSizes } from '../../runs/index.js';
 import { readImageSet } from '../core/data-files.js';
 import type { Job, JobHandlers } from '../core/protocol.js';
 import type { MemoryJob, MemoryResult } from './types.js';
@@ -32,14 +33,18 @@ export async function memoryRun(job: MemoryJob): Promise<MemoryResult> {
   model.config.mean = [0.5];
   model.config.std = [0.5];
   const rss = new RssSampler();
-  const options = { epochs: job.epochs, batchSize: job.batch, scheduler: 'none', labelSmoothing: 0, weightDecay: 1e-4, seed: 0 } as const;
+  const train = readImageSet(job);
+  const fixed = { epochs: job.epochs, scheduler: 'none', labelSmoothing: 0, weightDecay: 1e-4, seed: 0 } as const;
+  let batchSize: number;
   try {
-    await new Learner({ model, train: readImageSet(job), options, callbacks: [rss], quiet: true }).fit();
+    // 'auto': the batch a run without --batch-size trains at, chosen within the memory budget.
+    batchSize = job.batch === 'auto' ? (await resolveRunSizes({ model, train, val: null, options: fixed, ...(job.maxMemory === undefined ? {} : { maxMemory: job.maxMemory }) })).options.batchSize : job.batch;
+    await new Learner({ model, train, options: { ...fixed, batchSize }, callbacks: [rss], quiet: true }).fit();
   } finally {
     model.dispose();
   }
   // maxRSS is in kilobytes, as getrusage reports it.
-  return { peakRss: process.resourceUsage().maxRSS * 1024, rssPerEpoch: rss.perEpoch };
+  return { peakRss: process.resourceUsage().maxRSS * 1024, rssPerEpoch: rss.perEpoch, batch: batchSize };
 }
 
 export const jobs: JobHandlers = {

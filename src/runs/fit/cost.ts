@@ -4,7 +4,9 @@
  * images each strategy pushes through it; after each rung the ratio of what it took to what
  * was predicted corrects that backbone's later predictions of the same family (image decoding,
  * plan timing and the loaders' overhead are in what it took). Families: the ncm/knn heads, the
- * probe (its L2 sweep grows with the feature width, not the images) and training; one not yet
+ * probe (its L2 sweep grows with the feature width, not the images), feature extraction (a
+ * frozen body: its time is mostly the loaders' and the validation passes', so its ratio says
+ * little about a backward pass) and training; one not yet
  * measured takes the heads' correction (never below 1 for training: an overrun costs the budget,
  * a skipped rung only a chance), which already holds the machine's load and decoding. Each
  * observation moves a correction half-way (in log terms) to what it says: one rung's first-run
@@ -12,7 +14,7 @@
  * Pure: the measurements are passed in.
  */
 
-export type CostFamily = 'head' | 'probe' | 'train';
+export type CostFamily = 'head' | 'probe' | 'frozen' | 'train';
 
 /** The data's size as the ladder sees it. */
 export interface FitDataSize {
@@ -45,7 +47,7 @@ export class CostModel {
     const own = this.#correction.get(`${backbone}\0${family}`);
     if (own !== undefined) return own;
     const heads = this.#correction.get(`${backbone}\0head`) ?? 1;
-    return family === 'train' ? Math.max(1, heads) : heads;
+    return family === 'train' || family === 'frozen' ? Math.max(1, heads) : heads;
   }
 
   /** Learns from a rung of `family` that took `seconds` where `predicted` was said. */
@@ -76,7 +78,7 @@ export class CostModel {
 
   /** `epochs` of feature extraction (the backbone frozen) with validation each epoch. */
   featureExtraction(backbone: string, d: FitDataSize, epochs: number): number {
-    return this.#seconds(backbone, d, epochs * (d.train * FROZEN_STEP_FORWARDS + d.val), 'train');
+    return this.#seconds(backbone, d, epochs * (d.train * FROZEN_STEP_FORWARDS + d.val), 'frozen');
   }
 
   /** `epochs` of training every layer (fine-tuning, or from scratch) with validation each epoch. */

@@ -289,19 +289,24 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
     Math.max(least, Math.min(most, cost.epochsWithin(kind, backbone, size, ownPart(env, ctx).seconds)));
   const fe = env.epochs;
   const leastFe = Math.max(1, Math.ceil(fe / 4));
+  const headEpochs = Math.max(1, Math.round(env.epochs / 5));
+  // The head stage's epochs count in the cost like the others (an upper bound: the body is frozen then).
+  const extra = (c: FitCandidate): number => (c.kind === 'scratch' ? 0 : headEpochs);
+  const least = Math.max(1, Math.ceil(env.epochs / 4));
   for (const c of pretrained) {
     rungs.push({
       strategy: 'feature-extraction',
       backbone: c.backbone,
       predict: () => cost.featureExtraction(c.backbone, size, leastFe),
-      measured: learn(c.backbone, 'train'),
+      measured: learn(c.backbone, 'frozen'),
+      // Fine-tuning usually wins where the budget allows it; feature extraction is the fallback.
+      makesRoomFor: () => ({ strategy: 'fine-tune', seconds: cost.training(c.backbone, size, least + extra(c)) }),
       run: (ctx) => {
         const epochs = sized('frozen', c.backbone, ctx, leastFe, fe);
         return overFolds(env, ctx, (val, deadline) => trained(c, val, (m) => m.transfer(env.data, { mode: 'feature-extraction', val, ...common(deadline), options: { seed: env.seed, epochs } })), `${epochs} epochs`);
       },
     });
   }
-  const headEpochs = Math.max(1, Math.round(env.epochs / 5));
   // fastai's lr_find valley, swept once a backbone on the first split's training images.
   const lrs = new Map<string, number | null>();
   const batch = chooseBatchSize({ trainImages: size.train }).batchSize;
@@ -340,9 +345,6 @@ function ladderFor(candidates: FitCandidate[], env: RungEnv): Rung<Model>[] {
       c.kind === 'scratch' ? `${epochs} epochs from seeded weights, ${rate}` : `${headEpochs} epoch(s) on the head, then ${epochs} with every layer, ${rate}`,
     );
   };
-  // The head stage's epochs count in the cost like the others (an upper bound: the body is frozen then).
-  const extra = (c: FitCandidate): number => (c.kind === 'scratch' ? 0 : headEpochs);
-  const least = Math.max(1, Math.ceil(env.epochs / 4));
   const first = (c: FitCandidate, ctx: RungContext, lr: number | null): Promise<RungResult<Model>> =>
     fineTune(c, sized('train', c.backbone, ctx, least + extra(c), env.epochs + extra(c)) - extra(c), ctx, lr);
   // Validation decides the rate: the default, then lr-find's; the longer training takes the better.

@@ -36,6 +36,14 @@ export interface Rung<T> {
   run(ctx: RungContext): Promise<RungResult<T>>;
   /** Told the seconds it took against its prediction (the cost model learns from it). */
   measured?(seconds: number, predicted: number): void;
+  /**
+   * A later rung this one must not crowd out (feature extraction before fine-tuning), with the
+   * least it is predicted to need: this rung is skipped when both do not fit but that one alone
+   * does; when both fit, it is given only the time that leaves that one its least (a rung that
+   * sizes itself to its time would otherwise take it all); when neither would, this one runs as
+   * the fallback it is, with all the time left.
+   */
+  makesRoomFor?(): { strategy: string; seconds: number } | null;
 }
 
 export interface LeaderboardEntry {
@@ -106,10 +114,16 @@ export async function climb<T>(rungs: Rung<T>[], o: LadderOptions<T>): Promise<L
       board.push({ ...row, score: null, seconds: 0, predicted, status: 'skipped', note: `would take about ${fmt(predicted)}, ${fmt(Math.max(0, left))} left` });
       continue;
     }
-    o.log?.(`fit: ${rung.strategy} on ${rung.backbone} (about ${fmt(predicted)}, ${fmt(left)} left)`);
+    const later = rung.makesRoomFor?.() ?? null;
+    if (later !== null && predicted + later.seconds > left && later.seconds <= left) {
+      board.push({ ...row, score: null, seconds: 0, predicted, status: 'skipped', note: `left its ${fmt(predicted)} to ${later.strategy} (about ${fmt(later.seconds)}, ${fmt(left)} left)` });
+      continue;
+    }
+    const room = later !== null && later.seconds <= left ? later.seconds : 0;
+    o.log?.(`fit: ${rung.strategy} on ${rung.backbone} (about ${fmt(predicted)}, ${fmt(left)} left${room > 0 ? `, ${fmt(room)} of it kept for ${later!.strategy}` : ''})`);
     let result: RungResult<T>;
     try {
-      result = await rung.run({ deadline: end, seconds: left });
+      result = await rung.run({ deadline: end - room, seconds: left - room });
     } catch (e) {
       const seconds = o.clock() - now;
       board.push({ ...row, score: null, seconds, predicted, status: 'failed', note: e instanceof Error ? e.message.split('\n')[0]! : String(e) });
