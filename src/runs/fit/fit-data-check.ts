@@ -33,6 +33,7 @@ export async function checkData(data: string, log: (line: string) => void): Prom
  * Fits the temperature and the unknown threshold (5% of known images rejected) on the kept
  * model's validation split and gives them to the model; null, with the reason logged, when the
  * split is inside its training data (refit on every image) or the time left does not cover it.
+ * fit calls it before any refit, so that the split is the model's own held-out one.
  *
  * @example
  * outcome.calibration = await calibrateKept(model, { refit: false, fits: true, needs: 1, left: 9 }, () => validationData(model, data, v), validationLogits, log);

@@ -18,9 +18,9 @@ export interface FitOutcome {
   /** The kept model's accuracy on its validation split without and with test-time augmentation, and whether it uses it. */
   tta: { without: number; with: number; used: boolean } | null;
   /**
-   * k-fold only: the kept model was trained again on every image with the chosen recipe, so
-   * `validation`'s split is inside its training data (the steps of issue 23 then need out-of-fold
-   * logits); false: the kept model is fold 0's, and that split is its validation.
+   * The kept model was trained again on every image with the chosen recipe, so `validation`'s
+   * split is inside its training data (its calibration was fitted before, on the model trained
+   * without it); false: the kept model is the one validated (fold 0's with k-fold).
    */
   refit: boolean;
   /** Temperature and unknown threshold fitted on the kept model's validation split (null: not fitted, and why was logged). */

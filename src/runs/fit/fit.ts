@@ -36,6 +36,8 @@ export const HOLDOUT = 0.2;
 export const LR_FIND_STEPS = 100;
 /** A refit on every image takes about this much of one fold's time (k/(k-1) of its images, and a margin). */
 export const REFIT_SHARE = 1.75;
+/** With a hold-out, a refit on every image takes about this much of the rung's time (1/(1-HOLDOUT), and a margin). */
+export const HOLDOUT_REFIT_SHARE = 1.4;
 /** Of the budget, kept for writing the model and report (at least 2 s). */
 export const RESERVE_FRACTION = 0.05;
 
@@ -137,23 +139,29 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
     if (needs < left) outcome.tta = await afterSelection(model, data, validation, log);
     else log(`fit: test-time augmentation not tried: its check would take about ${needs.toFixed(1)}s, ${left.toFixed(1)}s left`);
   }
-  if (model !== null && kfold && best?.result.refit && !interrupted()) {
+  // Calibrated on the split the kept model did not train on, before any refit: as scikit-learn's
+  // CalibratedClassifierCV(ensemble=False), the refit model keeps what was fitted there.
+  if (model !== null && !interrupted()) {
+    const left = start + budget - clock() - refitSeconds(kept);
+    const needs = cost.head(kept!.backbone, { train: 0, val: size.val, folds: 1 }) + 1;
+    outcome.calibration = await calibrateKept(model, { refit: false, fits: needs < left, needs, left }, () => validationData(model!, data, validation), validationLogits, log);
+  }
+  // k-fold: time was kept for it. A hold-out: when the time left allows (a fifth more images is
+  // worth most on small data, where a refit is cheap), never at the cost of a rung.
+  const refitNeeds = kfold ? refitSeconds(kept) : (kept?.seconds ?? 0) * HOLDOUT_REFIT_SHARE;
+  if (model !== null && best?.result.refit && !interrupted()) {
     const end = start + budget - reserve;
-    const needs = refitSeconds(kept);
-    if (needs <= end - clock()) {
+    const from = kfold ? "fold 0's" : 'the one trained without the hold-out';
+    if (refitNeeds <= end - clock()) {
       const all = await best.result.refit(end);
       all.tta = model.tta;
+      all.calibration = model.calibration;
       model.dispose();
       model = all;
       outcome.model = all;
       outcome.refit = true;
-      log(`fit: ${kept!.strategy} on ${kept!.backbone} trained again on all ${raw.n} images (k-fold chose the recipe; the kept model is this one)`);
-    } else log(`fit: not trained again on every image (about ${needs.toFixed(1)}s, ${(end - clock()).toFixed(1)}s left): the kept model is fold 0's`);
-  }
-  if (model !== null && !interrupted()) {
-    const left = start + budget - clock();
-    const needs = cost.head(kept!.backbone, { train: 0, val: size.val, folds: 1 }) + 1;
-    outcome.calibration = await calibrateKept(model, { refit: outcome.refit, fits: needs < left, needs, left }, () => validationData(model!, data, validation), validationLogits, log);
+      log(`fit: ${kept!.strategy} on ${kept!.backbone} trained again on all ${raw.n} images with the recipe validation chose (the kept model is this one${outcome.calibration === null ? '' : ', with the calibration fitted before'})`);
+    } else log(`fit: not trained again on every image (about ${refitNeeds.toFixed(1)}s, ${(end - clock()).toFixed(1)}s left): the kept model is ${from}`);
   }
   outcome.seconds = clock() - start;
   writeFitFolder(o.out, data, outcome, budget, HOLDOUT);
