@@ -82,7 +82,9 @@ async function run(ctx: BenchContext, c: FitBenchConfig): Promise<void> {
   const made = new Map<string, Setup>();
   for (const [i, s] of c.scenarios.entries()) {
     const setup = s.kind === 'digits' ? await digitsSetup(runs, c, s, made) : await photoSetup(runs, c, s);
-    const row: FitScenarioFigures = { name: s.name, train: setup.train, test: setup.test, sourceCommand: setup.sourceCommand, manual: [], fits: [], peer: null };
+    // Paths as the commands show them: the scratch folder as runs/.
+    const shown = (spec: string): string => spec.split(runs.dir).join('runs');
+    const row: FitScenarioFigures = { name: s.name, train: shown(setup.train), test: shown(setup.test), sourceCommand: setup.sourceCommand, manual: [], fits: [], peer: null };
     ctx.report.fit.scenarios.push(row);
     for (const mode of MANUAL_MODES) {
       const out = runs.path(`s${i}-${mode}`);
@@ -96,8 +98,7 @@ async function run(ctx: BenchContext, c: FitBenchConfig): Promise<void> {
       const r = await runs.tlcv(['fit', '--data', setup.train, '--model', setup.source, '--budget', `${budget}s`, '--out', out]);
       const json = JSON.parse(readFileSync(join(out, 'fit.json'), 'utf8')) as { seconds: number; kept: LeaderboardEntry; leaderboard: LeaderboardEntry[] };
       const ev = await runs.accuracy(out, setup.test);
-      // The backbone is the source folder's path: shown as the commands show it.
-      const leaderboard = json.leaderboard.map((e) => ({ ...e, backbone: e.backbone.split(runs.dir).join('runs') }));
+      const leaderboard = json.leaderboard.map((e) => ({ ...e, backbone: shown(e.backbone) }));
       row.fits.push({ budget, accuracy: ev.accuracy, seconds: r.seconds, fitSeconds: json.seconds, kept: json.kept.strategy, leaderboard, command: r.command });
       ctx.log(`  ${s.name}, fit --budget ${budget}s: ${(ev.accuracy * 100).toFixed(2)}% in ${r.seconds.toFixed(1)}s (${json.kept.strategy})`);
     }
