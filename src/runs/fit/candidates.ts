@@ -2,12 +2,17 @@
  * Which backbones `tlcv fit` tries. A named model (folder, weights file, zoo name) is the one
  * candidate. `auto` looks only at what is on this machine, since it may be offline: zoo weights
  * already in the weights cache (the smallest first, two at most), else a small architecture
- * trained from scratch; it says what it chose and why.
+ * trained from scratch; it says what it chose and why. It also times each candidate's forward, where
+ * the cost model starts.
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultWeightsDir, getModelConfig, listModels } from '../../models/index.js';
+import { inferenceMode, tidy, zeros } from '../../tensor/index.js';
+import { describeData, isFileDataset, type Dataset } from '../../data/index.js';
+import { createModel, defaultWeightsDir, getModelConfig, listModels, resolveConfig, type ClassifierModel } from '../../models/index.js';
 import { isModelFolder } from '../model-folder.js';
+import { load } from '../model.js';
+import { runPreprocess, type DataChoices } from '../data-prep.js';
 
 export interface FitCandidate {
   /** The name on the leaderboard. */
@@ -67,4 +72,39 @@ export function chooseCandidates(model: string, o: { arch?: string; weightsDir?:
     candidates: [{ backbone: AUTO_SCRATCH, kind: 'scratch', source: AUTO_SCRATCH }],
     why: `auto: no pretrained weights in the weights cache (${o.weightsDir ?? defaultWeightsDir()}) and no --model given, so ${AUTO_SCRATCH} is trained from scratch; put a zoo model's weights there (tlcv models lists their addresses) or pass --model to transfer instead`,
   };
+}
+
+/** Seconds one image's forward takes through `module` (eval mode, batch 8, after a warm-up). */
+function forwardSecondsPerImage(module: ClassifierModel): number {
+  const [c, h, w] = module.config.inputSize;
+  const batch = 8;
+  module.eval();
+  const once = (): number => {
+    const t0 = performance.now();
+    inferenceMode(() => tidy(() => void module.forward(zeros([batch, c, h, w])).sum().item()));
+    return (performance.now() - t0) / 1000;
+  };
+  once();
+  return Math.min(once(), once()) / batch;
+}
+
+/** Seconds per image of `c`'s forward, at the input size its run will use (fit's cost model starts from it). */
+export async function measureCandidate(c: FitCandidate, raw: Dataset, choices: DataChoices = {}): Promise<number> {
+  if (c.kind === 'pretrained') {
+    const m = await load(c.source, { engine: 'libtorch', precision: 'fp32', channelsLast: false, ...(c.arch === undefined ? {} : { arch: c.arch }) });
+    try {
+      return forwardSecondsPerImage(m.module);
+    } finally {
+      m.dispose();
+    }
+  }
+  const summary = describeData(raw);
+  const cfg = runPreprocess(resolveConfig(c.source, { inChannels: summary.channels }), summary, isFileDataset(raw), choices);
+  const [ch, h, w] = cfg.inputSize;
+  const module = createModel(c.source, { numClasses: raw.classes.length, inChannels: ch, inputSize: [h, w] });
+  try {
+    return forwardSecondsPerImage(module);
+  } finally {
+    module.dispose();
+  }
 }

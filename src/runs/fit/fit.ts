@@ -10,19 +10,17 @@
  * A function here rather than a method of Model: it tries several models and returns one, and
  * Model keeps one module (a method would have to replace its own module by another backbone's).
  */
-import { inferenceMode, tidy, zeros } from '../../tensor/index.js';
-import { classCounts, describeData, isFileDataset, loadDataset, type Dataset } from '../../data/index.js';
-import { createModel, resolveConfig, type ClassifierModel } from '../../models/index.js';
+import { classCounts, loadDataset } from '../../data/index.js';
 import { chooseBatchSize, chooseEpochs, type Callback, type LearnerView } from '../../train/index.js';
 import { load, type Model } from '../model.js';
-import { runPreprocess, type DataChoices } from '../data-prep.js';
+import type { DataChoices } from '../data-prep.js';
 import { validationData, validationLogits, type FitValidation } from './validation.js';
 import { checkData, calibrateKept } from './fit-data-check.js';
 import { writeFitFolder, type FitOutcome } from './fit-report.js';
 
 export type { FitValidation, FitOutcome };
 import { lrFindRun } from '../lr-find-run.js';
-import { chooseCandidates, type FitCandidate } from './candidates.js';
+import { chooseCandidates, measureCandidate, type FitCandidate } from './candidates.js';
 import { CostModel, type CostFamily, type FitDataSize } from './cost.js';
 import { climb, type LeaderboardEntry, type Rung, type RungContext, type RungResult } from './ladder.js';
 
@@ -75,20 +73,6 @@ class FitDeadline implements Callback {
   }
 }
 
-/** Seconds one image's forward takes through `module` (eval mode, batch 8, after a warm-up). */
-function forwardSecondsPerImage(module: ClassifierModel): number {
-  const [c, h, w] = module.config.inputSize;
-  const batch = 8;
-  module.eval();
-  const once = (): number => {
-    const t0 = performance.now();
-    inferenceMode(() => tidy(() => void module.forward(zeros([batch, c, h, w])).sum().item()));
-    return (performance.now() - t0) / 1000;
-  };
-  once();
-  return Math.min(once(), once()) / batch;
-}
-
 /**
  * Fits the best model `budget` seconds buy (see the file comment) and writes it to `out`.
  *
@@ -116,7 +100,7 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
   );
   await checkData(data, log);
   const cost = new CostModel();
-  for (const c of candidates) cost.setForward(c.backbone, await measureCandidate(c, raw, o));
+  for (const c of candidates) cost.setForward(c.backbone, await measureCandidate(c, raw, o.choices));
   const epochs = chooseEpochs({ trainImages: size.train, batchSize: chooseBatchSize({ trainImages: size.train }).batchSize });
   const ctx: RungEnv = { data, o, seed, validation, clock, cost, size, epochs };
   const rungs = ladderFor(candidates, ctx);
@@ -199,27 +183,6 @@ interface RungEnv {
   size: FitDataSize;
   /** Epochs of a feature-extraction or fine-tuning rung (Part A's rule for the data's size). */
   epochs: number;
-}
-
-/** Seconds per image of `c`'s forward, at the input size its run will use. */
-async function measureCandidate(c: FitCandidate, raw: Dataset, o: FitOptions): Promise<number> {
-  if (c.kind === 'pretrained') {
-    const m = await load(c.source, { engine: 'libtorch', precision: 'fp32', channelsLast: false, ...(c.arch === undefined ? {} : { arch: c.arch }) });
-    try {
-      return forwardSecondsPerImage(m.module);
-    } finally {
-      m.dispose();
-    }
-  }
-  const summary = describeData(raw);
-  const cfg = runPreprocess(resolveConfig(c.source, { inChannels: summary.channels }), summary, isFileDataset(raw), o.choices ?? {});
-  const [ch, h, w] = cfg.inputSize;
-  const module = createModel(c.source, { numClasses: raw.classes.length, inChannels: ch, inputSize: [h, w] });
-  try {
-    return forwardSecondsPerImage(module);
-  } finally {
-    module.dispose();
-  }
 }
 
 /** Runs `train` once per fold, scores the mean of the folds' validation accuracies, keeps fold 0's model. */
