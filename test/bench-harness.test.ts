@@ -122,7 +122,7 @@ test('a tiny bench runs every section and its report follows from what it measur
   assert.equal(gemmTarget.met, g.tlcv.float32!.best / g.peer.float32!.best >= 0.95);
   const md = renderMarkdown(r);
   assert.match(md, /\| seed-cnn \| 1x28x28 \| 4 \| train \|/);
-  assert.match(md, /Targets \(issues 7, [\d, and]+16, where their sections ran\)/);
+  assert.match(md, /Targets \(issues 7, [\d, and]+22, where their sections ran\)/);
 });
 
 test('--cpu-time: each worker reports its CPU seconds, and the rows are rates per CPU second', async () => {
