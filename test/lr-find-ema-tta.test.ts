@@ -3,6 +3,10 @@
 // decay's warm-up), and test-time augmentation (an image and its mirror averaged).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeLrFindReport } from '../src/runs/index.js';
 import { ModelEma, lrFind, valleySuggestion, type LearnerView } from '../src/train/index.js';
 import { ttaProbabilities } from '../src/execution/index.js';
 import { F, fromTypedArray, liveTensors, manualSeed, noGrad, tidy } from '../src/tensor/index.js';
@@ -77,4 +81,22 @@ test('test-time augmentation: the mean of the probabilities of an image and of i
   mirrored.dispose();
   const [m] = mirrorPixels([Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])], [2, 2, 3]);
   assert.deepEqual(Array.from(m!), [3, 2, 1, 6, 5, 4, 9, 8, 7, 12, 11, 10]);
+});
+
+test("writeLrFindReport: lr-find.json holds every step, and report.html is the report's self-contained page with the chart and the suggestion", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tlcv-lr-find-'));
+  try {
+    const lrs = [1e-5, 1e-4, 1e-3, 1e-2];
+    writeLrFindReport(dir, { lrs, losses: [2.3, 2.1, 1.4, 5], suggestion: 1e-4, minimum: 1e-3, diverged: true, seconds: 1.5, batchSize: 8, mode: 'fine-tune' }, 'lr-find: <fine-tune> of m');
+    const json = JSON.parse(readFileSync(join(dir, 'lr-find.json'), 'utf8')) as { steps: { lr: number; loss: number }[]; suggestion: number };
+    assert.deepEqual(json.steps.map((s) => s.lr), lrs);
+    assert.equal(json.suggestion, 1e-4);
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    assert.match(html, /<meta http-equiv="Content-Security-Policy" content="default-src 'none'/);
+    assert.match(html, /<h1>lr-find: &lt;fine-tune&gt; of m<\/h1>/);
+    assert.match(html, /Suggested learning rate \(fastai's valley\): <b>1\.00e-4<\/b>; lowest smoothed loss at 1\.00e-3\. 4 steps at batch 8/);
+    assert.match(html, /<svg[^>]*>[\s\S]*the sweep stopped where the loss exploded/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -7,3 +7,4 @@ export { confusionHeatmap, perClassBars } from './class-charts.js';
 export { escapeHtml } from './svg.js';
 export type { ReportData, EpochRecord, WorstImage, ComparisonTable, LearningCurve } from './types.js';
 export { REPORT_CSS } from './style.js';
+export { reportPage, type PageParts } from './page.js';

@@ -6,7 +6,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { lineChart, REPORT_CSS, escapeHtml } from '../report/index.js';
+import { lineChart, reportPage } from '../report/index.js';
 import { applyStrategy, type TransferMode } from '../transfer/strategy.js';
 import { lrFind, resolveTrainOptions, type LrFindResult, type TrainOptions } from '../train/index.js';
 import { prepareScratch, prepareTransfer, type DataChoices, type Prepared } from './data-prep.js';
@@ -95,8 +95,6 @@ export function writeLrFindReport(dir: string, r: LrFindOutcome, title: string):
     markers: false,
     ...(r.diverged ? { note: 'the sweep stopped where the loss exploded' } : {}),
   });
-  const html = `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title><style>${REPORT_CSS}</style></head><body><h1>${escapeHtml(title)}</h1>
-<p>Suggested learning rate (fastai's valley): <b>${r.suggestion.toExponential(2)}</b>; lowest smoothed loss at ${r.minimum.toExponential(2)}. ${lrs.length} steps at batch ${r.batchSize} in ${r.seconds.toFixed(1)}s; the model was left as it was.</p>
-${chart}</body></html>\n`;
-  writeFileSync(join(dir, 'report.html'), html);
+  const summary = `<p>Suggested learning rate (fastai's valley): <b>${r.suggestion.toExponential(2)}</b>; lowest smoothed loss at ${r.minimum.toExponential(2)}. ${lrs.length} steps at batch ${r.batchSize} in ${r.seconds.toFixed(1)}s; the model was left as it was.</p>`;
+  writeFileSync(join(dir, 'report.html'), reportPage({ title, sections: [summary, chart] }));
 }
