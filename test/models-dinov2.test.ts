@@ -2,32 +2,19 @@
 // layout (peers/dinov2_reference.py): init draw for draw, the official file's keys and shapes
 // (a real .pth, random values) loading with nothing missing or unexpected, eval and train logits
 // and every gradient, and the position embedding interpolated as PyTorch's bicubic does it.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
 import { TlcvError } from '../src/errors.js';
 import { createModel, loadPretrained, loadWeightsFile, type DinoVisionTransformer } from '../src/models/index.js';
-import { F, disposeAll, getNumThreads, liveTensors, manualSeed, randn, tidy, type Tensor } from '../src/tensor/index.js';
+import { F, getNumThreads, manualSeed, randn, tidy, type Tensor } from '../src/tensor/index.js';
 import { assertClose, assertCloseFast } from './helpers/assert-close.js';
-import { runPeer } from './helpers/peer.js';
+import { peerFixture } from './helpers/peer.js';
 
 const [H, W] = [28, 42];
 const SEED = 19;
-const before = liveTensors().count;
-const peer = runPeer('dinov2_parity.py', ['dinov2_vits14', H, W, 2, 10, SEED, getNumThreads()].map(String));
+const { peer, get } = peerFixture('dinov2_parity.py', ['dinov2_vits14', H, W, 2, 10, SEED, getNumThreads()].map(String));
 const t = peer.tensors;
-after(() => {
-  disposeAll(t);
-  rmSync(peer.dir, { recursive: true, force: true });
-  assert.equal(liveTensors().count, before, 'no tensor outlives the tests');
-});
-
-const get = (k: string): Tensor => {
-  const v = t.get(k);
-  assert.ok(v !== undefined, `peer fixture lacks ${k}`);
-  return v;
-};
 const prefixed = (prefix: string): Map<string, Tensor> => new Map([...t].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
 const maxAbs = (x: Tensor): number => tidy(() => x.abs().max().item());
 

@@ -2,28 +2,16 @@
 // trunc_normal_'s draws, nn.MultiheadAttention's init order, outputs and gradients, LayerNorm and
 // torchvision's LayerNorm2d, GELU, bicubic interpolation; and the two attention paths (libtorch's
 // fused op and matmul-softmax-matmul) giving the same numbers, forward and backward.
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
 import { GELU, LayerNorm, LayerNorm2d, MultiheadAttention, attentionPath, init, scaledDotProductAttention } from '../src/nn/index.js';
-import { F, arange, disposeAll, getNumThreads, linspace, liveTensors, manualSeed, noGrad, opExists, randn, runtimeInfo, tidy, zeros, type Tensor } from '../src/tensor/index.js';
+import { F, arange, getNumThreads, linspace, manualSeed, noGrad, opExists, randn, runtimeInfo, tidy, zeros, type Tensor } from '../src/tensor/index.js';
 import { assertClose } from './helpers/assert-close.js';
-import { runPeer } from './helpers/peer.js';
+import { peerFixture } from './helpers/peer.js';
 
 const SEED = 23;
-const before = liveTensors().count;
-const peer = runPeer('transformer_blocks.py', [String(SEED), String(getNumThreads())]);
+const { peer, get } = peerFixture('transformer_blocks.py', [String(SEED), String(getNumThreads())]);
 const t = peer.tensors;
-after(() => {
-  disposeAll(t);
-  rmSync(peer.dir, { recursive: true, force: true });
-  assert.equal(liveTensors().count, before, 'no tensor outlives the tests');
-});
-const get = (k: string): Tensor => {
-  const v = t.get(k);
-  assert.ok(v !== undefined, `peer fixture lacks ${k}`);
-  return v;
-};
 
 test('truncNormal_ draws what torch.nn.init.trunc_normal_ draws after the same seed', () => {
   manualSeed(SEED);

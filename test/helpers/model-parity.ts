@@ -8,7 +8,7 @@ import { BatchNorm2d, StochasticDepth } from '../../src/nn/index.js';
 import { createModel } from '../../src/models/index.js';
 import { F, disposeAll, getNumThreads, manualSeed, tidy, type Tensor } from '../../src/tensor/index.js';
 import { assertClose, assertCloseFast } from './assert-close.js';
-import { runPeer } from './peer.js';
+import { peerGetter, runPeer } from './peer.js';
 
 export interface ParityCase {
   model: string;
@@ -54,11 +54,7 @@ export function checkModelParity(c: ParityCase): ParityFigures {
   // The fixtures of a large model run to hundreds of MB: they are read, so they go.
   rmSync(peer.dir, { recursive: true, force: true });
   const t = peer.tensors;
-  const get = (k: string): Tensor => {
-    const v = t.get(k);
-    assert.ok(v !== undefined, `peer fixture lacks ${k}`);
-    return v;
-  };
+  const get = peerGetter(t);
   const sd = withPrefix(t, 'sd.');
   manualSeed(c.seed);
   const model = createModel(c.model, { numClasses: c.numClasses, inChannels: ch, inputSize: [h, w], ...(c.stochasticDepthProb === undefined ? {} : { stochasticDepthProb: c.stochasticDepthProb }) });
