@@ -8,6 +8,7 @@ import { AdaptiveAvgPool2d, Conv2d, Flatten, GELU, LayerNorm, LayerNorm2d, Linea
 import type { Tensor } from '../tensor/index.js';
 import { ClassifierModel, chainStage, type ModelConfig, type Stage } from './classifier.js';
 import type { ForwardStep } from './forward-spec.js';
+import { IMAGENET_STATS } from './torchvision-common.js';
 
 const EPS = 1e-6;
 
@@ -43,7 +44,6 @@ export class CNBlock extends Module {
   }
 }
 
-const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 function convnextConfig(name: string, depths: number[], stochasticDepth: number, resize: number, file: string): ModelConfig {
   return {
@@ -51,7 +51,7 @@ function convnextConfig(name: string, depths: number[], stochasticDepth: number,
     arch: 'convnext',
     inputSize: [3, 224, 224],
     minInputSize: [3, 32, 32],
-    ...IMAGENET,
+    ...IMAGENET_STATS,
     // The DEFAULT weights' transforms: resize `resize` (bilinear), centre crop 224.
     cropPct: 224 / resize,
     interpolation: 'bilinear',

@@ -16,6 +16,7 @@ import { F, cat, invoke, zeros, type Tensor } from '../tensor/index.js';
 import { ClassifierModel, type ModelConfig, type Stage } from './classifier.js';
 import { residual, type ForwardStep } from './forward-spec.js';
 import { checkPatchGrid } from './vision-transformer.js';
+import { IMAGENET_STATS } from './torchvision-common.js';
 
 const EPS = 1e-6;
 
@@ -65,7 +66,6 @@ export class DinoBlock extends Module {
   }
 }
 
-const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 const BASE_URL = 'https://dl.fbaipublicfiles.com/dinov2';
 
 function dinoConfig(name: string, embedDim: number, heads: number): ModelConfig {
@@ -75,7 +75,7 @@ function dinoConfig(name: string, embedDim: number, heads: number): ModelConfig 
     arch: 'dinov2',
     inputSize: [3, 224, 224],
     minInputSize: [3, 14, 14],
-    ...IMAGENET,
+    ...IMAGENET_STATS,
     // DINOv2's evaluation transform: resize 256 (bicubic), centre crop 224.
     cropPct: 224 / 256,
     interpolation: 'bicubic',

@@ -11,6 +11,7 @@ import { Conv2d, Dropout, GELU, LayerNorm, Linear, Module, MultiheadAttention, S
 import { F, cat, invoke, tidy, zeros, type Tensor } from '../tensor/index.js';
 import { ClassifierModel, type ModelConfig, type Stage } from './classifier.js';
 import { residual, type ForwardStep } from './forward-spec.js';
+import { IMAGENET_STATS } from './torchvision-common.js';
 
 const EPS = 1e-6;
 
@@ -71,7 +72,6 @@ export class Encoder extends Module {
   }
 }
 
-const IMAGENET = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
 
 /** torchvision's ViT_B_16_Weights.IMAGENET1K_V1: resize 256 (bilinear), centre crop 224. */
 export const VIT_CONFIGS: ModelConfig[] = [
@@ -80,7 +80,7 @@ export const VIT_CONFIGS: ModelConfig[] = [
     arch: 'vit',
     inputSize: [3, 224, 224],
     minInputSize: [3, 16, 16],
-    ...IMAGENET,
+    ...IMAGENET_STATS,
     cropPct: 224 / 256,
     interpolation: 'bilinear',
     firstConv: 'conv_proj',
