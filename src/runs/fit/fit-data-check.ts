@@ -32,23 +32,19 @@ export async function checkData(data: string, log: (line: string) => void): Prom
 /**
  * Fits the temperature and the unknown threshold (5% of known images rejected) on the kept
  * model's validation split and gives them to the model; null, with the reason logged, when the
- * split is inside its training data (refit on every image) or the time left does not cover it.
- * fit calls it before any refit, so that the split is the model's own held-out one.
+ * time left does not cover a pass over it. fit calls it before any refit on every image, so that
+ * the split is one the model did not train on.
  *
  * @example
- * outcome.calibration = await calibrateKept(model, { refit: false, fits: true, needs: 1, left: 9 }, () => validationData(model, data, v), validationLogits, log);
+ * outcome.calibration = await calibrateKept(model, { fits: true, needs: 1, left: 9 }, () => validationData(model, data, v), validationLogits, log);
  */
 export async function calibrateKept(
   model: Model,
-  when: { refit: boolean; fits: boolean; needs: number; left: number },
+  when: { fits: boolean; needs: number; left: number },
   val: () => Promise<Dataset>,
   logitsOf: (m: Model, d: Dataset) => Promise<{ logits: Float32Array; labels: Int32Array; classes: number }>,
   log: (line: string) => void,
 ): Promise<CalibrationRecord | null> {
-  if (when.refit) {
-    log('fit: not calibrated: the kept model was trained again on every image, so no held-out split is left to fit a temperature on');
-    return null;
-  }
   if (!when.fits) {
     log(`fit: not calibrated: a pass over the validation split would take about ${when.needs.toFixed(1)}s, ${when.left.toFixed(1)}s left`);
     return null;

@@ -128,7 +128,7 @@ export async function fit(data: string, o: FitOptions): Promise<FitOutcome> {
   if (model !== null && !interrupted()) {
     const left = start + budget - clock() - refitSeconds(kept);
     const needs = cost.head(kept!.backbone, { train: 0, val: size.val, folds: 1 }) + 1;
-    outcome.calibration = await calibrateKept(model, { refit: false, fits: needs < left, needs, left }, () => validationData(model!, data, validation), validationLogits, log);
+    outcome.calibration = await calibrateKept(model, { fits: needs < left, needs, left }, () => validationData(model!, data, validation), validationLogits, log);
   }
   // k-fold: time was kept for it. A hold-out: when the time left allows (a fifth more images is
   // worth most on small data, where a refit is cheap), never at the cost of a rung.
